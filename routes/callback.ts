@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import { FanbotError, isFanbotError } from '../src/errors.ts'
+import type { PushProcessor } from '../src/push-processor.ts'
+import { verifySignature } from '../src/signature.ts'
+
+export interface CallbackRoutesOptions {
+  path: string
+  /** Undefined turns verification off (development only; the server warns at start). */
+  appSecret: string | undefined
+  bodyLimitBytes: number
+  pushes: PushProcessor
+}
+
+interface SignedQuery { signature?: string, timestamp?: string, nonce?: string, echostr?: string }
+
+function checkSignature (appSecret: string | undefined, query: SignedQuery): void {
+  if (appSecret === undefined) return
+  const { signature, timestamp, nonce } = query
+  if (typeof signature !== 'string' || typeof timestamp !== 'string' || typeof nonce !== 'string') {
+    throw new FanbotError('WEIBO_ERR_SIGNATURE_MISSING')
+  }
+  if (!verifySignature({ secret: appSecret, timestamp, nonce, signature })) throw new FanbotError('WEIBO_ERR_SIGNATURE_INVALID')
+}
+
+/** A client sees the short registry message and the code; logs get the rest. */
+function sendError (reply: FastifyReply, error: FanbotError): FastifyReply {
+  return reply.code(error.statusCode).type('application/json; charset=utf-8').send({ code: error.code, message: error.message })
+}
+
+function toFanbotError (error: FastifyError): FanbotError | undefined {
+  if (isFanbotError(error)) return error
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new FanbotError('WEIBO_ERR_PUSH_TOO_LARGE', { cause: error })
+  return undefined
+}
+
+/** Weibo's callback URL: GET for the binding handshake, POST for every push. HTTP in and out only. */
+export async function callbackRoutes (app: FastifyInstance, options: CallbackRoutesOptions): Promise<void> {
+  const { pushes } = options
+
+  // Weibo's Content-Type is undocumented: take every body as text, whatever the header says, and parse it ourselves.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimitBytes }, (_request, body, done) => {
+    done(null, body)
+  })
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = toFanbotError(error)
+    if (known === undefined) {
+      request.log.error({ err: error }, 'unexpected error on the callback route')
+      return reply.code(500).type('application/json; charset=utf-8').send({ code: 'WEIBO_ERR_INTERNAL', message: 'Internal error' })
+    }
+    if (request.method === 'POST') pushes.logRejected(known, reply.elapsedTime)
+    else request.log.warn({ verify: { code: known.code } }, 'URL verification refused')
+    return sendError(reply, known)
+  })
+
+  app.get<{ Querystring: SignedQuery }>(options.path, async (request, reply) => {
+    checkSignature(options.appSecret, request.query)
+    const { echostr } = request.query
+    if (typeof echostr !== 'string') throw new FanbotError('WEIBO_ERR_VERIFY_ECHOSTR_MISSING')
+    request.log.info('URL verification answered')
+    return await reply.type('text/plain; charset=utf-8').send(echostr)
+  })
+
+  app.post<{ Querystring: SignedQuery }>(options.path, {
+    // Runs before the body is read: a forged push is refused without parsing anything it sent.
+    onRequest: async (request) => {
+      checkSignature(options.appSecret, request.query)
+    }
+  }, async (request, reply) => {
+    const raw = typeof request.body === 'string' ? request.body : ''
+    const answer = await pushes.process(raw, () => reply.elapsedTime)
+    return answer.body === ''
+      ? await reply.code(answer.statusCode).type('text/plain; charset=utf-8').send('')
+      : await reply.code(answer.statusCode).type('application/json; charset=utf-8').send(answer.body)
+  })
+}

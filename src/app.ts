@@ -1,0 +1,92 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { callbackRoutes } from '../routes/callback.ts'
+import { healthRoutes } from '../routes/health.ts'
+import type { Config } from './config.ts'
+import { createMemoryDedupStore, type DedupStore } from './dedup-store.ts'
+import { createDispatcher, type Dispatcher } from './dispatcher.ts'
+import type { LoadedHandler } from './handler.ts'
+import { loadHandlers, normaliseHandlers } from './handler-loader.ts'
+import { createHandlerRouter } from './handler-router.ts'
+import { createLateReplySender } from './late-reply.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { createPushProcessor } from './push-processor.ts'
+import { createWeiboApiClient, type WeiboApiClient } from './weibo-api-client.ts'
+import { createWeiboHttp } from './weibo-http.ts'
+
+export interface BuildAppOptions {
+  config: Config
+  /** Defaults to a pino logger at `config.logLevel` on stdout. */
+  logger?: Logger
+  /** Handler objects to use instead of loading `config.handlersDir` (tests, the test kit). */
+  handlers?: readonly unknown[]
+  /** Defaults to the in-memory LRU store sized by DEDUP_MAX / DEDUP_TTL_MS. */
+  store?: DedupStore
+}
+
+/** What the app exposes to its entry point and tests, beside HTTP. */
+export interface Fanbot {
+  config: Config
+  dispatcher: Dispatcher
+  api: WeiboApiClient
+  handlers: readonly LoadedHandler[]
+  store: DedupStore
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    fanbot: Fanbot
+  }
+}
+
+/**
+ * Builds the whole server (never listens: `main.ts` does). Closing it stops accepting, finishes open requests,
+ * then waits for running handlers and late replies up to SHUTDOWN_TIMEOUT_MS.
+ */
+export async function buildApp (options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = options
+  const logger = options.logger ?? createLogger({ level: config.logLevel })
+  const handlers = options.handlers === undefined
+    ? await loadHandlers(config.handlersDir)
+    : normaliseHandlers({ file: '<inline>', exported: [...options.handlers] })
+  const store = options.store ?? createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs })
+  const api = createWeiboApiClient({
+    http: createWeiboHttp({
+      baseUrl: config.apiBaseUrl,
+      accessToken: config.accessToken,
+      timeoutMs: config.apiTimeoutMs,
+      maxRetries: config.apiMaxRetries,
+      retryMinMs: config.apiRetryMinMs,
+      logger
+    }),
+    saveSenderBox: config.replySaveSenderBox
+  })
+  const dispatcher = createDispatcher({
+    router: createHandlerRouter(handlers, logger),
+    store,
+    lateReply: createLateReplySender({ api, logger }),
+    api,
+    logger,
+    replyDeadlineMs: config.replyDeadlineMs,
+    handlerTimeoutMs: config.handlerTimeoutMs
+  })
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // One line per push is written by the push processor; Fastify's request lines would double it (and log URLs).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes
+  })
+  app.decorate('fanbot', { config, dispatcher, api, handlers, store })
+  app.addHook('onClose', async () => {
+    await dispatcher.drain(config.shutdownTimeoutMs)
+  })
+
+  await app.register(healthRoutes)
+  await app.register(callbackRoutes, {
+    path: config.callbackPath,
+    appSecret: config.appSecret,
+    bodyLimitBytes: config.bodyLimitBytes,
+    pushes: createPushProcessor({ dispatcher, logger })
+  })
+  return app
+}

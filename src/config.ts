@@ -1,0 +1,91 @@
+import { z } from 'zod'
+import { FanbotError } from './errors.ts'
+
+/** Environment values arrive as strings; a blank value (`KEY=` in an env file) means "not set". */
+const integer = (options: { min: number, max: number, fallback: number }) =>
+  z.coerce.number().int().min(options.min).max(options.max).default(options.fallback)
+
+const flag = (fallback: boolean) =>
+  z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((value) => value === 'true' || value === '1')
+
+/**
+ * The single description of weibo-fanbot's configuration: names, defaults, bounds. `.env.example` lists exactly
+ * these keys (a test checks it) and the README's table documents each.
+ */
+export const ConfigSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: integer({ min: 0, max: 65535, fallback: 3000 }),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  CALLBACK_PATH: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be a URL path starting with /').default('/weibo'),
+  WEIBO_APP_SECRET: z.string().min(1).optional(),
+  WEIBO_ACCESS_TOKEN: z.string().min(1).optional(),
+  WEIBO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://m.api.weibo.com')
+    .transform((url) => url.replace(/\/+$/, '')),
+  WEIBO_API_TIMEOUT_MS: integer({ min: 100, max: 120_000, fallback: 10_000 }),
+  WEIBO_API_MAX_RETRIES: integer({ min: 0, max: 10, fallback: 3 }),
+  WEIBO_API_RETRY_MIN_MS: integer({ min: 0, max: 60_000, fallback: 200 }),
+  WEIBO_REPLY_SAVE_SENDER_BOX: flag(true),
+  HANDLERS_DIR: z.string().min(1).default('handlers'),
+  // Weibo gives up after 5 s; the default leaves a second for the network.
+  REPLY_DEADLINE_MS: integer({ min: 1, max: 4900, fallback: 4000 }),
+  HANDLER_TIMEOUT_MS: integer({ min: 1, max: 3_600_000, fallback: 60_000 }),
+  DEDUP_TTL_MS: integer({ min: 1, max: 86_400_000, fallback: 300_000 }),
+  DEDUP_MAX: integer({ min: 1, max: 10_000_000, fallback: 100_000 }),
+  BODY_LIMIT_BYTES: integer({ min: 256, max: 10_485_760, fallback: 65_536 }),
+  SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600_000, fallback: 10_000 }),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+})
+  // `when` lets these checks run even when another variable is bad, so every problem is reported at once.
+  .refine((env) => env.NODE_ENV !== 'production' || env.WEIBO_APP_SECRET !== undefined, {
+    path: ['WEIBO_APP_SECRET'],
+    message: 'is required when NODE_ENV=production (without it anyone could post fake pushes)',
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null
+  })
+  .refine((env) => !(env.HANDLER_TIMEOUT_MS < env.REPLY_DEADLINE_MS), {
+    path: ['HANDLER_TIMEOUT_MS'],
+    message: 'must be at least REPLY_DEADLINE_MS'
+  })
+  .transform((env) => ({
+  nodeEnv: env.NODE_ENV,
+  port: env.PORT,
+  host: env.HOST,
+  callbackPath: env.CALLBACK_PATH,
+  appSecret: env.WEIBO_APP_SECRET,
+  accessToken: env.WEIBO_ACCESS_TOKEN,
+  apiBaseUrl: env.WEIBO_API_BASE_URL,
+  apiTimeoutMs: env.WEIBO_API_TIMEOUT_MS,
+  apiMaxRetries: env.WEIBO_API_MAX_RETRIES,
+  apiRetryMinMs: env.WEIBO_API_RETRY_MIN_MS,
+  replySaveSenderBox: env.WEIBO_REPLY_SAVE_SENDER_BOX,
+  handlersDir: env.HANDLERS_DIR,
+  replyDeadlineMs: env.REPLY_DEADLINE_MS,
+  handlerTimeoutMs: env.HANDLER_TIMEOUT_MS,
+  dedupTtlMs: env.DEDUP_TTL_MS,
+  dedupMax: env.DEDUP_MAX,
+  bodyLimitBytes: env.BODY_LIMIT_BYTES,
+  shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  logLevel: env.LOG_LEVEL
+}))
+
+export type Config = Readonly<z.output<typeof ConfigSchema>>
+export type Environment = Readonly<Record<string, string | undefined>>
+
+/** The environment variable names the schema reads, in declaration order. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(ConfigSchema.in.shape)
+
+/**
+ * Reads the configuration from `env` (pass `process.env` from the entry point; tests pass a plain object).
+ * Every bad variable is reported at once in one `WEIBO_ERR_CONFIG_INVALID` error.
+ */
+export function loadConfig (env: Environment): Config {
+  const relevant: Record<string, string> = {}
+  for (const key of CONFIG_KEYS) {
+    const value = env[key]
+    if (value !== undefined && value.trim() !== '') relevant[key] = value.trim()
+  }
+  const result = ConfigSchema.safeParse(relevant)
+  if (!result.success) {
+    throw new FanbotError('WEIBO_ERR_CONFIG_INVALID', { detail: `\n${z.prettifyError(result.error)}`, cause: result.error })
+  }
+  return Object.freeze(result.data)
+}

@@ -1,0 +1,63 @@
+import { LRUCache } from 'lru-cache'
+
+/** What the first copy of a push answered: the passive reply body, or `''` for a blank answer. */
+export type Answer = string
+
+export type Claim =
+  /** First copy: run the handler, then `settle` with the answer every retry should get. */
+  | { role: 'owner', settle: (answer: Answer) => void }
+  /** A retry: `answer` resolves with the first copy's answer once it is decided. */
+  | { role: 'joiner', answer: Promise<Answer> }
+
+export interface DedupStore {
+  claim: (key: string) => Claim | Promise<Claim>
+  /** Entries held now (in flight and answered). */
+  readonly size: number
+}
+
+export interface MemoryDedupStoreOptions {
+  max: number
+  ttlMs: number
+  /** Clock for the TTL, injectable in tests (lru-cache's `perf`). */
+  perf?: { now: () => number }
+}
+
+interface Pending {
+  answer: Promise<Answer>
+  resolve: (answer: Answer) => void
+}
+
+/**
+ * In-process dedup store on lru-cache, bounded by `max` and `ttl`. An answered entry is kept as its answer string
+ * only, to stay small. If an in-flight entry is evicted under extreme load (more than `max` pushes inside one
+ * handler's run), a later retry would run the handler again: size `DEDUP_MAX` above your pushes per `DEDUP_TTL_MS`.
+ */
+export function createMemoryDedupStore (options: MemoryDedupStoreOptions): DedupStore {
+  const cache = new LRUCache<string, Answer | Pending>({
+    max: options.max,
+    ttl: options.ttlMs,
+    ...(options.perf === undefined ? {} : { perf: options.perf })
+  })
+  return {
+    get size () { return cache.size },
+    claim (key) {
+      const entry = cache.get(key)
+      if (typeof entry === 'string') return { role: 'joiner', answer: Promise.resolve(entry) }
+      if (entry !== undefined) return { role: 'joiner', answer: entry.answer }
+
+      let resolve!: (answer: Answer) => void
+      const pending: Pending = { answer: new Promise<Answer>((resolve_) => { resolve = resolve_ }), resolve }
+      cache.set(key, pending)
+      let settled = false
+      return {
+        role: 'owner',
+        settle (answer) {
+          if (settled) return
+          settled = true
+          cache.set(key, answer)
+          pending.resolve(answer)
+        }
+      }
+    }
+  }
+}

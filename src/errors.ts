@@ -1,0 +1,110 @@
+/**
+ * The one registry of weibo-fanbot's errors. Every error we raise carries a stable `code` from this table;
+ * callers switch on `code`, never on message text. `status` is the HTTP status a client sees when the error
+ * ends a request; `message` is the short text a client (or an operator reading the log) sees, saying how to fix it.
+ */
+export const ERRORS = {
+  WEIBO_ERR_CONFIG_INVALID: {
+    status: 500,
+    message: 'Configuration is invalid: fix the environment variables listed and start again'
+  },
+  WEIBO_ERR_SIGNATURE_MISSING: {
+    status: 401,
+    message: 'Missing signature, timestamp or nonce query parameter: Weibo signs every request'
+  },
+  WEIBO_ERR_SIGNATURE_INVALID: {
+    status: 401,
+    message: 'Signature does not match: check that WEIBO_APP_SECRET is the app secret of the bound app key'
+  },
+  WEIBO_ERR_VERIFY_ECHOSTR_MISSING: {
+    status: 400,
+    message: 'URL verification needs an echostr query parameter'
+  },
+  WEIBO_ERR_PUSH_MALFORMED_JSON: {
+    status: 400,
+    message: 'Push body is not valid JSON'
+  },
+  WEIBO_ERR_PUSH_INVALID: {
+    status: 400,
+    message: 'Push does not match the Weibo message format'
+  },
+  WEIBO_ERR_PUSH_TOO_LARGE: {
+    status: 413,
+    message: 'Push body is larger than BODY_LIMIT_BYTES'
+  },
+  WEIBO_ERR_HANDLER_DIR_MISSING: {
+    status: 500,
+    message: 'HANDLERS_DIR does not exist or is not a folder'
+  },
+  WEIBO_ERR_HANDLER_IMPORT_FAILED: {
+    status: 500,
+    message: 'A handler module could not be imported: fix the syntax or import error in the file named'
+  },
+  WEIBO_ERR_HANDLER_INVALID: {
+    status: 500,
+    message: 'A handler module does not default-export a valid handler (or array of handlers)'
+  },
+  WEIBO_ERR_HANDLER_THREW: {
+    status: 500,
+    message: 'A handler threw while handling a push; the fan got no reply'
+  },
+  WEIBO_ERR_HANDLER_TIMEOUT: {
+    status: 500,
+    message: 'A handler ran past HANDLER_TIMEOUT_MS (or past shutdown) and was abandoned; the fan got no reply'
+  },
+  WEIBO_ERR_REPLY_INVALID: {
+    status: 500,
+    message: 'A handler returned a reply Weibo would reject; nothing was sent'
+  },
+  WEIBO_ERR_API_TOKEN_MISSING: {
+    status: 500,
+    message: 'WEIBO_ACCESS_TOKEN is not set: the Weibo API cannot be called'
+  },
+  WEIBO_ERR_API_NETWORK: {
+    status: 502,
+    message: 'Could not reach the Weibo API'
+  },
+  WEIBO_ERR_API_TIMEOUT: {
+    status: 504,
+    message: 'The Weibo API did not answer within WEIBO_API_TIMEOUT_MS'
+  },
+  WEIBO_ERR_API_HTTP: {
+    status: 502,
+    message: 'The Weibo API answered with an HTTP error and no Weibo error body'
+  },
+  WEIBO_ERR_API_BAD_RESPONSE: {
+    status: 502,
+    message: 'The Weibo API answered with a body that is not JSON'
+  },
+  WEIBO_ERR_API_REJECTED: {
+    status: 502,
+    message: 'The Weibo API refused the request: see errorCode and the table of Weibo error codes'
+  }
+} as const satisfies Record<string, { status: number, message: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export interface FanbotErrorOptions {
+  /** Extra facts about this occurrence, appended to the registry message. */
+  detail?: string
+  cause?: unknown
+}
+
+export class FanbotError extends Error {
+  override readonly name: string = 'FanbotError'
+  readonly code: ErrorCode
+  /** HTTP status for a client when this error ends a request. */
+  readonly statusCode: number
+
+  constructor (code: ErrorCode, options: FanbotErrorOptions = {}) {
+    const spec = ERRORS[code]
+    super(options.detail === undefined ? spec.message : `${spec.message}: ${options.detail}`,
+      options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.statusCode = spec.status
+  }
+}
+
+export function isFanbotError (error: unknown, code?: ErrorCode): error is FanbotError {
+  return error instanceof FanbotError && (code === undefined || error.code === code)
+}

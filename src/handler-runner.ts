@@ -1,0 +1,68 @@
+import { FanbotError } from './errors.ts'
+import type { HandlerContext, LoadedHandler } from './handler.ts'
+import type { Logger } from './logger.ts'
+import type { Message } from './message-schema.ts'
+import { validateReply, type ValidReply } from './reply.ts'
+import type { WeiboApiClient } from './weibo-api-client.ts'
+
+/** How a handler run ended. A run never rejects: failures come back as `error`, already logged. */
+export type RunResult =
+  | { status: 'reply', reply: ValidReply, durationMs: number }
+  | { status: 'none', durationMs: number }
+  | { status: 'error', error: FanbotError, durationMs: number }
+
+export interface RunHandlerInput {
+  handler: LoadedHandler
+  message: Message
+  dedupKey: string
+  timeoutMs: number
+  /** Aborted when shutdown's grace period ends. */
+  shutdownSignal: AbortSignal
+  api: WeiboApiClient
+  logger: Logger
+}
+
+function abortReason (signal: AbortSignal): FanbotError {
+  const reason: unknown = signal.reason
+  return reason instanceof FanbotError ? reason : new FanbotError('WEIBO_ERR_HANDLER_TIMEOUT', { detail: 'shutting down', cause: reason })
+}
+
+/**
+ * Runs one handler with a hard deadline (`timeoutMs`, or shutdown): the context's signal fires, and the run is
+ * abandoned as `WEIBO_ERR_HANDLER_TIMEOUT` even if the handler ignores the signal. The return value is validated
+ * so that an invalid reply can never reach Weibo.
+ */
+export async function runHandler (input: RunHandlerInput): Promise<RunResult> {
+  const { handler, message } = input
+  const started = performance.now()
+  const elapsed = (): number => Math.round(performance.now() - started)
+  const timeout = new AbortController()
+  const timer = setTimeout(() => {
+    timeout.abort(new FanbotError('WEIBO_ERR_HANDLER_TIMEOUT', { detail: `${handler.name} after ${input.timeoutMs} ms` }))
+  }, input.timeoutMs)
+  const signal = AbortSignal.any([timeout.signal, input.shutdownSignal])
+  const log = input.logger.child({ handler: handler.name, dedupKey: input.dedupKey })
+  const ctx: HandlerContext = { log, signal, api: input.api, dedupKey: input.dedupKey }
+
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(abortReason(signal)) }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
+  aborted.catch(() => {}) // the race below observes it; this keeps a late abort from being "unhandled"
+  try {
+    const returned = await Promise.race([Promise.resolve().then(() => handler.handle(message, ctx)), aborted])
+    const reply = validateReply(returned)
+    return reply === undefined ? { status: 'none', durationMs: elapsed() } : { status: 'reply', reply, durationMs: elapsed() }
+  } catch (error) {
+    const failure = error instanceof FanbotError && (error.code === 'WEIBO_ERR_HANDLER_TIMEOUT' || error.code === 'WEIBO_ERR_REPLY_INVALID')
+      ? error
+      : new FanbotError('WEIBO_ERR_HANDLER_THREW', { detail: `${handler.name}: ${error instanceof Error ? error.message : String(error)}`, cause: error })
+    log.error({ err: failure, handler: handler.name, file: handler.file }, `handler ${handler.name} failed: ${failure.code}`)
+    return { status: 'error', error: failure, durationMs: elapsed() }
+  } finally {
+    clearTimeout(timer)
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+  }
+}

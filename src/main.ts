@@ -1,0 +1,59 @@
+import { buildApp } from './app.ts'
+import { loadConfig, type Config } from './config.ts'
+import { isFanbotError } from './errors.ts'
+import { createLogger, type Logger } from './logger.ts'
+
+function warnAboutMissingCredentials (config: Config, logger: Logger): void {
+  if (config.appSecret === undefined) {
+    logger.warn('SIGNATURE VERIFICATION IS OFF: WEIBO_APP_SECRET is not set, so anyone can post pushes to this server. ' +
+      'Set it to the app secret of the app key bound in Weibo (it is required when NODE_ENV=production).')
+  }
+  if (config.accessToken === undefined) {
+    logger.warn('WEIBO_ACCESS_TOKEN is not set: late replies are logged as a dry run instead of sent to Weibo.')
+  }
+}
+
+/** Starts the server: config, handlers, listen, and a graceful stop on SIGTERM/SIGINT. Exit code 1 when it cannot start. */
+async function main (): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig(process.env)
+  } catch (error) {
+    process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
+    process.exit(1)
+  }
+  const logger = createLogger({ level: config.logLevel })
+  warnAboutMissingCredentials(config, logger)
+
+  let app: Awaited<ReturnType<typeof buildApp>>
+  try {
+    app = await buildApp({ config, logger })
+    await app.listen({ port: config.port, host: config.host })
+  } catch (error) {
+    logger.fatal({ err: error }, 'weibo-fanbot could not start')
+    process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
+    process.exit(1)
+  }
+  logger.info({ callbackPath: config.callbackPath, handlers: app.fanbot.handlers.map((handler) => handler.name) }, 'weibo-fanbot is ready')
+
+  let stopping = false
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting')
+      process.exit(1)
+    }
+    stopping = true
+    logger.info({ signal, pending: app.fanbot.dispatcher.pending }, 'shutting down: no new requests; finishing handlers and late replies')
+    app.close().then(() => {
+      logger.info('shutdown complete')
+      process.exit(0)
+    }, (error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed')
+      process.exit(1)
+    })
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}
+
+await main()

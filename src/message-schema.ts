@@ -1,0 +1,90 @@
+import { z } from 'zod'
+
+/** A 64-bit Weibo id, as a digit string whatever JSON type it arrived in. */
+export const WeiboIdSchema = z.union([
+  z.string().regex(/^\d{1,20}$/, 'must be a decimal id'),
+  z.number().int().nonnegative()
+]).transform((id) => String(id))
+
+/** Coordinates come as strings ("116.308586"); a number is tolerated and kept as its string form. */
+const CoordinateSchema = z.union([z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number'), z.number()])
+  .transform((value) => String(value))
+
+/** Fields every push carries; a push without them is rejected before its type is looked at. */
+export const EnvelopeSchema = z.object({
+  type: z.string().min(1),
+  sender_id: WeiboIdSchema,
+  receiver_id: WeiboIdSchema,
+  created_at: z.string().min(1)
+})
+
+const common = {
+  sender_id: WeiboIdSchema,
+  receiver_id: WeiboIdSchema,
+  created_at: z.string().min(1),
+  text: z.string().default(''),
+  // Not in the callback docs, but present in some of Weibo's examples: kept when it comes.
+  id: WeiboIdSchema.optional()
+}
+
+export const EVENT_SUBTYPES = ['follow', 'unfollow', 'subscribe', 'unsubscribe', 'scan', 'scan_follow', 'click', 'view'] as const
+export const MENTION_SUBTYPES = ['status', 'comment'] as const
+export type EventSubtype = typeof EVENT_SUBTYPES[number]
+export type MentionSubtype = typeof MENTION_SUBTYPES[number]
+
+export const TextMessageSchema = z.object({
+  ...common,
+  type: z.literal('text'),
+  data: z.record(z.string(), z.unknown()).default({})
+})
+
+export const PositionMessageSchema = z.object({
+  ...common,
+  type: z.literal('position'),
+  data: z.object({ longitude: CoordinateSchema, latitude: CoordinateSchema })
+})
+
+const MediaDataSchema = z.object({ vfid: WeiboIdSchema, tovfid: WeiboIdSchema })
+
+export const VoiceMessageSchema = z.object({ ...common, type: z.literal('voice'), data: MediaDataSchema })
+export const ImageMessageSchema = z.object({ ...common, type: z.literal('image'), data: MediaDataSchema })
+
+export const EventMessageSchema = z.object({
+  ...common,
+  type: z.literal('event'),
+  data: z.object({
+    subtype: z.enum(EVENT_SUBTYPES),
+    // Menu button key, QR scene key (`QR_SCENE_123`) or, for `view`, the target URL.
+    key: z.union([z.string(), z.number()]).transform((key) => String(key)).optional(),
+    ticket: z.string().optional()
+  })
+})
+
+export const MentionMessageSchema = z.object({
+  ...common,
+  type: z.literal('mention'),
+  // `key` is the id of the status or comment the fan mentioned us in.
+  data: z.object({ subtype: z.enum(MENTION_SUBTYPES), key: WeiboIdSchema })
+})
+
+export const MessageSchema = z.discriminatedUnion('type', [
+  TextMessageSchema,
+  PositionMessageSchema,
+  VoiceMessageSchema,
+  ImageMessageSchema,
+  EventMessageSchema,
+  MentionMessageSchema
+])
+
+export type TextMessage = z.output<typeof TextMessageSchema>
+export type PositionMessage = z.output<typeof PositionMessageSchema>
+export type VoiceMessage = z.output<typeof VoiceMessageSchema>
+export type ImageMessage = z.output<typeof ImageMessageSchema>
+export type EventMessage<S extends EventSubtype = EventSubtype> =
+  Omit<z.output<typeof EventMessageSchema>, 'data'> & { data: z.output<typeof EventMessageSchema>['data'] & { subtype: S } }
+export type MentionMessage<S extends MentionSubtype = MentionSubtype> =
+  Omit<z.output<typeof MentionMessageSchema>, 'data'> & { data: z.output<typeof MentionMessageSchema>['data'] & { subtype: S } }
+export type Message = z.output<typeof MessageSchema>
+export type MessageType = Message['type']
+
+export const MESSAGE_TYPES: readonly MessageType[] = ['text', 'position', 'voice', 'image', 'event', 'mention']

@@ -1,0 +1,66 @@
+import type { Dispatcher } from './dispatcher.ts'
+import { FanbotError } from './errors.ts'
+import type { Logger } from './logger.ts'
+import { readPush } from './push-reader.ts'
+
+export interface PushAnswer {
+  statusCode: number
+  /** The passive reply JSON, or `''` for a blank answer. */
+  body: string
+}
+
+export interface PushProcessor {
+  /** Reads, validates and dispatches one verified push; throws a 400-class `FanbotError` for a malformed one. */
+  process: (raw: string, elapsedMs: () => number) => Promise<PushAnswer>
+  /** Logs a push refused before dispatch (bad signature, too large, malformed), in the same shape as the others. */
+  logRejected: (error: FanbotError, durationMs: number) => void
+}
+
+export interface PushProcessorOptions {
+  dispatcher: Dispatcher
+  logger: Logger
+}
+
+/** At most this many distinct unknown types are remembered for "log once per type"; Weibo adds few. */
+const MAX_REMEMBERED_UNKNOWN_TYPES = 100
+
+/** Writes one log line per push (type, sender, dedup key, handler, outcome, duration) around the dispatcher. */
+export function createPushProcessor (options: PushProcessorOptions): PushProcessor {
+  const { dispatcher, logger } = options
+  const unknownTypesSeen = new Set<string>()
+
+  function noteUnknown (type: string, subtype: string | undefined): void {
+    const label = subtype === undefined ? type : `${type}:${subtype}`
+    if (unknownTypesSeen.has(label) || unknownTypesSeen.size >= MAX_REMEMBERED_UNKNOWN_TYPES) return
+    unknownTypesSeen.add(label)
+    logger.warn({ push: { type, subtype } }, `ignoring pushes of unknown type ${label} (logged once per type)`)
+  }
+
+  return {
+    async process (raw, elapsedMs) {
+      const reading = readPush(raw)
+      if (reading.kind === 'unsupported') {
+        noteUnknown(reading.type, reading.subtype)
+        logger.debug({ push: { type: reading.type, subtype: reading.subtype, outcome: 'ignored', durationMs: Math.round(elapsedMs()) } }, 'push ignored')
+        return { statusCode: 200, body: '' }
+      }
+      const { message } = reading
+      const result = await dispatcher.dispatch(message)
+      logger.info({
+        push: {
+          type: message.type,
+          subtype: 'subtype' in message.data ? message.data.subtype : undefined,
+          sender: message.sender_id,
+          dedupKey: result.dedupKey,
+          handler: result.handler,
+          outcome: result.outcome,
+          durationMs: Math.round(elapsedMs())
+        }
+      }, `push ${result.outcome}`)
+      return { statusCode: 200, body: result.body }
+    },
+    logRejected (error, durationMs) {
+      logger.warn({ push: { outcome: 'rejected', code: error.code, reason: error.message, durationMs: Math.round(durationMs) } }, 'push rejected')
+    }
+  }
+}

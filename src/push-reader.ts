@@ -1,0 +1,39 @@
+import { z } from 'zod'
+import { FanbotError } from './errors.ts'
+import {
+  EVENT_SUBTYPES, EnvelopeSchema, MENTION_SUBTYPES, MESSAGE_TYPES, MessageSchema,
+  type Message
+} from './message-schema.ts'
+import { parsePushBody } from './push-body.ts'
+
+export type PushReading =
+  | { kind: 'message', message: Message }
+  /** Well-formed, but of a type or subtype we do not know: Weibo asks us to ignore those. */
+  | { kind: 'unsupported', type: string, subtype: string | undefined }
+
+const SUBTYPES: Partial<Record<string, readonly string[]>> = { event: EVENT_SUBTYPES, mention: MENTION_SUBTYPES }
+
+function invalid (error: z.ZodError): FanbotError {
+  return new FanbotError('WEIBO_ERR_PUSH_INVALID', { detail: z.prettifyError(error).replace(/\n\s*/g, ' '), cause: error })
+}
+
+/** Turns a push body into a validated message; throws a 400-class `FanbotError` for anything malformed. */
+export function readPush (raw: string): PushReading {
+  const body = parsePushBody(raw)
+  const envelope = EnvelopeSchema.safeParse(body)
+  if (!envelope.success) throw invalid(envelope.error)
+
+  const type = envelope.data.type
+  const data: unknown = (body as { data?: unknown }).data
+  const subtype = typeof data === 'object' && data !== null ? (data as { subtype?: unknown }).subtype : undefined
+  const subtypeText = typeof subtype === 'string' ? subtype : undefined
+  if (!(MESSAGE_TYPES as readonly string[]).includes(type)) return { kind: 'unsupported', type, subtype: subtypeText }
+  const knownSubtypes = SUBTYPES[type]
+  if (knownSubtypes !== undefined && typeof subtype === 'string' && !knownSubtypes.includes(subtype)) {
+    return { kind: 'unsupported', type, subtype: subtypeText }
+  }
+
+  const message = MessageSchema.safeParse(body)
+  if (!message.success) throw invalid(message.error)
+  return { kind: 'message', message: message.data }
+}

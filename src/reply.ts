@@ -1,0 +1,76 @@
+import { z } from 'zod'
+import { FanbotError } from './errors.ts'
+
+/** Weibo refuses text of 300 characters or more ("< 300 Chinese characters"); we count code points. */
+export const MAX_TEXT_LENGTH = 300
+export const MAX_ARTICLES = 8
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+
+export const TextReplySchema = z.object({
+  type: z.literal('text'),
+  text: z.string()
+    .refine((text) => text.trim().length > 0, 'must not be empty')
+    .refine((text) => [...text].length <= MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`)
+}).strict()
+
+export const ArticleSchema = z.object({
+  display_name: z.string().min(1, 'must not be empty'),
+  summary: z.string(),
+  image: httpUrl,
+  url: httpUrl
+}).strict()
+
+export const ArticlesReplySchema = z.object({
+  type: z.literal('articles'),
+  articles: z.array(ArticleSchema).min(1, 'must hold at least 1 article').max(MAX_ARTICLES, `must hold at most ${MAX_ARTICLES} articles`)
+}).strict()
+
+function isCoordinate (value: number | string, limit: number): boolean {
+  const number = typeof value === 'number' ? value : /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN
+  return Number.isFinite(number) && Math.abs(number) <= limit
+}
+
+/** Weibo wants coordinates as strings ("116.308586"); handlers may give numbers. */
+const coordinate = (limit: number) => z.union([z.number(), z.string()])
+  .refine((value) => isCoordinate(value, limit), `must be a number from -${limit} to ${limit}`)
+  .transform(String)
+
+export const PositionReplySchema = z.object({
+  type: z.literal('position'),
+  longitude: coordinate(180),
+  latitude: coordinate(90)
+}).strict()
+
+export const ReplySchema = z.discriminatedUnion('type', [TextReplySchema, ArticlesReplySchema, PositionReplySchema])
+
+/** What a handler may return: plain data, so it can be cached, queued and sent later. */
+export type Reply = z.input<typeof ReplySchema>
+export type ValidReply = z.output<typeof ReplySchema>
+export type Article = z.input<typeof ArticleSchema>
+
+export function text (content: string): Reply {
+  return { type: 'text', text: content }
+}
+
+export function articles (...items: Article[] | [Article[]]): Reply {
+  const list = Array.isArray(items[0]) ? items[0] : items as Article[]
+  return { type: 'articles', articles: list }
+}
+
+export function position (longitude: number | string, latitude: number | string): Reply {
+  return { type: 'position', longitude, latitude }
+}
+
+/** Checks a handler's return value; `undefined` means "no reply". Throws `WEIBO_ERR_REPLY_INVALID` with every problem. */
+export function validateReply (value: unknown): ValidReply | undefined {
+  if (value === undefined || value === null) return undefined
+  const result = ReplySchema.safeParse(value)
+  if (!result.success) {
+    throw new FanbotError('WEIBO_ERR_REPLY_INVALID', {
+      detail: z.prettifyError(result.error).replace(/\n\s*/g, ' '),
+      cause: result.error
+    })
+  }
+  return result.data
+}

@@ -1,0 +1,23 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+
+export interface SignatureInput {
+  secret: string
+  timestamp: string
+  nonce: string
+}
+
+/**
+ * Weibo's request signature: hex SHA-1 of the app secret, timestamp and nonce sorted as strings and joined.
+ * The default sort (UTF-16 code units) matches PHP's SORT_STRING, which Weibo's reference SDK uses.
+ */
+export function computeSignature (input: SignatureInput): string {
+  const joined = [input.secret, input.timestamp, input.nonce].sort().join('')
+  return createHash('sha1').update(joined, 'utf8').digest('hex')
+}
+
+/** Checks a request's `signature` in constant time; a missing or malformed value is simply not valid. */
+export function verifySignature (input: SignatureInput & { signature: string }): boolean {
+  const expected = Buffer.from(computeSignature(input), 'utf8')
+  const given = Buffer.from(input.signature.toLowerCase(), 'utf8')
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}

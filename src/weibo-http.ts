@@ -1,0 +1,101 @@
+import pRetry from 'p-retry'
+import { FanbotError } from './errors.ts'
+import type { Logger } from './logger.ts'
+import { WeiboApiError } from './weibo-api-error.ts'
+import { describeWeiboErrorCode } from './weibo-error-codes.ts'
+
+export interface WeiboHttpOptions {
+  baseUrl: string
+  accessToken: string | undefined
+  timeoutMs: number
+  /** Further tries after the first, for transient failures only. */
+  maxRetries: number
+  /** Wait before the first retry; doubled each time, with jitter. */
+  retryMinMs: number
+  logger: Logger
+}
+
+export interface WeiboHttp {
+  /** POSTs a form (the token added as `access_token`) and returns Weibo's parsed JSON answer. */
+  postForm: (path: string, fields: Record<string, string>) => Promise<unknown>
+  readonly hasToken: boolean
+}
+
+const WEIBO_ERROR_BODY = (body: unknown): body is { error_code: number | string, error?: unknown, request?: unknown } =>
+  typeof body === 'object' && body !== null && 'error_code' in body
+
+function parseJson (text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** One attempt: maps every way a call can fail to a `WeiboApiError` that says whether a retry may help. */
+async function attempt (options: WeiboHttpOptions, path: string, fields: Record<string, string>): Promise<unknown> {
+  let response: Response
+  try {
+    response = await fetch(options.baseUrl + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' },
+      body: new URLSearchParams({ ...fields, access_token: options.accessToken ?? '' }),
+      signal: AbortSignal.timeout(options.timeoutMs)
+    })
+  } catch (error) {
+    // A timeout is ambiguous (Weibo may have acted on the request), so it is not retried: a reply must never go twice.
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
+    throw new WeiboApiError(timedOut ? 'WEIBO_ERR_API_TIMEOUT' : 'WEIBO_ERR_API_NETWORK', {
+      request: path, retryable: !timedOut, cause: error
+    })
+  }
+
+  const text = await response.text()
+  const body = parseJson(text)
+  if (WEIBO_ERROR_BODY(body)) {
+    const errorCode = Number(body.error_code)
+    throw new WeiboApiError('WEIBO_ERR_API_REJECTED', {
+      request: typeof body.request === 'string' ? body.request : path,
+      status: response.status,
+      errorCode,
+      weiboMessage: typeof body.error === 'string' ? body.error : undefined,
+      retryable: describeWeiboErrorCode(errorCode).retryable
+    })
+  }
+  if (!response.ok) {
+    throw new WeiboApiError('WEIBO_ERR_API_HTTP', {
+      request: path, status: response.status, retryable: response.status >= 500 || response.status === 429
+    })
+  }
+  if (body === undefined) {
+    throw new WeiboApiError('WEIBO_ERR_API_BAD_RESPONSE', { request: path, status: response.status, retryable: false })
+  }
+  return body
+}
+
+/**
+ * The one HTTP layer under every Weibo API call: timeouts, retries with exponential backoff and jitter for
+ * transient failures only, Weibo's error JSON turned into `WeiboApiError`, and the token kept out of logs and errors.
+ */
+export function createWeiboHttp (options: WeiboHttpOptions): WeiboHttp {
+  return {
+    hasToken: options.accessToken !== undefined,
+    async postForm (path, fields) {
+      if (options.accessToken === undefined) throw new FanbotError('WEIBO_ERR_API_TOKEN_MISSING', { detail: path })
+      return await pRetry(async () => await attempt(options, path, fields), {
+        retries: options.maxRetries,
+        minTimeout: options.retryMinMs,
+        factor: 2,
+        randomize: true,
+        unref: true,
+        shouldRetry: ({ error }) => error instanceof WeiboApiError && error.retryable,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (error instanceof WeiboApiError && error.retryable && retriesLeft > 0) {
+            options.logger.warn({ api: { request: path, attempt: attemptNumber, retriesLeft, code: error.code, errorCode: error.errorCode, status: error.status } },
+              'Weibo API call failed, retrying')
+          }
+        }
+      })
+    }
+  }
+}
