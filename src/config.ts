@@ -46,26 +46,26 @@ export const ConfigSchema = z.object({
     message: 'must be at least REPLY_DEADLINE_MS'
   })
   .transform((env) => ({
-  nodeEnv: env.NODE_ENV,
-  port: env.PORT,
-  host: env.HOST,
-  callbackPath: env.CALLBACK_PATH,
-  appSecret: env.WEIBO_APP_SECRET,
-  accessToken: env.WEIBO_ACCESS_TOKEN,
-  apiBaseUrl: env.WEIBO_API_BASE_URL,
-  apiTimeoutMs: env.WEIBO_API_TIMEOUT_MS,
-  apiMaxRetries: env.WEIBO_API_MAX_RETRIES,
-  apiRetryMinMs: env.WEIBO_API_RETRY_MIN_MS,
-  replySaveSenderBox: env.WEIBO_REPLY_SAVE_SENDER_BOX,
-  handlersDir: env.HANDLERS_DIR,
-  replyDeadlineMs: env.REPLY_DEADLINE_MS,
-  handlerTimeoutMs: env.HANDLER_TIMEOUT_MS,
-  dedupTtlMs: env.DEDUP_TTL_MS,
-  dedupMax: env.DEDUP_MAX,
-  bodyLimitBytes: env.BODY_LIMIT_BYTES,
-  shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-  logLevel: env.LOG_LEVEL
-}))
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    callbackPath: env.CALLBACK_PATH,
+    appSecret: env.WEIBO_APP_SECRET,
+    accessToken: env.WEIBO_ACCESS_TOKEN,
+    apiBaseUrl: env.WEIBO_API_BASE_URL,
+    apiTimeoutMs: env.WEIBO_API_TIMEOUT_MS,
+    apiMaxRetries: env.WEIBO_API_MAX_RETRIES,
+    apiRetryMinMs: env.WEIBO_API_RETRY_MIN_MS,
+    replySaveSenderBox: env.WEIBO_REPLY_SAVE_SENDER_BOX,
+    handlersDir: env.HANDLERS_DIR,
+    replyDeadlineMs: env.REPLY_DEADLINE_MS,
+    handlerTimeoutMs: env.HANDLER_TIMEOUT_MS,
+    dedupTtlMs: env.DEDUP_TTL_MS,
+    dedupMax: env.DEDUP_MAX,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    logLevel: env.LOG_LEVEL
+  }))
 
 export type Config = Readonly<z.output<typeof ConfigSchema>>
 export type Environment = Readonly<Record<string, string | undefined>>

@@ -45,8 +45,9 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Dedup
       if (typeof entry === 'string') return { role: 'joiner', answer: Promise.resolve(entry) }
       if (entry !== undefined) return { role: 'joiner', answer: entry.answer }
 
-      let resolve!: (answer: Answer) => void
-      const pending: Pending = { answer: new Promise<Answer>((resolve_) => { resolve = resolve_ }), resolve }
+      let resolveAnswer!: (answer: Answer) => void
+      const answer = new Promise<Answer>((resolve) => { resolveAnswer = resolve })
+      const pending: Pending = { answer, resolve: resolveAnswer }
       cache.set(key, pending)
       let settled = false
       return {
