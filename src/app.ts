@@ -4,7 +4,7 @@ import { healthRoutes } from '../routes/health.ts'
 import type { Config } from './config.ts'
 import { createMemoryDedupStore, type DedupStore } from './dedup-store.ts'
 import { createDispatcher, type Dispatcher } from './dispatcher.ts'
-import type { LoadedHandler } from './handler.ts'
+import type { Handler, LoadedHandler } from './handler.ts'
 import { loadHandlers, normaliseHandlers } from './handler-loader.ts'
 import { createHandlerRouter } from './handler-router.ts'
 import { createLateReplySender } from './late-reply.ts'
@@ -18,7 +18,7 @@ export interface BuildAppOptions {
   /** Defaults to a pino logger at `config.logLevel` on stdout. */
   logger?: Logger
   /** Handler objects to use instead of loading `config.handlersDir` (tests, the test kit). */
-  handlers?: readonly unknown[]
+  handlers?: readonly Handler[]
   /** Defaults to the in-memory LRU store sized by DEDUP_MAX / DEDUP_TTL_MS. */
   store?: DedupStore
 }
@@ -47,7 +47,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const logger = options.logger ?? createLogger({ level: config.logLevel })
   const handlers = options.handlers === undefined
     ? await loadHandlers(config.handlersDir)
-    : normaliseHandlers({ file: '<inline>', exported: [...options.handlers] })
+    : options.handlers.length === 0 ? [] : normaliseHandlers({ file: '<inline>', exported: [...options.handlers] })
   const store = options.store ?? createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs })
   const api = createWeiboApiClient({
     http: createWeiboHttp({

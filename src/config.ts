@@ -43,7 +43,8 @@ export const ConfigSchema = z.object({
   })
   .refine((env) => !(env.HANDLER_TIMEOUT_MS < env.REPLY_DEADLINE_MS), {
     path: ['HANDLER_TIMEOUT_MS'],
-    message: 'must be at least REPLY_DEADLINE_MS'
+    message: 'must be at least REPLY_DEADLINE_MS',
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null
   })
   .transform((env) => ({
     nodeEnv: env.NODE_ENV,

@@ -36,7 +36,8 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Dedup
   const cache = new LRUCache<string, Answer | Pending>({
     max: options.max,
     ttl: options.ttlMs,
-    ...(options.perf === undefined ? {} : { perf: options.perf })
+    // lru-cache reuses a clock reading for `ttlResolution` ms of real time; an injected clock must be read every time.
+    ...(options.perf === undefined ? {} : { perf: options.perf, ttlResolution: 0 })
   })
   return {
     get size () { return cache.size },

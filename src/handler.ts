@@ -50,7 +50,8 @@ export interface Handler<T extends Trigger = Trigger> {
   match?: string | RegExp | ((message: MessageFor<T>) => boolean)
   /** Higher runs first; ties go by file name. `'*'` handlers always come after all others. */
   priority?: number
-  handle: (message: MessageFor<T>, ctx: HandlerContext) => HandlerResult | Promise<HandlerResult>
+  // Method syntax on purpose: it lets a `Handler<'text'>` stand in a list of `Handler`s.
+  handle (message: MessageFor<T>, ctx: HandlerContext): HandlerResult | Promise<HandlerResult>
 }
 
 /** Identity helper: it only adds types, so `export default defineHandler({ on: 'text', handle (m) { … } })`. */

@@ -1,11 +1,13 @@
-import type { ValidReply } from './reply.ts'
+import { FanbotError } from './errors.ts'
+import { validateReply, type Reply } from './reply.ts'
 import { replyPayload } from './reply-encoding.ts'
 import type { WeiboHttp } from './weibo-http.ts'
 
 export interface SendReplyInput {
   /** The fan: the push's `sender_id`. */
   receiverId: string
-  reply: ValidReply
+  /** Checked before sending, like a handler's return value: an invalid reply throws WEIBO_ERR_REPLY_INVALID. */
+  reply: Reply
   /** Keep a copy in the account's sent box; defaults to WEIBO_REPLY_SAVE_SENDER_BOX. */
   saveSenderBox?: boolean
 }
@@ -30,11 +32,13 @@ export function createWeiboApiClient (options: WeiboApiClientOptions): WeiboApiC
     get hasToken () { return http.hasToken },
     messages: {
       async reply (input) {
+        const reply = validateReply(input.reply)
+        if (reply === undefined) throw new FanbotError('WEIBO_ERR_REPLY_INVALID', { detail: 'no reply given' })
         return await http.postForm('/2/messages/reply.json', {
           receiver_id: input.receiverId,
-          type: input.reply.type,
+          type: reply.type,
           // A form value is encoded by URLSearchParams: the JSON is encoded exactly once, as Weibo expects.
-          data: JSON.stringify(replyPayload(input.reply)),
+          data: JSON.stringify(replyPayload(reply)),
           save_sender_box: (input.saveSenderBox ?? options.saveSenderBox) ? '1' : '0'
         })
       }

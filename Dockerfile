@@ -1,0 +1,30 @@
+# weibo-fanbot: build stage checks the sources with the full dev dependencies; the runtime stage has production
+# dependencies only and runs as the non-root `node` user. tsx (a production dependency) runs the TypeScript
+# sources directly and loads `.ts` handler modules, so a bind-mounted handlers/ folder needs no rebuild.
+FROM node:24.11.1-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json eslint.config.js ./
+COPY src ./src
+COPY routes ./routes
+COPY handlers ./handlers
+RUN npm run typecheck
+
+FROM node:24.11.1-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/src ./src
+COPY --from=build /app/routes ./routes
+COPY --from=build /app/handlers ./handlers
+USER node
+EXPOSE 3000
+# The slim image has no curl: Node's own fetch checks /healthz.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Node itself is PID 1's command (not npm), so SIGTERM reaches the graceful shutdown.
+CMD ["node", "--import", "tsx", "src/main.ts"]

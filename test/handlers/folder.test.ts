@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { test } from 'node:test'
+import { isHandlerFile, loadHandlers } from '../../src/handler-loader.ts'
+import { createHandlerRouter } from '../../src/handler-router.ts'
+import { createLogger } from '../../src/logger.ts'
+import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES, MessageSchema } from '../../src/message-schema.ts'
+import { EXAMPLES_DIR } from '../helpers/examples.ts'
+import { fixture } from '../helpers/push.ts'
+
+const FIXTURES = ['text', 'position', 'voice', 'image', 'event-follow', 'event-unfollow', 'event-subscribe', 'event-scan',
+  'event-scan-follow', 'event-click', 'event-view', 'mention-status', 'mention-comment']
+
+test('every example module loads and contributes at least one handler', async () => {
+  const handlers = await loadHandlers(EXAMPLES_DIR)
+  const modules = readdirSync(EXAMPLES_DIR).filter(isHandlerFile).sort()
+  assert.deepEqual(modules, ['events.ts', 'fallback.ts', 'image.ts', 'mention.ts', 'position.ts', 'text-keyword.ts', 'voice.ts'])
+  assert.deepEqual([...new Set(handlers.map((handler) => path.basename(handler.file)))], modules)
+  const names = handlers.map((handler) => handler.name)
+  assert.equal(new Set(names).size, names.length, `handler names repeat: ${names.join(', ')}`)
+})
+
+test('every message type has a handler', async () => {
+  const handlers = await loadHandlers(EXAMPLES_DIR)
+  const triggers = new Set<string>(handlers.flatMap((handler) => handler.triggers))
+  for (const type of MESSAGE_TYPES) {
+    const subtypes = type === 'event' ? EVENT_SUBTYPES : type === 'mention' ? MENTION_SUBTYPES : []
+    const covered = triggers.has(type) || triggers.has('*') || subtypes.some((subtype) => triggers.has(`${type}:${subtype}`))
+    assert.ok(covered, `no handler for ${type}`)
+  }
+})
+
+test('every fixture is routed to the example meant for it', async () => {
+  const router = createHandlerRouter(await loadHandlers(EXAMPLES_DIR), createLogger({ level: 'silent' }))
+  const fileFor = (name: string): string => name.startsWith('event-') ? 'events.ts' : name.startsWith('mention-') ? 'mention.ts' : name === 'text' ? 'fallback.ts' : `${name}.ts`
+  for (const name of FIXTURES) {
+    const handler = router.select(MessageSchema.parse(JSON.parse(fixture(name))))
+    assert.equal(handler === undefined ? undefined : path.basename(handler.file), fileFor(name), name)
+  }
+})
+
+test('the README describes every example module', () => {
+  const readme = readFileSync(path.join(EXAMPLES_DIR, 'README.md'), 'utf8')
+  for (const file of readdirSync(EXAMPLES_DIR).filter(isHandlerFile)) {
+    assert.ok(readme.includes(`\`${file}\``), `README.md does not mention ${file}`)
+  }
+})

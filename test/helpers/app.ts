@@ -1,0 +1,19 @@
+import type { TestContext } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.ts'
+import type { Handler, Trigger } from '../../src/handler.ts'
+import { testConfig } from './config.ts'
+import { captureLogs, type CapturedLogs } from './logs.ts'
+
+export interface TestApp {
+  app: FastifyInstance
+  logs: CapturedLogs
+}
+
+/** Builds the app in-process with inline handlers and captured logs; closed when the test ends. */
+export async function startTestApp (t: TestContext, options: { handlers: Array<Handler<Trigger>>, env?: Record<string, string | undefined> }): Promise<TestApp> {
+  const logs = captureLogs()
+  const app = await buildApp({ config: testConfig(options.env), logger: logs.logger, handlers: options.handlers })
+  t.after(async () => { await app.close() })
+  return { app, logs }
+}

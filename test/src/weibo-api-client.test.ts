@@ -1,0 +1,456 @@
+import { describe, test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { FanbotError, type ErrorCode } from '../../src/errors.ts'
+import { createLateReplySender } from '../../src/late-reply.ts'
+import type { Message } from '../../src/message-schema.ts'
+import { readPush } from '../../src/push-reader.ts'
+import type { ValidReply } from '../../src/reply.ts'
+import { createWeiboApiClient, type WeiboApiClient } from '../../src/weibo-api-client.ts'
+import { WeiboApiError } from '../../src/weibo-api-error.ts'
+import { WEIBO_ERROR_CODES, describeWeiboErrorCode } from '../../src/weibo-error-codes.ts'
+import { createWeiboHttp } from '../../src/weibo-http.ts'
+import { TEST_TOKEN } from '../helpers/config.ts'
+import { startFakeWeiboApi, type FakeWeiboApi } from '../helpers/fake-weibo-api.ts'
+import { captureLogs, type CapturedLogs } from '../helpers/logs.ts'
+import { fixture } from '../helpers/push.ts'
+
+const REPLY_PATH = '/2/messages/reply.json'
+/** A 19-digit uid: beyond 2^53, so any trip through a JS number would change its digits. */
+const BIG_UID = '9223372036854775807'
+const TEXT: ValidReply = { type: 'text', text: 'hello' }
+
+interface ClientOptions {
+  baseUrl?: string
+  accessToken?: string | null
+  maxRetries?: number
+  timeoutMs?: number
+  saveSenderBox?: boolean
+}
+
+interface Setup {
+  fake: FakeWeiboApi
+  api: WeiboApiClient
+  logs: CapturedLogs
+}
+
+function client (baseUrl: string, logs: CapturedLogs, options: ClientOptions = {}): WeiboApiClient {
+  const http = createWeiboHttp({
+    baseUrl,
+    accessToken: options.accessToken === null ? undefined : options.accessToken ?? TEST_TOKEN,
+    timeoutMs: options.timeoutMs ?? 2000,
+    maxRetries: options.maxRetries ?? 3,
+    retryMinMs: 1,
+    logger: logs.logger
+  })
+  return createWeiboApiClient({ http, saveSenderBox: options.saveSenderBox ?? true })
+}
+
+/** The fake Weibo API on loopback (closed after the test) and a client pointed at it, logging at debug. */
+async function setup (t: TestContext, options: ClientOptions = {}): Promise<Setup> {
+  const fake = await startFakeWeiboApi()
+  t.after(fake.close)
+  const logs = captureLogs('debug')
+  return { fake, logs, api: client(fake.baseUrl, logs, options) }
+}
+
+/** A bare node:http server on loopback for what the fake cannot do (hold a request, show the raw URL); closed after the test. */
+async function listen (t: TestContext, onRequest: RequestListener): Promise<string> {
+  const server = createServer(onRequest)
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  t.after(async () => {
+    server.closeAllConnections()
+    await new Promise((resolve) => { server.close(resolve) })
+  })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** Awaits `promise`, expecting it to reject; returns the reason. */
+async function rejection (promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  assert.fail('expected a rejection')
+}
+
+async function apiError (promise: Promise<unknown>, code: ErrorCode): Promise<WeiboApiError> {
+  const error = await rejection(promise)
+  assert.ok(error instanceof WeiboApiError, `expected a WeiboApiError, got ${String(error)}`)
+  assert.ok(error instanceof FanbotError)
+  assert.equal(error.code, code)
+  return error
+}
+
+function weiboError (errorCode: number, status = 400): { status: number, body: unknown } {
+  return { status, body: { request: REPLY_PATH, error_code: errorCode, error: `error ${errorCode}` } }
+}
+
+function textMessage (): Message {
+  const reading = readPush(fixture('text'))
+  if (reading.kind !== 'message') throw new Error('the text fixture should be a message')
+  return reading.message
+}
+
+/** Everything a user could see about an error: its message, its cause chain, and how pino would log it. */
+function visibleText (error: unknown, logs: CapturedLogs): string {
+  logs.logger.error({ err: error }, 'call failed')
+  const parts: string[] = []
+  let current: unknown = error
+  while (current !== undefined && parts.length < 10) {
+    parts.push(String(current), current instanceof Error ? current.stack ?? '' : '')
+    current = current instanceof Error ? current.cause : undefined
+  }
+  return parts.join('\n') + logs.text()
+}
+
+describe('messages.reply: the request', () => {
+  test('posts a form to /2/messages/reply.json with the token, exact ids, type and single-encoded JSON data', async (t) => {
+    const { fake, api } = await setup(t)
+    const answer = await api.messages.reply({ receiverId: BIG_UID, reply: { type: 'text', text: '你好 & a=b+c 100%' } })
+
+    assert.deepEqual(answer, { result: true })
+    assert.equal(fake.calls.length, 1)
+    const [call] = fake.calls
+    assert.equal(call?.path, REPLY_PATH)
+    assert.match(call?.contentType ?? '', /^application\/x-www-form-urlencoded/)
+    assert.equal(call?.form.access_token, TEST_TOKEN)
+    assert.equal(call?.form.receiver_id, BIG_UID)
+    assert.equal(call?.form.type, 'text')
+    assert.deepEqual(JSON.parse(call?.form.data ?? ''), { text: '你好 & a=b+c 100%' })
+    assert.ok(call?.raw.includes('data=%7B%22text%22'), call?.raw)
+    assert.ok(!(call?.raw.includes('%257B') ?? true), 'the JSON must not be encoded twice')
+    assert.ok(call?.raw.includes(`receiver_id=${BIG_UID}`))
+  })
+
+  test('articles and position replies carry their payloads', async (t) => {
+    const { fake, api } = await setup(t)
+    const article = { display_name: '两个故事', summary: '今天讲两个故事', image: 'http://example.com/a.jpg', url: 'http://example.com/a?x=1&y=2' }
+    await api.messages.reply({ receiverId: '2489518277', reply: { type: 'articles', articles: [article] } })
+    await api.messages.reply({ receiverId: '2489518277', reply: { type: 'position', longitude: '116.308586', latitude: '39.982525' } })
+
+    assert.equal(fake.calls[0]?.form.type, 'articles')
+    assert.deepEqual(JSON.parse(fake.calls[0]?.form.data ?? ''), { articles: [article] })
+    assert.equal(fake.calls[1]?.form.type, 'position')
+    assert.deepEqual(JSON.parse(fake.calls[1]?.form.data ?? ''), { longitude: '116.308586', latitude: '39.982525' })
+  })
+
+  test('save_sender_box follows the client default, and a per-call option overrides it', async (t) => {
+    const on = await setup(t, { saveSenderBox: true })
+    await on.api.messages.reply({ receiverId: '1', reply: TEXT })
+    await on.api.messages.reply({ receiverId: '1', reply: TEXT, saveSenderBox: false })
+    assert.deepEqual(on.fake.calls.map((c) => c.form.save_sender_box), ['1', '0'])
+
+    const off = await setup(t, { saveSenderBox: false })
+    await off.api.messages.reply({ receiverId: '1', reply: TEXT })
+    await off.api.messages.reply({ receiverId: '1', reply: TEXT, saveSenderBox: true })
+    assert.deepEqual(off.fake.calls.map((c) => c.form.save_sender_box), ['0', '1'])
+  })
+
+  test('hasToken reflects whether a token was given', async (t) => {
+    const withToken = await setup(t)
+    const withoutToken = await setup(t, { accessToken: null })
+    assert.equal(withToken.api.hasToken, true)
+    assert.equal(withoutToken.api.hasToken, false)
+  })
+
+  test('no token → FanbotError WEIBO_ERR_API_TOKEN_MISSING and no call is made', async (t) => {
+    const { fake, api } = await setup(t, { accessToken: null })
+    const error = await rejection(api.messages.reply({ receiverId: '1', reply: TEXT }))
+    assert.ok(error instanceof FanbotError)
+    assert.equal(error.code, 'WEIBO_ERR_API_TOKEN_MISSING')
+    assert.match(error.message, /messages\/reply\.json/)
+    assert.equal(fake.calls.length, 0)
+  })
+})
+
+describe('messages.reply: retries', () => {
+  test('an HTTP 500 then success → retried once, resolves, 2 calls, the retry logged', async (t) => {
+    const { fake, api, logs } = await setup(t)
+    fake.script({ status: 500, body: {} })
+    assert.deepEqual(await api.messages.reply({ receiverId: '1', reply: TEXT }), { result: true })
+    assert.equal(fake.calls.length, 2)
+    assert.deepEqual(fake.calls[1]?.form, fake.calls[0]?.form, 'the retry sends the same request')
+    const warn = logs.lines().find((line) => line.level === 40)
+    assert.equal((warn?.api as { request?: unknown, status?: unknown } | undefined)?.request, REPLY_PATH)
+    assert.equal((warn?.api as { status?: unknown } | undefined)?.status, 500)
+  })
+
+  test('an HTTP 429 then success → retried', async (t) => {
+    const { fake, api } = await setup(t)
+    fake.script({ status: 429, body: {} })
+    await api.messages.reply({ receiverId: '1', reply: TEXT })
+    assert.equal(fake.calls.length, 2)
+  })
+
+  test('Weibo error 10001 (system error) then success → retried', async (t) => {
+    const { fake, api } = await setup(t)
+    fake.script(weiboError(10001, 200))
+    assert.deepEqual(await api.messages.reply({ receiverId: '1', reply: TEXT }), { result: true })
+    assert.equal(fake.calls.length, 2)
+  })
+
+  test('a dropped connection then success → retried', async (t) => {
+    const { fake, api } = await setup(t)
+    fake.script('drop')
+    assert.deepEqual(await api.messages.reply({ receiverId: '1', reply: TEXT }), { result: true })
+    assert.equal(fake.calls.length, 2)
+  })
+
+  test('retries are bounded by maxRetries: always 500 → maxRetries + 1 calls, then WEIBO_ERR_API_HTTP', async (t) => {
+    const { fake, api } = await setup(t, { maxRetries: 2 })
+    fake.script({ status: 500, body: {} }, { status: 500, body: {} }, { status: 500, body: {} })
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_HTTP')
+    assert.equal(error.status, 500)
+    assert.equal(error.request, REPLY_PATH)
+    assert.equal(fake.calls.length, 3)
+  })
+
+  test('maxRetries 0 → a single call', async (t) => {
+    const { fake, api } = await setup(t, { maxRetries: 0 })
+    fake.script({ status: 503, body: {} })
+    await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_HTTP')
+    assert.equal(fake.calls.length, 1)
+  })
+
+  test('a dropped connection every time → WEIBO_ERR_API_NETWORK after maxRetries + 1 calls', async (t) => {
+    const { fake, api } = await setup(t, { maxRetries: 1 })
+    fake.script('drop', 'drop')
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_NETWORK')
+    assert.equal(error.retryable, true)
+    assert.equal(fake.calls.length, 2)
+  })
+})
+
+describe('messages.reply: permanent failures', () => {
+  test('error_code 21327 → WeiboApiError WEIBO_ERR_API_REJECTED, needsRebind, exactly 1 call', async (t) => {
+    const { fake, api } = await setup(t)
+    fake.script(weiboError(21327, 400))
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_REJECTED')
+    assert.equal(error.errorCode, 21327)
+    assert.equal(error.status, 400)
+    assert.equal(error.request, REPLY_PATH)
+    assert.equal(error.weiboMessage, 'error 21327')
+    assert.equal(error.needsRebind, true)
+    assert.equal(error.retryable, false)
+    assert.equal(error.statusCode, 502)
+    assert.match(error.message, /error_code 21327 \(expired_token/)
+    assert.equal(fake.calls.length, 1)
+  })
+
+  test('error_code 20301 (fan does not follow) → rejected, no rebind, not retried', async (t) => {
+    const { fake, api } = await setup(t)
+    fake.script(weiboError(20301, 400))
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_REJECTED')
+    assert.equal(error.errorCode, 20301)
+    assert.equal(error.needsRebind, false)
+    assert.equal(fake.calls.length, 1)
+  })
+
+  test('an unknown error_code, even with HTTP 500, is permanent', async (t) => {
+    const { fake, api } = await setup(t)
+    fake.script(weiboError(29999, 500))
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_REJECTED')
+    assert.equal(error.errorCode, 29999)
+    assert.match(error.message, /unknown Weibo error/)
+    assert.equal(fake.calls.length, 1)
+  })
+
+  test('an error_code sent as a string is read as a number', async (t) => {
+    const { fake, api } = await setup(t)
+    fake.script({ status: 400, body: { error_code: '21315', error: 'expired_token' } })
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_REJECTED')
+    assert.equal(error.errorCode, 21315)
+    assert.equal(error.needsRebind, true)
+    assert.equal(error.request, REPLY_PATH, 'without a request field in the body, the path called is reported')
+  })
+
+  test('an HTTP 404 without a Weibo error body → WEIBO_ERR_API_HTTP, not retried', async (t) => {
+    const { fake, api } = await setup(t)
+    fake.script({ status: 404, body: { message: 'not found' } })
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_HTTP')
+    assert.equal(error.status, 404)
+    assert.equal(fake.calls.length, 1)
+  })
+
+  test('a 200 whose body is not JSON → WEIBO_ERR_API_BAD_RESPONSE, not retried', async (t) => {
+    const { fake, api } = await setup(t)
+    fake.script({ status: 200, body: '<html>maintenance</html>' })
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_BAD_RESPONSE')
+    assert.equal(error.status, 200)
+    assert.equal(error.retryable, false)
+    assert.equal(fake.calls.length, 1)
+  })
+
+  test('no answer within timeoutMs → WEIBO_ERR_API_TIMEOUT, not retried (the reply may have gone)', async (t) => {
+    const held: IncomingMessage[] = []
+    const baseUrl = await listen(t, (request) => { held.push(request) })
+    const api = client(baseUrl, captureLogs(), { timeoutMs: 50, maxRetries: 3 })
+
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_TIMEOUT')
+    assert.equal(error.retryable, false)
+    assert.equal(error.request, REPLY_PATH)
+    assert.equal(error.status, undefined)
+    assert.equal(held.length, 1)
+    assert.equal(held[0]?.url, REPLY_PATH)
+  })
+
+  // maxRetries 0: p-retry's backoff timer is unref'd, and here no server keeps the event loop alive during it.
+  test('a refused connection → WEIBO_ERR_API_NETWORK, retryable', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+    const { port } = server.address() as AddressInfo
+    await new Promise((resolve) => { server.close(resolve) })
+    const api = client(`http://127.0.0.1:${port}`, captureLogs(), { maxRetries: 0 })
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_NETWORK')
+    assert.equal(error.status, undefined)
+    assert.equal(error.retryable, true)
+  })
+})
+
+describe('the access token stays secret', () => {
+  test('it never appears in a log line or an error, whatever the failure', async (t) => {
+    const { fake, api, logs } = await setup(t, { maxRetries: 1 })
+    const errors: unknown[] = []
+    fake.script({ status: 500, body: {} }, weiboError(21327))
+    errors.push(await rejection(api.messages.reply({ receiverId: '1', reply: TEXT })))
+    fake.script('drop', 'drop')
+    errors.push(await rejection(api.messages.reply({ receiverId: '1', reply: TEXT })))
+    fake.script({ status: 500, body: {} }, { status: 502, body: 'bad gateway' })
+    errors.push(await rejection(api.messages.reply({ receiverId: '1', reply: TEXT })))
+    fake.script({ status: 200, body: 'not json' })
+    errors.push(await rejection(api.messages.reply({ receiverId: '1', reply: TEXT })))
+
+    assert.equal(fake.calls.length, 7)
+    assert.ok(fake.calls.every((call) => call.form.access_token === TEST_TOKEN), 'the token is sent to Weibo')
+    assert.ok(logs.lines().filter((line) => line.level === 40).length >= 3, 'the retries were logged')
+    for (const error of errors) {
+      assert.ok(error instanceof WeiboApiError)
+      assert.ok(!visibleText(error, logs).includes(TEST_TOKEN), `token leaked through ${error.code}`)
+    }
+    assert.ok(!logs.text().includes(TEST_TOKEN))
+  })
+
+  test('it travels in the form body, never in the URL (a proxy or access log would keep it)', async (t) => {
+    const seen: Array<{ url: string | undefined, body: string }> = []
+    const baseUrl = await listen(t, (request, response) => {
+      let body = ''
+      request.setEncoding('utf8')
+      request.on('data', (chunk: string) => { body += chunk })
+      request.on('end', () => {
+        seen.push({ url: request.url, body })
+        response.setHeader('content-type', 'application/json')
+        response.end('{"result":true}')
+      })
+    })
+    await client(baseUrl, captureLogs()).messages.reply({ receiverId: '1', reply: TEXT })
+    assert.equal(seen.length, 1)
+    assert.equal(seen[0]?.url, REPLY_PATH)
+    assert.equal(new URLSearchParams(seen[0]?.body).get('access_token'), TEST_TOKEN)
+  })
+})
+
+describe('Weibo error codes', () => {
+  test('every code that needs a rebind is permanent', () => {
+    const rebind = Object.entries(WEIBO_ERROR_CODES).filter(([, info]) => info.rebind === true)
+    assert.ok(rebind.some(([code]) => code === '21327'))
+    for (const [code, info] of rebind) assert.equal(info.retryable, false, code)
+  })
+
+  test('transient codes are retryable; unknown codes are permanent and need no rebind', () => {
+    for (const code of [10001, 10002, 10003, 10022, 10023, 10024]) assert.equal(describeWeiboErrorCode(code).retryable, true, String(code))
+    const unknown = describeWeiboErrorCode(12345)
+    assert.equal(unknown.retryable, false)
+    assert.notEqual(unknown.rebind, true)
+  })
+
+  test('a WeiboApiError without an error_code does not ask for a rebind', () => {
+    const error = new WeiboApiError('WEIBO_ERR_API_HTTP', { request: REPLY_PATH, status: 503, retryable: true })
+    assert.equal(error.needsRebind, false)
+    assert.equal(error.name, 'WeiboApiError')
+    assert.match(error.message, /HTTP 503, \/2\/messages\/reply\.json$/)
+  })
+})
+
+describe('late reply', () => {
+  const late = (message: Message): Parameters<ReturnType<typeof createLateReplySender>['send']>[0] =>
+    ({ message, reply: { type: 'text', text: 'sorry for the wait' }, handler: 'slow-handler', dedupKey: 'key-1' })
+
+  test('sends the reply once to the fan through messages/reply, and logs it', async (t) => {
+    const { fake, api, logs } = await setup(t)
+    const sender = createLateReplySender({ api, logger: logs.logger })
+    const message = textMessage()
+    await sender.send(late(message))
+
+    assert.equal(fake.calls.length, 1)
+    assert.equal(fake.calls[0]?.path, REPLY_PATH)
+    assert.equal(fake.calls[0]?.form.receiver_id, message.sender_id)
+    assert.deepEqual(JSON.parse(fake.calls[0]?.form.data ?? ''), { text: 'sorry for the wait' })
+    const line = logs.lines().find((l) => l.msg === 'late reply sent')
+    const facts = line?.lateReply as Record<string, unknown> | undefined
+    assert.equal(facts?.handler, 'slow-handler')
+    assert.equal(facts?.dedupKey, 'key-1')
+    assert.equal(facts?.receiverId, message.sender_id)
+    assert.equal(typeof facts?.durationMs, 'number')
+  })
+
+  test('without a token it logs a dry run and makes no call', async (t) => {
+    const { fake, api, logs } = await setup(t, { accessToken: null })
+    const sender = createLateReplySender({ api, logger: logs.logger })
+    await sender.send(late(textMessage()))
+
+    assert.equal(fake.calls.length, 0)
+    const line = logs.lines().find((l) => (l.lateReply as { dryRun?: unknown } | undefined)?.dryRun === true)
+    assert.ok(line !== undefined, logs.text())
+    assert.equal(line.level, 30)
+    assert.deepEqual((line.lateReply as { reply?: unknown }).reply, { type: 'text', text: 'sorry for the wait' })
+  })
+
+  test('an expired token is logged with its errorCode and the rebind hint; send() does not reject', async (t) => {
+    const { fake, api, logs } = await setup(t)
+    fake.script(weiboError(21327))
+    const sender = createLateReplySender({ api, logger: logs.logger })
+    await sender.send(late(textMessage()))
+
+    assert.equal(fake.calls.length, 1)
+    const line = logs.lines().find((l) => l.level === 50)
+    const facts = line?.lateReply as Record<string, unknown> | undefined
+    assert.equal(facts?.errorCode, 21327)
+    assert.equal(facts?.code, 'WEIBO_ERR_API_REJECTED')
+    assert.equal(facts?.needsRebind, true)
+    assert.equal(facts?.handler, 'slow-handler')
+    assert.match(String(line?.msg), /bind the callback URL again/)
+    assert.ok(!logs.text().includes(TEST_TOKEN))
+  })
+
+  test('another permanent error is logged as a plain failure with its errorCode', async (t) => {
+    const { fake, api, logs } = await setup(t)
+    fake.script(weiboError(20301))
+    const sender = createLateReplySender({ api, logger: logs.logger })
+    await sender.send(late(textMessage()))
+
+    assert.equal(fake.calls.length, 1)
+    const line = logs.lines().find((l) => l.level === 50)
+    assert.equal((line?.lateReply as { errorCode?: unknown } | undefined)?.errorCode, 20301)
+    assert.equal(line?.msg, 'late reply failed')
+  })
+
+  test('a transient failure is retried and the late reply still goes out once', async (t) => {
+    const { fake, api, logs } = await setup(t)
+    fake.script({ status: 502, body: {} })
+    await createLateReplySender({ api, logger: logs.logger }).send(late(textMessage()))
+    assert.equal(fake.calls.length, 2)
+    assert.ok(logs.lines().some((l) => l.msg === 'late reply sent'))
+    assert.ok(!logs.lines().some((l) => l.level === 50))
+  })
+
+  test('a network failure does not reject either', async () => {
+    const logs = captureLogs()
+    const api = client('http://127.0.0.1:9', logs, { maxRetries: 0 })
+    await createLateReplySender({ api, logger: logs.logger }).send(late(textMessage()))
+    const line = logs.lines().find((l) => l.level === 50)
+    assert.equal((line?.lateReply as { code?: unknown } | undefined)?.code, 'WEIBO_ERR_API_NETWORK')
+  })
+})
