@@ -3,7 +3,8 @@ import { z } from 'zod'
 /** A 64-bit Weibo id, as a digit string whatever JSON type it arrived in. */
 export const WeiboIdSchema = z.union([
   z.string().regex(/^\d{1,20}$/, 'must be a decimal id'),
-  z.number().int().nonnegative()
+  // Larger numbers were kept as digit strings by the body parser; a number here is exact.
+  z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 ]).transform((id) => String(id))
 
 /** Coordinates come as strings ("116.308586"); a number is tolerated and kept as its string form. */

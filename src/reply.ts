@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { FanbotError } from './errors.ts'
 
-/** Weibo refuses text of 300 characters or more ("< 300 Chinese characters"); we count code points. */
+/** Weibo documents "< 300 Chinese characters" (error 20013 beyond); we accept up to 300 code points, the tolerant reading. */
 export const MAX_TEXT_LENGTH = 300
 export const MAX_ARTICLES = 8
 
