@@ -47,7 +47,7 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     const known = toFanbotError(error)
     if (known === undefined) {
       request.log.error({ err: error }, 'unexpected error on the callback route')
-      return reply.code(500).type('application/json; charset=utf-8').send({ code: 'WEIBO_ERR_INTERNAL', message: 'Internal error' })
+      return sendError(reply, new FanbotError('WEIBO_ERR_INTERNAL', { cause: error }))
     }
     if (request.method === 'POST') pushes.logRejected(known, reply.elapsedTime)
     else request.log.warn({ verify: { code: known.code } }, 'URL verification refused')

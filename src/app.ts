@@ -77,6 +77,13 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     bodyLimit: config.bodyLimitBytes
   })
   app.decorate('fanbot', { config, dispatcher, api, handlers, store })
+  // Node closes only the connections idle when close() starts; one that finishes a request later would hold the
+  // process for Fastify's 72 s keep-alive. Asking clients to close after each response during shutdown avoids it.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
   app.addHook('onClose', async () => {
     await dispatcher.drain(config.shutdownTimeoutMs)
   })

@@ -29,7 +29,8 @@ export const ConfigSchema = z.object({
   // Weibo gives up after 5 s; the default leaves a second for the network.
   REPLY_DEADLINE_MS: integer({ min: 1, max: 4900, fallback: 4000 }),
   HANDLER_TIMEOUT_MS: integer({ min: 1, max: 3_600_000, fallback: 60_000 }),
-  DEDUP_TTL_MS: integer({ min: 1, max: 86_400_000, fallback: 300_000 }),
+  // Weibo retries within about 15 s; a shorter memory would let its retries through as new messages.
+  DEDUP_TTL_MS: integer({ min: 1000, max: 86_400_000, fallback: 300_000 }),
   DEDUP_MAX: integer({ min: 1, max: 10_000_000, fallback: 100_000 }),
   BODY_LIMIT_BYTES: integer({ min: 256, max: 10_485_760, fallback: 65_536 }),
   SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600_000, fallback: 10_000 }),

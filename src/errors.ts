@@ -76,6 +76,10 @@ export const ERRORS = {
     status: 502,
     message: 'The Weibo API answered with a body that is not JSON'
   },
+  WEIBO_ERR_INTERNAL: {
+    status: 500,
+    message: 'Internal error: the details are in the server log'
+  },
   WEIBO_ERR_API_REJECTED: {
     status: 502,
     message: 'The Weibo API refused the request: see errorCode and the table of Weibo error codes'

@@ -21,7 +21,9 @@ const isFunction = (value: unknown): value is (...args: unknown[]) => unknown =>
 
 const HandlerShape = z.object({
   name: z.string().min(1).optional(),
-  on: z.union([TriggerSchema, z.array(TriggerSchema).min(1, 'must list at least one trigger')]),
+  on: z.union([TriggerSchema, z.array(TriggerSchema).min(1, 'must list at least one trigger')], {
+    error: (issue) => issue.input === undefined ? 'is required: a trigger such as \'text\' or a list of them' : undefined
+  }),
   match: z.union([z.string(), z.instanceof(RegExp), z.custom(isFunction)], 'must be a string, a RegExp or a function').optional(),
   priority: z.number().finite().optional(),
   handle: z.custom(isFunction, 'must be a function (message, ctx) => reply')
@@ -65,7 +67,10 @@ export async function loadHandlers (dir: string): Promise<LoadedHandler[]> {
   const info = await stat(folder).catch(() => undefined)
   if (info?.isDirectory() !== true) throw new FanbotError('WEIBO_ERR_HANDLER_DIR_MISSING', { detail: folder })
 
-  const files = (await readdir(folder)).filter(isHandlerFile).sort()
+  const files = (await readdir(folder, { withFileTypes: true }))
+    .filter((entry) => entry.isFile() && isHandlerFile(entry.name))
+    .map((entry) => entry.name)
+    .sort()
   const handlers: LoadedHandler[] = []
   for (const fileName of files) {
     const file = path.join(folder, fileName)

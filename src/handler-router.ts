@@ -24,7 +24,7 @@ function matches (handler: LoadedHandler, message: Message): boolean {
     match.lastIndex = 0 // a /g or /y pattern keeps state between calls
     return match.test(message.text)
   }
-  return (match as (message: Message) => boolean)(message) === true
+  return Boolean((match as (message: Message) => unknown)(message))
 }
 
 /**

@@ -52,6 +52,7 @@ export async function runHandler (input: RunHandlerInput): Promise<RunResult> {
   })
   aborted.catch(() => {}) // the race below observes it; this keeps a late abort from being "unhandled"
   try {
+    if (signal.aborted) throw abortReason(signal) // shutdown's grace is over: do not start new work
     const returned = await Promise.race([Promise.resolve().then(() => handler.handle(message, ctx)), aborted])
     const reply = validateReply(returned)
     return reply === undefined ? { status: 'none', durationMs: elapsed() } : { status: 'reply', reply, durationMs: elapsed() }

@@ -50,7 +50,16 @@ async function attempt (options: WeiboHttpOptions, path: string, fields: Record<
     })
   }
 
-  const text = await response.text()
+  let text: string
+  try {
+    text = await response.text()
+  } catch (error) {
+    // The answer stalled past the timeout or was cut: Weibo has already acted on the request, so never retried.
+    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
+    throw new WeiboApiError(timedOut ? 'WEIBO_ERR_API_TIMEOUT' : 'WEIBO_ERR_API_NETWORK', {
+      request: path, status: response.status, retryable: false, cause: error
+    })
+  }
   const body = parseJson(text)
   if (WEIBO_ERROR_BODY(body)) {
     const errorCode = Number(body.error_code)
@@ -87,7 +96,6 @@ export function createWeiboHttp (options: WeiboHttpOptions): WeiboHttp {
         minTimeout: options.retryMinMs,
         factor: 2,
         randomize: true,
-        unref: true,
         shouldRetry: ({ error }) => error instanceof WeiboApiError && error.retryable,
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
           if (error instanceof WeiboApiError && error.retryable && retriesLeft > 0) {

@@ -6,7 +6,7 @@ import { FanbotError, type ErrorCode } from '../../src/errors.ts'
 import { createLateReplySender } from '../../src/late-reply.ts'
 import type { Message } from '../../src/message-schema.ts'
 import { readPush } from '../../src/push-reader.ts'
-import type { ValidReply } from '../../src/reply.ts'
+import type { Reply, ValidReply } from '../../src/reply.ts'
 import { createWeiboApiClient, type WeiboApiClient } from '../../src/weibo-api-client.ts'
 import { WeiboApiError } from '../../src/weibo-api-error.ts'
 import { WEIBO_ERROR_CODES, describeWeiboErrorCode } from '../../src/weibo-error-codes.ts'
@@ -135,6 +135,23 @@ describe('messages.reply: the request', () => {
     assert.deepEqual(JSON.parse(fake.calls[0]?.form.data ?? ''), { articles: [article] })
     assert.equal(fake.calls[1]?.form.type, 'position')
     assert.deepEqual(JSON.parse(fake.calls[1]?.form.data ?? ''), { longitude: '116.308586', latitude: '39.982525' })
+  })
+
+  test('the reply is validated before sending: position numbers go out as strings', async (t) => {
+    const { fake, api } = await setup(t)
+    await api.messages.reply({ receiverId: '1', reply: { type: 'position', longitude: 116.308586, latitude: -39.5 } })
+    assert.deepEqual(JSON.parse(fake.calls[0]?.form.data ?? ''), { longitude: '116.308586', latitude: '-39.5' })
+  })
+
+  test('an invalid reply → WEIBO_ERR_REPLY_INVALID and no call is made', async (t) => {
+    const { fake, api } = await setup(t)
+    const invalid: Reply[] = [{ type: 'text', text: '字'.repeat(301) }, { type: 'text', text: '' }, { type: 'articles', articles: [] }]
+    for (const reply of invalid) {
+      const error = await rejection(api.messages.reply({ receiverId: '1', reply }))
+      assert.ok(error instanceof FanbotError)
+      assert.equal(error.code, 'WEIBO_ERR_REPLY_INVALID')
+    }
+    assert.equal(fake.calls.length, 0)
   })
 
   test('save_sender_box follows the client default, and a per-call option overrides it', async (t) => {
@@ -295,6 +312,34 @@ describe('messages.reply: permanent failures', () => {
     assert.equal(error.status, undefined)
     assert.equal(held.length, 1)
     assert.equal(held[0]?.url, REPLY_PATH)
+  })
+
+  test('an answer whose body stalls past timeoutMs → WEIBO_ERR_API_TIMEOUT, not retried', async (t) => {
+    let requests = 0
+    const baseUrl = await listen(t, (_request, response) => {
+      requests++
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+      response.write('{"resu')
+    })
+    const api = client(baseUrl, captureLogs(), { timeoutMs: 50, maxRetries: 3 })
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_TIMEOUT')
+    assert.equal(error.status, 200)
+    assert.equal(error.retryable, false)
+    assert.equal(requests, 1)
+  })
+
+  test('an answer cut in the middle of its body → WEIBO_ERR_API_NETWORK, not retried (Weibo already acted)', async (t) => {
+    let requests = 0
+    const baseUrl = await listen(t, (_request, response) => {
+      requests++
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+      response.write('{"resu', () => { response.socket?.destroy() })
+    })
+    const api = client(baseUrl, captureLogs(), { maxRetries: 3 })
+    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_NETWORK')
+    assert.equal(error.status, 200)
+    assert.equal(error.retryable, false)
+    assert.equal(requests, 1)
   })
 
   // maxRetries 0: p-retry's backoff timer is unref'd, and here no server keeps the event loop alive during it.
