@@ -47,7 +47,7 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     const known = toFanbotError(error)
     if (known === undefined) {
       request.log.error({ err: error }, 'unexpected error on the callback route')
-      return sendError(reply, new FanbotError('WEIBO_ERR_INTERNAL', { cause: error }))
+      return sendError(reply, new FanbotError('WEIBO_ERR_SERVER_INTERNAL', { cause: error }))
     }
     if (request.method === 'POST') pushes.logRejected(known, reply.elapsedTime)
     else request.log.warn({ verify: { code: known.code } }, 'URL verification refused')

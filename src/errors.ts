@@ -76,7 +76,7 @@ export const ERRORS = {
     status: 502,
     message: 'The Weibo API answered with a body that is not JSON'
   },
-  WEIBO_ERR_INTERNAL: {
+  WEIBO_ERR_SERVER_INTERNAL: {
     status: 500,
     message: 'Internal error: the details are in the server log'
   },
