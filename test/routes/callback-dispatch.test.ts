@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { articles, position, text, type Handler, type Message, type Trigger } from '../../src/index.ts'
+import { buildApp } from '../../src/app.ts'
 import { startTestApp } from '../helpers/app.ts'
+import { testConfig } from '../helpers/config.ts'
+import { captureLogs } from '../helpers/logs.ts'
 import { decodePassive, fixture, fixtureWith, sendPush } from '../helpers/push.ts'
 
 const FIXTURES = ['text', 'position', 'voice', 'image', 'event-follow', 'event-unfollow', 'event-subscribe', 'event-scan',
@@ -137,4 +140,22 @@ describe('dispatch to handlers', () => {
       assert.match(String(error?.msg), /WEIBO_ERR_REPLY_INVALID/)
     })
   }
+})
+
+describe('unexpected failures', () => {
+  test('an internal error answers 500 WEIBO_ERR_SERVER_INTERNAL without echoing its details, and is logged', async (t) => {
+    const logs = captureLogs()
+    const app = await buildApp({
+      config: testConfig(),
+      logger: logs.logger,
+      handlers: [{ on: 'text', handle: () => text('never') }],
+      store: { size: 0, claim: () => { throw new Error('store exploded at 10.0.0.7') } }
+    })
+    t.after(async () => { await app.close() })
+    const response = await sendPush(app, fixture('text'))
+    assert.equal(response.statusCode, 500)
+    assert.equal(JSON.parse(response.body).code, 'WEIBO_ERR_SERVER_INTERNAL')
+    assert.doesNotMatch(response.body, /exploded|10\.0\.0\.7/)
+    assert.ok(logs.text().includes('store exploded'))
+  })
 })
