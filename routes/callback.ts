@@ -1,25 +1,35 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { FanbotError, isFanbotError } from '../src/errors.ts'
 import type { PushProcessor } from '../src/push-processor.ts'
-import { verifySignature } from '../src/signature.ts'
+import { timestampAgeMs, verifySignature } from '../src/signature.ts'
 
 export interface CallbackRoutesOptions {
   path: string
   /** Undefined turns verification off (development only; the server warns at start). */
   appSecret: string | undefined
+  /** 0 = no freshness check on the signed timestamp. */
+  signatureMaxAgeMs: number
+  /** Wall clock in ms, injectable for tests. */
+  now: () => number
   bodyLimitBytes: number
   pushes: PushProcessor
 }
 
 interface SignedQuery { signature?: string, timestamp?: string, nonce?: string, echostr?: string }
 
-function checkSignature (appSecret: string | undefined, query: SignedQuery): void {
+function checkSignature (options: CallbackRoutesOptions, query: SignedQuery): void {
+  const { appSecret, signatureMaxAgeMs } = options
   if (appSecret === undefined) return
   const { signature, timestamp, nonce } = query
   if (typeof signature !== 'string' || typeof timestamp !== 'string' || typeof nonce !== 'string') {
     throw new FanbotError('WEIBO_ERR_SIGNATURE_MISSING')
   }
   if (!verifySignature({ secret: appSecret, timestamp, nonce, signature })) throw new FanbotError('WEIBO_ERR_SIGNATURE_INVALID')
+  if (signatureMaxAgeMs > 0) {
+    // The signature does not cover the body: a leaked signed URL could be replayed with any body until it ages out.
+    const age = timestampAgeMs(timestamp, options.now())
+    if (age === undefined || age > signatureMaxAgeMs) throw new FanbotError('WEIBO_ERR_SIGNATURE_EXPIRED', { detail: `timestamp ${timestamp}` })
+  }
 }
 
 /** A client sees the short registry message and the code; logs get the rest. */
@@ -55,7 +65,7 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
   })
 
   app.get<{ Querystring: SignedQuery }>(options.path, async (request, reply) => {
-    checkSignature(options.appSecret, request.query)
+    checkSignature(options, request.query)
     const { echostr } = request.query
     if (typeof echostr !== 'string') throw new FanbotError('WEIBO_ERR_VERIFY_ECHOSTR_MISSING')
     request.log.info('URL verification answered')
@@ -65,7 +75,7 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
   app.post<{ Querystring: SignedQuery }>(options.path, {
     // Runs before the body is read: a forged push is refused without parsing anything it sent.
     onRequest: async (request) => {
-      checkSignature(options.appSecret, request.query)
+      checkSignature(options, request.query)
     }
   }, async (request, reply) => {
     const raw = typeof request.body === 'string' ? request.body : ''

@@ -21,6 +21,8 @@ export interface BuildAppOptions {
   handlers?: readonly Handler[]
   /** Defaults to the in-memory LRU store sized by DEDUP_MAX / DEDUP_TTL_MS. */
   store?: DedupStore
+  /** Wall clock in ms for the signature freshness check; injectable in tests. */
+  now?: () => number
 }
 
 /** What the app exposes to its entry point and tests, beside HTTP. */
@@ -92,6 +94,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   await app.register(callbackRoutes, {
     path: config.callbackPath,
     appSecret: config.appSecret,
+    signatureMaxAgeMs: config.signatureMaxAgeMs,
+    now: options.now ?? Date.now,
     bodyLimitBytes: config.bodyLimitBytes,
     pushes: createPushProcessor({ dispatcher, logger })
   })

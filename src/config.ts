@@ -18,6 +18,8 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   CALLBACK_PATH: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be a URL path starting with /').default('/weibo'),
   WEIBO_APP_SECRET: z.string().min(1).optional(),
+  // Off (0) by default: Weibo documents no freshness rule, and its timestamp units have varied.
+  SIGNATURE_MAX_AGE_MS: integer({ min: 0, max: 86_400_000, fallback: 0 }),
   WEIBO_ACCESS_TOKEN: z.string().min(1).optional(),
   WEIBO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://m.api.weibo.com')
     .transform((url) => url.replace(/\/+$/, '')),
@@ -53,6 +55,7 @@ export const ConfigSchema = z.object({
     host: env.HOST,
     callbackPath: env.CALLBACK_PATH,
     appSecret: env.WEIBO_APP_SECRET,
+    signatureMaxAgeMs: env.SIGNATURE_MAX_AGE_MS,
     accessToken: env.WEIBO_ACCESS_TOKEN,
     apiBaseUrl: env.WEIBO_API_BASE_URL,
     apiTimeoutMs: env.WEIBO_API_TIMEOUT_MS,

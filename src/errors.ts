@@ -16,6 +16,10 @@ export const ERRORS = {
     status: 401,
     message: 'Signature does not match: check that WEIBO_APP_SECRET is the app secret of the bound app key'
   },
+  WEIBO_ERR_SIGNATURE_EXPIRED: {
+    status: 401,
+    message: 'Signed timestamp is outside SIGNATURE_MAX_AGE_MS: check the server clock, or raise or disable the limit'
+  },
   WEIBO_ERR_VERIFY_ECHOSTR_MISSING: {
     status: 400,
     message: 'URL verification needs an echostr query parameter'

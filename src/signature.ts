@@ -15,6 +15,16 @@ export function computeSignature (input: SignatureInput): string {
   return createHash('sha1').update(joined, 'utf8').digest('hex')
 }
 
+/**
+ * How far a signed `timestamp` is from `nowMs`. Weibo's is documented in milliseconds (13 digits); 10 digits are
+ * read as seconds. Anything else is undefined: not a timestamp we can judge.
+ */
+export function timestampAgeMs (timestamp: string, nowMs: number): number | undefined {
+  if (!/^\d{10}(\d{3})?$/.test(timestamp)) return undefined
+  const ms = timestamp.length === 10 ? Number(timestamp) * 1000 : Number(timestamp)
+  return Math.abs(nowMs - ms)
+}
+
 /** Checks a request's `signature` in constant time; a missing or malformed value is simply not valid. */
 export function verifySignature (input: SignatureInput & { signature: string }): boolean {
   const expected = Buffer.from(computeSignature(input), 'utf8')

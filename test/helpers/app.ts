@@ -11,9 +11,9 @@ export interface TestApp {
 }
 
 /** Builds the app in-process with inline handlers and captured logs; closed when the test ends. */
-export async function startTestApp (t: TestContext, options: { handlers: Array<Handler<Trigger>>, env?: Record<string, string | undefined> }): Promise<TestApp> {
+export async function startTestApp (t: TestContext, options: { handlers: Array<Handler<Trigger>>, env?: Record<string, string | undefined>, now?: () => number }): Promise<TestApp> {
   const logs = captureLogs()
-  const app = await buildApp({ config: testConfig(options.env), logger: logs.logger, handlers: options.handlers })
+  const app = await buildApp({ config: testConfig(options.env), logger: logs.logger, handlers: options.handlers, ...(options.now === undefined ? {} : { now: options.now }) })
   t.after(async () => { await app.close() })
   return { app, logs }
 }

@@ -18,8 +18,8 @@ export function fixtureWith (name: string, changes: Record<string, unknown>): st
 let nonceCounter = 0
 
 /** Query string Weibo would add: fresh timestamp (ms) and nonce, signed with `secret`. */
-export function signedQuery (options: { secret?: string, echostr?: string } = {}): string {
-  const timestamp = String(Date.now())
+export function signedQuery (options: { secret?: string, echostr?: string, timestamp?: string } = {}): string {
+  const timestamp = options.timestamp ?? String(Date.now())
   const nonce = String(57155157 + nonceCounter++)
   const signature = computeSignature({ secret: options.secret ?? TEST_SECRET, timestamp, nonce })
   const query = new URLSearchParams({ signature, timestamp, nonce })

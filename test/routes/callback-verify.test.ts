@@ -168,3 +168,33 @@ describe('POST callback: bad bodies', () => {
     ])
   })
 })
+
+describe('optional freshness window on the signed timestamp (SIGNATURE_MAX_AGE_MS)', () => {
+  const NOW = 1_797_000_000_000
+  const env = { SIGNATURE_MAX_AGE_MS: '60000' }
+
+  test('off by default: an old timestamp with a valid signature is accepted', async (t) => {
+    const { app } = await startTestApp(t, { handlers: [], now: () => NOW })
+    const response = await app.inject({ method: 'GET', url: `/weibo?${signedQuery({ echostr: 'e', timestamp: '1397022061823' })}` })
+    assert.equal(response.body, 'e')
+  })
+
+  test('a timestamp within the window is accepted, in milliseconds or in seconds', async (t) => {
+    const { app } = await startTestApp(t, { handlers: [], env, now: () => NOW })
+    for (const timestamp of [String(NOW - 59_000), String(NOW + 30_000), String(Math.floor(NOW / 1000) - 10)]) {
+      const response = await app.inject({ method: 'GET', url: `/weibo?${signedQuery({ echostr: 'e', timestamp })}` })
+      assert.equal(response.body, 'e', timestamp)
+    }
+  })
+
+  test('a validly signed push outside the window, or with a timestamp that is not one, gets 401 and no handler run', async (t) => {
+    let runs = 0
+    const { app } = await startTestApp(t, { handlers: [{ on: '*', handle: () => { runs++ } }], env, now: () => NOW })
+    for (const timestamp of [String(NOW - 61_000), String(NOW + 61_000), 'yesterday', '12345']) {
+      const response = await app.inject({ method: 'POST', url: `/weibo?${signedQuery({ timestamp })}`, payload: fixture('text') })
+      assert.equal(response.statusCode, 401, timestamp)
+      assert.equal(JSON.parse(response.body).code, 'WEIBO_ERR_SIGNATURE_EXPIRED')
+    }
+    assert.equal(runs, 0)
+  })
+})

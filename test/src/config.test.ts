@@ -27,6 +27,7 @@ describe('loadConfig defaults', () => {
       host: '0.0.0.0',
       callbackPath: '/weibo',
       appSecret: undefined,
+      signatureMaxAgeMs: 0,
       accessToken: undefined,
       apiBaseUrl: 'https://m.api.weibo.com',
       apiTimeoutMs: 10_000,

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { computeSignature, verifySignature } from '../../src/signature.ts'
+import { computeSignature, timestampAgeMs, verifySignature } from '../../src/signature.ts'
 
 // The test vector of the Weibo protocol reference (§1, from Weibo's 新手接入指南).
 const VECTOR = { secret: 'xyz123xyz', timestamp: '1397022061823', nonce: '57155157' }
@@ -75,6 +75,20 @@ describe('verifySignature', () => {
     for (const signature of bad) {
       assert.doesNotThrow(() => verifySignature({ ...VECTOR, signature }), signature)
       assert.equal(verifySignature({ ...VECTOR, signature }), false, JSON.stringify(signature))
+    }
+  })
+})
+
+describe('timestampAgeMs', () => {
+  test('reads 13 digits as milliseconds and 10 digits as seconds, in either direction of time', () => {
+    assert.equal(timestampAgeMs('1397022061823', 1397022061823 + 5000), 5000)
+    assert.equal(timestampAgeMs('1397022061823', 1397022061823 - 5000), 5000)
+    assert.equal(timestampAgeMs('1397022061', 1397022071000), 10_000)
+  })
+
+  test('anything else is not a timestamp it can judge', () => {
+    for (const value of ['', 'abc', '139702206182', '13970220618234', '-1397022061', '1397022061.5']) {
+      assert.equal(timestampAgeMs(value, Date.now()), undefined, value)
     }
   })
 })
