@@ -32,6 +32,17 @@ function parseJson (text: string): unknown {
   }
 }
 
+/** A call that got no (complete) answer. A timeout is never retried: Weibo may have acted on the request. */
+function transportError (error: unknown, facts: { request: string, status?: number, retryConnectionError: boolean }): WeiboApiError {
+  const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
+  return new WeiboApiError(timedOut ? 'WEIBO_ERR_API_TIMEOUT' : 'WEIBO_ERR_API_NETWORK', {
+    request: facts.request,
+    ...(facts.status === undefined ? {} : { status: facts.status }),
+    retryable: !timedOut && facts.retryConnectionError,
+    cause: error
+  })
+}
+
 /** One attempt: maps every way a call can fail to a `WeiboApiError` that says whether a retry may help. */
 async function attempt (options: WeiboHttpOptions, path: string, fields: Record<string, string>): Promise<unknown> {
   let response: Response
@@ -43,11 +54,8 @@ async function attempt (options: WeiboHttpOptions, path: string, fields: Record<
       signal: AbortSignal.timeout(options.timeoutMs)
     })
   } catch (error) {
-    // A timeout is ambiguous (Weibo may have acted on the request), so it is not retried: a reply must never go twice.
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-    throw new WeiboApiError(timedOut ? 'WEIBO_ERR_API_TIMEOUT' : 'WEIBO_ERR_API_NETWORK', {
-      request: path, retryable: !timedOut, cause: error
-    })
+    // No answer at all: a connection error is retried (the issue's rule), a timeout is not.
+    throw transportError(error, { request: path, retryConnectionError: true })
   }
 
   let text: string
@@ -55,10 +63,7 @@ async function attempt (options: WeiboHttpOptions, path: string, fields: Record<
     text = await response.text()
   } catch (error) {
     // The answer stalled past the timeout or was cut: Weibo has already acted on the request, so never retried.
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-    throw new WeiboApiError(timedOut ? 'WEIBO_ERR_API_TIMEOUT' : 'WEIBO_ERR_API_NETWORK', {
-      request: path, status: response.status, retryable: false, cause: error
-    })
+    throw transportError(error, { request: path, status: response.status, retryConnectionError: false })
   }
   const body = parseJson(text)
   if (WEIBO_ERROR_BODY(body)) {
