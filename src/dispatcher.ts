@@ -44,6 +44,8 @@ export interface Dispatcher {
    * Resolves true when everything finished in time.
    */
   drain: (timeoutMs: number) => Promise<boolean>
+  /** Resolves when no handler run or late reply is in progress (tests and the test kit wait on it). */
+  idle: () => Promise<void>
   /** Handler runs and late replies still in progress. */
   readonly pending: number
 }
@@ -123,6 +125,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
   return {
     dispatch,
     get pending () { return work.size },
+    idle: async () => { await work.idle() },
     async drain (timeoutMs) {
       const finished = await raceDeadline(work.idle(), timeoutMs)
       if (finished !== DEADLINE) return true
