@@ -1,23 +1,19 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { buildApp } from '../../src/app.ts'
-import { testConfig } from '../helpers/config.ts'
-import { assertBlank, EXAMPLES_DIR, replyTo } from '../helpers/examples.ts'
+import { assertBlank, exampleKit, replyTo } from '../helpers/examples.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import { fixture, fixtureWith } from '../helpers/push.ts'
 
 test('follow gets the welcome', async (t) => {
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }) })
-  t.after(() => app.close())
-  const reply = await replyTo(app, fixture('event-follow'))
+  const kit = await exampleKit(t)
+  const reply = await replyTo(kit, fixture('event-follow'))
   assert.deepEqual(reply, { type: 'text', data: { text: '感谢关注青柚茶饮！回复「活动」看本月优惠，发送位置查最近的门店。' } })
 })
 
 test('unfollow gets no reply, and is logged', async (t) => {
   const logs = captureLogs('info')
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }), logger: logs.logger })
-  t.after(() => app.close())
-  await assertBlank(app, fixture('event-unfollow'))
+  const kit = await exampleKit(t, logs.logger)
+  await assertBlank(kit, fixture('event-unfollow'))
   const line = logs.lines().find((entry) => entry.msg === 'fan unfollowed')
   assert.ok(line !== undefined, 'no log line from the unfollow handler')
   assert.deepEqual(line.unfollow, { fan: '2489518277' })
@@ -26,51 +22,45 @@ test('unfollow gets no reply, and is logged', async (t) => {
 })
 
 test('subscribe gets a confirmation', async (t) => {
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }) })
-  t.after(() => app.close())
-  const reply = await replyTo(app, fixture('event-subscribe'))
+  const kit = await exampleKit(t)
+  const reply = await replyTo(kit, fixture('event-subscribe'))
   assert.deepEqual(reply, { type: 'text', data: { text: '订阅成功！每周三给你推送新品和会员日优惠。' } })
 })
 
 test('scan reads the shop from the QR scene key', async (t) => {
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }) })
-  t.after(() => app.close())
-  const reply = await replyTo(app, fixture('event-scan'))
+  const kit = await exampleKit(t)
+  const reply = await replyTo(kit, fixture('event-scan'))
   assert.deepEqual(reply.data, { text: '欢迎回来！欢迎光临国贸快闪店，到店出示本消息，第二杯半价。' })
 })
 
 test('scan_follow also thanks the new follower', async (t) => {
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }) })
-  t.after(() => app.close())
-  const reply = await replyTo(app, fixture('event-scan-follow'))
+  const kit = await exampleKit(t)
+  const reply = await replyTo(kit, fixture('event-scan-follow'))
   assert.deepEqual(reply.data, { text: '感谢关注青柚茶饮！欢迎光临静安寺店，到店出示本消息，第二杯半价。' })
 })
 
 test('a scan with an unknown scene key gets the generic greeting', async (t) => {
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }) })
-  t.after(() => app.close())
-  const reply = await replyTo(app, fixtureWith('event-scan', { data: { subtype: 'scan', key: 'QR_SCENE_999', ticket: 'TICKET' } }))
+  const kit = await exampleKit(t)
+  const reply = await replyTo(kit, fixtureWith('event-scan', { data: { subtype: 'scan', key: 'QR_SCENE_999', ticket: 'TICKET' } }))
   assert.deepEqual(reply.data, { text: '欢迎回来！回复「活动」看本月优惠。' })
 })
 
 test('click answers by menu key', async (t) => {
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }) })
-  t.after(() => app.close())
-  const groupon = await replyTo(app, fixture('event-click'))
+  const kit = await exampleKit(t)
+  const groupon = await replyTo(kit, fixture('event-click'))
   assert.match((groupon.data as { text: string }).text, /^团购券/)
   // A different key changes the push's content, so it is not taken for a retry of the first one.
-  const points = await replyTo(app, fixtureWith('event-click', { data: { subtype: 'click', key: 'member_points' } }))
+  const points = await replyTo(kit, fixtureWith('event-click', { data: { subtype: 'click', key: 'member_points' } }))
   assert.match((points.data as { text: string }).text, /^查积分/)
-  const contact = await replyTo(app, fixtureWith('event-click', { data: { subtype: 'click', key: 'contact' } }))
+  const contact = await replyTo(kit, fixtureWith('event-click', { data: { subtype: 'click', key: 'contact' } }))
   assert.match((contact.data as { text: string }).text, /^客服热线/)
 })
 
 test('click on an unknown menu key gets no reply and a warning', async (t) => {
   const logs = captureLogs('info')
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }), logger: logs.logger })
-  t.after(() => app.close())
-  await assertBlank(app, fixtureWith('event-click', { data: { subtype: 'click', key: 'old_button' } }))
-  await assertBlank(app, fixtureWith('event-click', { data: { subtype: 'click', key: 'constructor' } }))
+  const kit = await exampleKit(t, logs.logger)
+  await assertBlank(kit, fixtureWith('event-click', { data: { subtype: 'click', key: 'old_button' } }))
+  await assertBlank(kit, fixtureWith('event-click', { data: { subtype: 'click', key: 'constructor' } }))
   const warnings = logs.lines().filter((entry) => entry.msg === 'click on an unknown menu key')
   assert.deepEqual(warnings.map((entry) => entry.menuKey), ['old_button', 'constructor'])
   // "constructor" must not be looked up on Object.prototype (an invalid reply would be logged as an error).
@@ -78,13 +68,11 @@ test('click on an unknown menu key gets no reply and a warning', async (t) => {
 })
 
 test('view gets no reply', async (t) => {
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }) })
-  t.after(() => app.close())
-  await assertBlank(app, fixture('event-view'))
+  const kit = await exampleKit(t)
+  await assertBlank(kit, fixture('event-view'))
 })
 
 test('unsubscribe has no handler and is answered blank', async (t) => {
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }) })
-  t.after(() => app.close())
-  await assertBlank(app, fixtureWith('event-subscribe', { text: '取消订阅事件消息', data: { subtype: 'unsubscribe' } }))
+  const kit = await exampleKit(t)
+  await assertBlank(kit, fixtureWith('event-subscribe', { text: '取消订阅事件消息', data: { subtype: 'unsubscribe' } }))
 })

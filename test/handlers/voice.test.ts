@@ -2,15 +2,12 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
-import { buildApp } from '../../src/app.ts'
-import { testConfig } from '../helpers/config.ts'
-import { EXAMPLES_DIR, replyTo } from '../helpers/examples.ts'
+import { EXAMPLES_DIR, exampleKit, replyTo } from '../helpers/examples.ts'
 import { fixture } from '../helpers/push.ts'
 
 test('a voice message is acknowledged', async (t) => {
-  const app = await buildApp({ config: testConfig({ HANDLERS_DIR: EXAMPLES_DIR }) })
-  t.after(() => app.close())
-  const reply = await replyTo(app, fixture('voice'))
+  const kit = await exampleKit(t)
+  const reply = await replyTo(kit, fixture('voice'))
   assert.deepEqual(reply, { type: 'text', data: { text: '收到你的语音啦！客服小青会尽快收听，工作日 2 小时内回复你。' } })
 })
 

@@ -1,23 +1,32 @@
 import assert from 'node:assert/strict'
+import type { TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import type { FastifyInstance } from 'fastify'
-import { decodePassive, sendPush } from './push.ts'
+import type { Logger } from '../../src/logger.ts'
+import { createTestKit, type TestKit } from '../../src/testing.ts'
 
 /** The shipped example handlers, found from this file so the tests do not depend on the working directory. */
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../handlers/', import.meta.url))
 
-/** Sends a push and returns its passive reply (type and decoded data); fails when the answer is not a reply. */
-export async function replyTo (app: FastifyInstance, body: string): Promise<{ type: unknown, data: unknown }> {
-  const response = await sendPush(app, body)
-  assert.equal(response.statusCode, 200)
-  assert.notEqual(response.body, '', 'expected a passive reply, got a blank answer')
-  const { type, data } = decodePassive(response.body)
-  return { type, data }
+/** The test kit on the example handlers, closed when the test ends: the way a handler author tests theirs. */
+export async function exampleKit (t: TestContext, logger?: Logger): Promise<TestKit> {
+  const kit = await createTestKit({ handlersDir: EXAMPLES_DIR, ...(logger === undefined ? {} : { logger }) })
+  t.after(async () => { await kit.close() })
+  return kit
 }
 
-/** Sends a push and checks it is answered blank (200, empty body): no reply. */
-export async function assertBlank (app: FastifyInstance, body: string): Promise<void> {
-  const response = await sendPush(app, body)
-  assert.equal(response.statusCode, 200)
-  assert.equal(response.body, '')
+/** Sends a push and returns its passive reply (type and decoded data); fails when the answer is not a reply. */
+export async function replyTo (kit: TestKit, body: string): Promise<{ type: unknown, data: unknown }> {
+  const result = await kit.sendRaw(body)
+  assert.equal(result.tries[0]?.status, 200)
+  assert.equal(result.transport, 'passive', 'expected a passive reply')
+  assert.ok(result.reply !== undefined)
+  return result.reply
+}
+
+/** Sends a push and checks nothing reaches the fan: a blank answer and no late reply. */
+export async function assertBlank (kit: TestKit, body: string): Promise<void> {
+  const result = await kit.sendRaw(body)
+  assert.equal(result.tries[0]?.status, 200)
+  assert.equal(result.tries[0]?.body, '')
+  assert.equal(result.transport, 'none')
 }

@@ -1,0 +1,141 @@
+/**
+ * The test kit (`weibo-fanbot/testing`): a handler author's test in a few lines.
+ *
+ *   const kit = await createTestKit({ handlersDir: 'handlers' })
+ *   const result = await kit.send({ type: 'text', text: '你好' })
+ *   assert.equal(result.transport, 'passive')
+ *   await kit.close()
+ *
+ * The bot runs in-process with its real pipeline (signature, dedup, deadline, late replies) and replies through the
+ * simulator's fake Weibo API on loopback, which enforces the platform's rules. Deadlines are short (50 ms unless
+ * `env` says otherwise), so a test of the late path takes milliseconds.
+ */
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.ts'
+import { loadConfig } from './config.ts'
+import type { Handler } from './handler.ts'
+import type { Logger } from './logger.ts'
+import { parsePushBody } from './push-body.ts'
+import { decodePassiveReplyBody } from './reply-encoding.ts'
+import { signUrl, type Try } from './simulator/callback-client.ts'
+import { createConversation, type Conversation } from './simulator/conversation.ts'
+import { createFakeWeiboApi, type ApiCall, type FakeWeiboApi } from './simulator/fake-weibo-api.ts'
+import { makePush, pushToJson, type PushSpec } from './simulator/push-factory.ts'
+import type { PlatformRules } from './simulator/reply-rules.ts'
+
+export { makePush, pushToJson, type PushSpec } from './simulator/push-factory.ts'
+
+export const KIT_SECRET = 'test-kit-app-secret'
+export const KIT_TOKEN = 'test-kit-access-token'
+
+export interface TestKitOptions {
+  /** Handler objects to test; or give `handlersDir` to load a folder as the server does. */
+  handlers?: readonly Handler[]
+  handlersDir?: string
+  /** Configuration overrides, by environment variable name (REPLY_DEADLINE_MS, HANDLER_TIMEOUT_MS…). */
+  env?: Record<string, string | undefined>
+  /** Clock of the fake platform's 48-hour windows. */
+  now?: () => number
+  rules?: Partial<PlatformRules>
+  logger?: Logger
+}
+
+export interface KitResult {
+  /** How the reply reached the fan: in the response body, later through messages/reply, or not at all. */
+  transport: 'passive' | 'active' | 'none'
+  /** The reply as the fan gets it: its type and payload (`{ text }`, `{ articles }`, `{ longitude, latitude }`). */
+  reply?: { type: string, data: unknown }
+  /** The HTTP answer to Weibo (one try: the kit does not retry; use `kit.retry` to play Weibo's retry). */
+  tries: Try[]
+  /** Every call the bot made to the fake API while handling this push (refusals included). */
+  apiCalls: ApiCall[]
+  /** The push as sent (JSON text), for `kit.retry`. */
+  body: string
+}
+
+export interface TestKit {
+  /** Sends a push built from `spec` (each push gets its own `created_at`, one second after the last). */
+  send: (spec: PushSpec) => Promise<KitResult>
+  /** Sends a push given as JSON text (a saved push, a fixture), byte for byte. */
+  sendRaw: (json: string) => Promise<KitResult>
+  /** Sends the same push again, as Weibo's retry would. */
+  retry: (previous: KitResult) => Promise<KitResult>
+  app: FastifyInstance
+  api: FakeWeiboApi
+  conversation: Conversation
+  close: () => Promise<void>
+}
+
+function replyOf (call: ApiCall): { type: string, data: unknown } {
+  return { type: call.params.type ?? '', data: JSON.parse(call.params.data ?? 'null') as unknown }
+}
+
+export async function createTestKit (options: TestKitOptions = {}): Promise<TestKit> {
+  const conversation = createConversation()
+  const api = createFakeWeiboApi({
+    accessToken: KIT_TOKEN,
+    conversation,
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.rules === undefined ? {} : { rules: options.rules })
+  })
+  const apiBaseUrl = await api.listen()
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    REPLY_DEADLINE_MS: '50',
+    WEIBO_API_RETRY_MIN_MS: '1',
+    ...(options.handlersDir === undefined ? {} : { HANDLERS_DIR: options.handlersDir }),
+    ...options.env,
+    WEIBO_APP_SECRET: KIT_SECRET,
+    WEIBO_ACCESS_TOKEN: KIT_TOKEN,
+    WEIBO_API_BASE_URL: apiBaseUrl
+  })
+  const app = await buildApp({
+    config,
+    ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
+    ...(options.logger === undefined ? {} : { logger: options.logger })
+  })
+  let clock = Date.now()
+
+  async function deliver (body: string): Promise<KitResult> {
+    const push = parsePushBody(body) as { type: string, sender_id: string | number, text?: string, data?: unknown }
+    api.recordFanActivity(push)
+    const callsBefore = api.calls.length
+    const started = performance.now()
+    const response = await app.inject({
+      method: 'POST',
+      url: signUrl({ url: `http://localhost${config.callbackPath}`, secret: KIT_SECRET }).replace('http://localhost', ''),
+      headers: { 'content-type': 'application/json' },
+      payload: body
+    })
+    const tries: Try[] = [{ attempt: 1, startedAtMs: 0, durationMs: Math.round(performance.now() - started), status: response.statusCode, body: response.body }]
+    await app.fanbot.dispatcher.idle() // the late path included: handler done, late reply sent or refused
+    const apiCalls = api.calls.slice(callsBefore)
+    if (response.statusCode === 200 && response.body !== '') {
+      const decoded = decodePassiveReplyBody(response.body)
+      const reply = { type: decoded.type, data: decoded.data }
+      api.recordPassiveReply(String(push.sender_id), reply)
+      return { transport: 'passive', reply, tries, apiCalls, body }
+    }
+    const sent = apiCalls.find((call) => call.path.startsWith('/2/messages/reply') && call.status === 200)
+    return sent === undefined
+      ? { transport: 'none', tries, apiCalls, body }
+      : { transport: 'active', reply: replyOf(sent), tries, apiCalls, body }
+  }
+
+  return {
+    app,
+    api,
+    conversation,
+    async send (spec) {
+      clock = Math.max(clock + 1000, Date.now())
+      return await deliver(pushToJson(makePush({ createdAt: new Date(clock), ...spec })))
+    },
+    sendRaw: async (json) => await deliver(json),
+    retry: async (previous) => await deliver(previous.body),
+    async close () {
+      await app.close()
+      await api.close()
+    }
+  }
+}
