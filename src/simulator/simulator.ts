@@ -7,8 +7,11 @@ import { makePush, pushToJson, type PushSpec } from './push-factory.ts'
 import type { PlatformRules } from './reply-rules.ts'
 
 export interface SimulatorOptions {
-  /** The bot's callback URL, e.g. http://127.0.0.1:3000/weibo. */
-  callbackUrl: string
+  /**
+   * The bot's callback URL, e.g. http://127.0.0.1:3000/weibo. May be set later with `setCallbackUrl`, since a bot
+   * started after the simulator needs the fake API's URL first.
+   */
+  callbackUrl?: string
   /** The app secret to sign with; undefined sends unsigned requests. */
   secret: string | undefined
   /** The token the fake API accepts (the bot's WEIBO_ACCESS_TOKEN). */
@@ -38,6 +41,8 @@ export interface Simulator {
   /** Sends a push as Weibo would: built from a spec, or a saved push's JSON text (replayed with a fresh signature). */
   push: (push: PushSpec | string) => Promise<SimulatedPush>
   verify: () => Promise<VerifyResult>
+  /** Points the simulator at the bot's callback URL. */
+  setCallbackUrl: (url: string) => void
   close: () => Promise<void>
 }
 
@@ -55,6 +60,11 @@ export async function startSimulator (options: SimulatorOptions): Promise<Simula
     ...(options.logger === undefined ? {} : { logger: options.logger })
   })
   const apiBaseUrl = await api.listen({ port: options.apiPort ?? 0 })
+  let callbackUrl = options.callbackUrl
+  const target = (): string => {
+    if (callbackUrl === undefined) throw new Error('the simulator has no callback URL yet: call setCallbackUrl first')
+    return callbackUrl
+  }
 
   return {
     api,
@@ -66,7 +76,7 @@ export async function startSimulator (options: SimulatorOptions): Promise<Simula
       // The fan's message opens the reply window before the bot can answer it, as on the real platform.
       api.recordFanActivity(parsed)
       const delivery = await deliverPush({
-        url: options.callbackUrl,
+        url: target(),
         secret: options.secret,
         body,
         ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
@@ -78,10 +88,11 @@ export async function startSimulator (options: SimulatorOptions): Promise<Simula
       return { body, delivery }
     },
     verify: async () => await verifyCallbackUrl({
-      url: options.callbackUrl,
+      url: target(),
       secret: options.secret,
       ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs })
     }),
+    setCallbackUrl (url) { callbackUrl = url },
     close: async () => { await api.close() }
   }
 }

@@ -1,0 +1,103 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { usageError } from './cli-error.ts'
+
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>
+
+/** `--url`, `--secret`: every command that talks to a callback URL takes them. */
+export const TARGET_OPTIONS = {
+  url: { type: 'string' },
+  secret: { type: 'string' }
+} as const satisfies OptionSpecs
+
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const satisfies OptionSpecs
+
+const NEGATIVE_NUMBER = /^-\d/
+
+/**
+ * `--lat -33.8` is what people type, but parseArgs (strict) reads the value as an option and refuses it as
+ * ambiguous. A negative number can never be one of our options, so it is glued to its option first.
+ */
+function joinNegativeValues (args: readonly string[], options: OptionSpecs): string[] {
+  const joined: string[] = []
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index] ?? ''
+    const next = args[index + 1]
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      joined.push(`${arg}=${next}`)
+      index++
+    } else {
+      joined.push(arg)
+    }
+  }
+  return joined
+}
+
+/**
+ * parseArgs says what is wrong in a paragraph; the CLI says it in one line. The error's `code` tells the kind, and
+ * a lenient re-parse into tokens finds which option it was (no reading of the message text).
+ */
+function explain (args: string[], options: OptionSpecs, error: unknown): string {
+  const code = (error as { code?: unknown }).code
+  const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true })
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue
+    const spec = options[token.name]
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && spec === undefined) return `unknown option ${token.rawName}`
+    if (code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || spec === undefined) continue
+    if (spec.type === 'boolean' && token.value !== undefined) return `${token.rawName} takes no value`
+    if (spec.type === 'string' && (token.value === undefined || (token.inlineValue === false && token.value.startsWith('-')))) {
+      return `${token.rawName} needs a value (write a value that starts with "-" as ${token.rawName}=-value)`
+    }
+  }
+  return error instanceof Error ? error.message.split('\n')[0] ?? 'invalid arguments' : 'invalid arguments'
+}
+
+/** util.parseArgs, strict, with positionals; any problem becomes a one-line usage error naming the command. */
+export function parseCommandArgs<const O extends OptionSpecs> (command: string, rawArgs: readonly string[], options: O) {
+  const args = joinNegativeValues(rawArgs, options)
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: true })
+  } catch (error) {
+    throw usageError(`${command}: ${explain(args, options, error)}`, { cause: error })
+  }
+}
+
+export function requireOneOf<const T extends string> (what: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw usageError(`${what} "${value}" is not one of ${allowed.join(', ')}`)
+}
+
+/** A coordinate as Weibo writes it: a decimal string within ±limit. */
+export function decimalOption (name: string, value: string, limit: number): string {
+  if (/^-?\d+(\.\d+)?$/.test(value) && Math.abs(Number(value)) <= limit) return value
+  throw usageError(`--${name} must be a decimal number from -${limit} to ${limit}, such as ${limit === 90 ? '39.982525' : '116.308586'}; got "${value}"`)
+}
+
+/** A Weibo uid or status id: up to 20 digits (64-bit ids go through digit for digit). */
+export function idOption (name: string, value: string): string {
+  if (/^\d{1,20}$/.test(value)) return value
+  throw usageError(`--${name} must be a Weibo id (1 to 20 digits); got "${value}"`)
+}
+
+export function urlOption (name: string, value: string): string {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw usageError(`--${name} must be a URL such as http://127.0.0.1:3000/weibo; got "${value}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--${name} must be an http(s) URL; got "${value}"`)
+  return url.href
+}
+
+export function portOption (name: string, value: string): number {
+  const port = Number(value)
+  if (/^\d+$/.test(value) && port <= 65535) return port
+  throw usageError(`--${name} must be a port number from 0 to 65535; got "${value}"`)
+}
+
+/** Positionals beyond what a command takes are a mistake worth naming (often an unquoted text). */
+export function noMorePositionals (command: string, positionals: readonly string[], max: number, hint: string): void {
+  if (positionals.length > max) throw usageError(`${command}: unexpected argument "${positionals[max] ?? ''}" (${hint})`)
+}
