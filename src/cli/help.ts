@@ -1,0 +1,109 @@
+import { out } from './print.ts'
+
+export const COMMANDS = ['send', 'verify', 'replay', 'chat'] as const
+export type CommandName = typeof COMMANDS[number]
+
+const TARGET = `  --url URL         the callback URL (default http://127.0.0.1:$PORT$CALLBACK_PATH, from the environment)
+  --secret SECRET   the app secret to sign with (default $WEIBO_APP_SECRET; --secret= sends unsigned)`
+
+const EXIT_CODES = `Exit codes:
+  0  done: the push was answered (passive reply or blank), the handshake echoed, or chat ended
+  1  failed: the push was rejected or unanswered, the handshake failed, or chat could not start its bot
+  2  usage: unknown command or option, missing or bad argument, invalid environment, unreadable or non-JSON
+     replay file; nothing was sent`
+
+const OVERALL = `weibo-fanbot: a local Weibo for your fan-service bot
+
+Usage: weibo-fanbot <command> [options]
+
+Commands:
+  send <type> [text]   send one signed push (text, position, voice, image, event, mention) and show the answer
+  verify               the URL handshake Weibo makes when the callback URL is bound
+  replay <file.json>   send a saved push again, byte for byte, with a fresh signature
+  chat                 talk to the bot as a fan; passive and late replies, through a fake Weibo API
+
+Options:
+  -h, --help           this help; "weibo-fanbot <command> --help" for a command's own
+  --version            the version
+
+Defaults come from the same environment as the server (WEIBO_APP_SECRET, PORT, CALLBACK_PATH, ...).
+
+${EXIT_CODES}`
+
+const HELP: Record<CommandName, string> = {
+  send: `Usage: weibo-fanbot send <type> [text] [options]
+
+Sends one push as Weibo does: signed, a fresh timestamp and nonce per try, 5 s wait, up to 3 tries. Prints the
+push, each try, and the answer: the passive reply decoded, or "blank" (nothing now; a late reply goes through
+the Weibo API the server calls: see "weibo-fanbot chat").
+
+  <type>            text, position, voice, image, event or mention
+  [text]            the fan's words (default 你好 for text; Weibo's own text for the others)
+  --subtype NAME    event: follow (default), unfollow, subscribe, unsubscribe, scan, scan_follow, click, view
+                    mention: status (default), comment
+  --key KEY         menu key (click), QR scene (scan, scan_follow), URL (view), or the mention's status id
+  --ticket TICKET   QR ticket (scan, scan_follow)
+  --lat N --lon N   position coordinates (default 39.982525, 116.308586)
+  --sender ID       the fan's uid (default 2489518277); up to 20 digits
+  --receiver ID     the bot account's uid (default 1902538057)
+${TARGET}
+  --json            print the delivery result (outcome, tries, reply) as JSON
+  -h, --help        this help
+
+Examples:
+  weibo-fanbot send text 你好
+  weibo-fanbot send event --subtype click --key MENU_MEMBER
+  weibo-fanbot send position --lat 31.2304 --lon 121.4737
+
+${EXIT_CODES}`,
+
+  verify: `Usage: weibo-fanbot verify [options]
+
+Makes the GET handshake Weibo makes when the account binds the callback URL (signed, with echostr) and prints
+OK, or what is wrong, in one line.
+
+${TARGET}
+  -h, --help        this help
+
+${EXIT_CODES}`,
+
+  replay: `Usage: weibo-fanbot replay <file.json> [options]
+
+Sends a saved push (say, from a bug report) again with a fresh signature. The file goes out byte for byte, so
+64-bit ids keep every digit. The output is the same as send's.
+
+${TARGET}
+  --json            print the delivery result as JSON
+  -h, --help        this help
+
+${EXIT_CODES}`,
+
+  chat: `Usage: weibo-fanbot chat [options]
+
+Starts a fake Weibo API and lets you type as a fan. Without --url it also starts the bot in this process (handlers
+from $HANDLERS_DIR or --handlers, configured from the environment, pointed at the fake API). With --url it talks
+to your running server, and prints the WEIBO_API_BASE_URL and WEIBO_ACCESS_TOKEN it needs for late replies.
+
+Replies are marked: "bot (passive)" came in the answer to the push; "bot (late, via messages/reply)" came later
+through the API; refusals of the fake API (reply window, quota) are shown too.
+
+Type a line to send a text message, or:
+  /follow  /unfollow  /subscribe  /unsubscribe
+  /click KEY   /view URL   /scan KEY   /image   /voice
+  /position LAT LON   /mention TEXT   /help   /quit (or Ctrl-D)
+
+  --url URL         a running server's callback URL (default: start the bot in this process)
+  --secret SECRET   the app secret (default $WEIBO_APP_SECRET; in-process, a random one if unset)
+  --api-port PORT   port of the fake Weibo API (default: a free one; fix it to keep the printed env stable)
+  --handlers DIR    in-process bot: the handlers folder (default $HANDLERS_DIR, else handlers)
+  --log FILE        in-process bot: write its log lines to FILE (default: no logs, to keep the chat readable)
+  -h, --help        this help
+
+On end of input, chat waits up to 5 s for late replies still coming, then exits 0.
+
+${EXIT_CODES}`
+}
+
+export function printHelp (command?: CommandName): void {
+  out(command === undefined ? OVERALL : HELP[command])
+}

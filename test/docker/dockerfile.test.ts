@@ -1,0 +1,61 @@
+/**
+ * No Docker engine runs where we test, so the Dockerfile is checked as data here, and `.ci/run` replays its build
+ * and start commands in a temporary folder (scripts/replay-dockerfile.ts).
+ */
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { describe, test } from 'node:test'
+import { envOf, execForm, readDockerfile } from '../helpers/dockerfile.ts'
+import { REPO_ROOT } from '../helpers/server-process.ts'
+
+const instructions = readDockerfile()
+const lastStage = Math.max(...instructions.map((instruction) => instruction.stage))
+const runtime = instructions.filter((instruction) => instruction.stage === lastStage)
+const build = instructions.filter((instruction) => instruction.stage === 0)
+const args = (list: typeof instructions, keyword: string): string[] => list.filter((instruction) => instruction.keyword === keyword).map((instruction) => instruction.args)
+
+describe('Dockerfile', () => {
+  test('is multi-stage: a build stage with the full dev dependencies, then the runtime stage', () => {
+    assert.ok(lastStage >= 1)
+    assert.ok(args(build, 'RUN').some((run) => /^npm ci\b/.test(run) && !run.includes('--omit=dev')), 'build stage installs everything')
+    assert.ok(args(build, 'RUN').some((run) => run.includes('npm run typecheck')), 'build stage checks the sources')
+  })
+
+  test('runs on a slim Node LTS image pinned to an exact version (the same in every stage)', () => {
+    const images = args(instructions, 'FROM').map((from) => from.split(/\s+/)[0] ?? '')
+    for (const image of images) assert.match(image, /^node:(2[02468])\.\d+\.\d+-(bookworm|trixie)-slim$/, image)
+    assert.equal(new Set(images).size, 1)
+  })
+
+  test('the runtime stage installs production dependencies only and copies no tests', () => {
+    assert.ok(args(runtime, 'RUN').some((run) => run.includes('npm ci') && run.includes('--omit=dev')))
+    assert.ok(!args(runtime, 'COPY').some((copy) => /\btest\b/.test(copy)))
+  })
+
+  test('runs as the non-root node user, listening on 0.0.0.0', () => {
+    assert.deepEqual(args(runtime, 'USER'), ['node'])
+    assert.equal(envOf(instructions, lastStage).HOST, '0.0.0.0')
+  })
+
+  test('CMD is exec-form and starts node itself (not npm), so SIGTERM reaches the graceful shutdown', () => {
+    const cmd = execForm(args(runtime, 'CMD').at(-1) ?? '')
+    assert.ok(cmd !== undefined, 'CMD must be exec-form (a JSON array)')
+    assert.equal(cmd[0], 'node')
+    assert.ok(!cmd.includes('npm'))
+  })
+
+  test('HEALTHCHECK asks /healthz with node (the slim image has no curl or wget)', () => {
+    const [healthcheck] = args(runtime, 'HEALTHCHECK')
+    assert.ok(healthcheck !== undefined)
+    const cmd = execForm(healthcheck)
+    assert.equal(cmd?.[0], 'node')
+    assert.match(healthcheck, /\/healthz/)
+    assert.doesNotMatch(healthcheck, /\bcurl\b|\bwget\b/)
+  })
+
+  test('.dockerignore keeps tests, .git, node_modules and local env files out, but not .env.example', () => {
+    const ignored = readFileSync(`${REPO_ROOT}.dockerignore`, 'utf8').split('\n').map((line) => line.trim())
+    for (const entry of ['.git', 'test', 'node_modules', '.env', '.env.*']) assert.ok(ignored.includes(entry), entry)
+    assert.ok(ignored.includes('!.env.example'))
+  })
+})
