@@ -10,6 +10,7 @@ import { createHandlerRouter } from './handler-router.ts'
 import { createLateReplySender } from './late-reply.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { createPushProcessor } from './push-processor.ts'
+import { createReadiness, type Readiness } from './readiness.ts'
 import { createWeiboApiClient, type WeiboApiClient } from './weibo-api-client.ts'
 import { createWeiboHttp } from './weibo-http.ts'
 
@@ -32,6 +33,7 @@ export interface Fanbot {
   api: WeiboApiClient
   handlers: readonly LoadedHandler[]
   store: DedupStore
+  readiness: Readiness
 }
 
 declare module 'fastify' {
@@ -78,11 +80,17 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes
   })
-  app.decorate('fanbot', { config, dispatcher, api, handlers, store })
+  const readiness = createReadiness({
+    checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
+  })
+  app.decorate('fanbot', { config, dispatcher, api, handlers, store, readiness })
   // Node closes only the connections idle when close() starts; one that finishes a request later would hold the
   // process for Fastify's 72 s keep-alive. Asking clients to close after each response during shutdown avoids it.
   let closing = false
-  app.addHook('preClose', async () => { closing = true })
+  app.addHook('preClose', async () => {
+    closing = true
+    readiness.markShuttingDown()
+  })
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close')
   })
@@ -90,7 +98,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     await dispatcher.drain(config.shutdownTimeoutMs)
   })
 
-  await app.register(healthRoutes)
+  await app.register(healthRoutes, { readiness })
   await app.register(callbackRoutes, {
     path: config.callbackPath,
     appSecret: config.appSecret,

@@ -36,6 +36,8 @@ export const ConfigSchema = z.object({
   DEDUP_MAX: integer({ min: 1, max: 10_000_000, fallback: 100_000 }),
   BODY_LIMIT_BYTES: integer({ min: 256, max: 10_485_760, fallback: 65_536 }),
   SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600_000, fallback: 10_000 }),
+  // Behind a load balancer: keep serving this long after SIGTERM while /readyz says 503, so traffic moves first.
+  SHUTDOWN_DRAIN_DELAY_MS: integer({ min: 0, max: 120_000, fallback: 0 }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 })
   // `when` lets these checks run even when another variable is bad, so every problem is reported at once.
@@ -69,6 +71,7 @@ export const ConfigSchema = z.object({
     dedupMax: env.DEDUP_MAX,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    shutdownDrainDelayMs: env.SHUTDOWN_DRAIN_DELAY_MS,
     logLevel: env.LOG_LEVEL
   }))
 

@@ -13,6 +13,8 @@ export interface DedupStore {
   claim: (key: string) => Claim | Promise<Claim>
   /** Entries held now (in flight and answered). */
   readonly size: number
+  /** Resolves when the store answers (for `/readyz`); an in-memory store always does. */
+  ping?: () => Promise<void>
 }
 
 export interface MemoryDedupStoreOptions {

@@ -43,8 +43,12 @@ async function main (): Promise<void> {
       process.exit(1)
     }
     stopping = true
-    logger.info({ signal, pending: app.fanbot.dispatcher.pending }, 'shutting down: no new requests; finishing handlers and late replies')
-    app.close().then(() => {
+    app.fanbot.readiness.markShuttingDown()
+    const { shutdownDrainDelayMs } = config
+    logger.info({ signal, pending: app.fanbot.dispatcher.pending, drainDelayMs: shutdownDrainDelayMs },
+      'shutting down: /readyz answers 503; then no new requests; finishing handlers and late replies')
+    const drained = new Promise((resolve) => setTimeout(resolve, shutdownDrainDelayMs))
+    drained.then(async () => { await app.close() }).then(() => {
       logger.info('shutdown complete')
       process.exit(0)
     }, (error: unknown) => {

@@ -41,6 +41,7 @@ describe('loadConfig defaults', () => {
       dedupMax: 100_000,
       bodyLimitBytes: 65_536,
       shutdownTimeoutMs: 10_000,
+      shutdownDrainDelayMs: 0,
       logLevel: 'info'
     })
   })

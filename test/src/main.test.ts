@@ -84,6 +84,19 @@ describe('the server process (src/main.ts)', () => {
     await assert.rejects(fetch(`${base}/healthz`))
   })
 
+  test('with SHUTDOWN_DRAIN_DELAY_MS, SIGTERM first turns /readyz to 503 while still serving, then exits 0', async (t) => {
+    const server = startServerProcess({ env: { SHUTDOWN_DRAIN_DELAY_MS: '400' } })
+    stopAtEnd(t, server)
+    const base = await server.ready
+    assert.equal((await fetch(`${base}/readyz`)).status, 200)
+    server.child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const draining = await fetch(`${base}/readyz`)
+    assert.equal(draining.status, 503)
+    assert.equal((await draining.json() as { status: string }).status, 'shutting-down')
+    assert.equal(await server.exited, 0)
+  })
+
   test('`npm start` works with NODE_ENV=production and a secret', async (t) => {
     const server = startServerProcess({ command: 'npm', args: ['start', '--silent'], env: { NODE_ENV: 'production', WEIBO_APP_SECRET: TEST_SECRET } })
     stopAtEnd(t, server)

@@ -1,0 +1,134 @@
+import { stat } from 'node:fs/promises'
+import { createInterface, type Interface } from 'node:readline'
+import type { Environment } from '../config.ts'
+import { DEFAULT_ACCOUNT_ID, DEFAULT_FAN_ID, makePush, pushToJson, type PushSpec } from '../simulator/push-factory.ts'
+import { HELP_OPTION, noMorePositionals, parseCommandArgs, portOption, TARGET_OPTIONS, urlOption } from './args.ts'
+import { describeError, usageError } from './cli-error.ts'
+import { CHAT_HELP, parseChatLine } from './chat-input.ts'
+import { createChatPrinter, watchBot, type BotWatcher } from './chat-output.ts'
+import { CHAT_ACCESS_TOKEN, startInProcessChat, startRemoteChat, type ChatSession } from './chat-session.ts'
+import { explainFailure } from './delivery-report.ts'
+import { describeFanAction } from './format.ts'
+import { printHelp } from './help.ts'
+import { lazyConfig } from './target.ts'
+
+const OPTIONS = {
+  ...TARGET_OPTIONS,
+  ...HELP_OPTION,
+  'api-port': { type: 'string' },
+  handlers: { type: 'string' },
+  log: { type: 'string' }
+} as const
+
+/** How long chat waits, once input ends, for late replies still on their way. */
+const LATE_REPLY_GRACE_MS = 5000
+
+async function requireFolder (dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined)
+  if (info?.isDirectory() !== true) throw usageError(`chat: --handlers ${dir} is not a folder`)
+}
+
+function printBanner (session: ChatSession, print: (line: string) => void): void {
+  print(`weibo-fanbot chat: you are fan ${DEFAULT_FAN_ID}, writing to the bot account ${DEFAULT_ACCOUNT_ID}.`)
+  if (session.bot !== undefined) {
+    const { config, handlers } = session.bot.fanbot
+    print(`bot        in this process at ${session.callbackUrl}: ${handlers.length} handlers from ${config.handlersDir}, ` +
+      `passive deadline ${config.replyDeadlineMs} ms`)
+    print(`weibo api  fake, at ${session.sim.apiBaseUrl}; the bot's late replies go there`)
+  } else {
+    print(`bot        your server at ${session.callbackUrl}`)
+    print(`weibo api  fake, at ${session.sim.apiBaseUrl}; for late replies to arrive, run the server with:`)
+    print(`           WEIBO_API_BASE_URL=${session.sim.apiBaseUrl} WEIBO_ACCESS_TOKEN=${CHAT_ACCESS_TOKEN}`)
+  }
+  print('Type a message, or /help for the commands; /quit or Ctrl-D ends.')
+}
+
+/** The fan's own line, echoed when input is piped (a person at a terminal already sees what they typed). */
+function fanLine (spec: PushSpec, push: Record<string, unknown>): string {
+  if (spec.type === 'text') return `fan: ${spec.text ?? ''}`
+  return `fan: ${describeFanAction(push)}${spec.type === 'mention' ? ` ${String(push.text)}` : ''}`
+}
+
+async function sendAsFan (options: { session: ChatSession, spec: PushSpec, watcher: BotWatcher, print: (line: string) => void, echo: boolean }): Promise<void> {
+  const { session, spec, watcher, print } = options
+  const push = makePush(spec)
+  if (options.echo) print(fanLine(spec, push))
+  // Passive replies print through the conversation, in order with late ones; only the other outcomes are left here.
+  const { delivery } = await session.sim.push(pushToJson(push))
+  if (delivery.outcome === 'blank') {
+    watcher.expectLate()
+    print('     (blank answer: no reply now; a late one may follow)')
+  } else if (delivery.outcome !== 'passive') {
+    print(`     (push failed: ${explainFailure(delivery, session.callbackUrl)})`)
+  }
+}
+
+/** Waits for late replies the fan could still get: the in-process bot says when it is idle; another is watched. */
+async function waitForLateReplies (session: ChatSession, watcher: BotWatcher, print: (line: string) => void): Promise<void> {
+  const busy = session.bot === undefined ? watcher.lateExpected > 0 : session.bot.fanbot.dispatcher.pending > 0
+  if (!busy) return
+  print(`     (waiting up to ${LATE_REPLY_GRACE_MS / 1000} s for late replies)`)
+  const deadline = Date.now() + LATE_REPLY_GRACE_MS
+  let settled = await session.settle?.(LATE_REPLY_GRACE_MS) ?? false
+  while (!settled && session.settle === undefined && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    watcher.flush()
+    settled = watcher.lateExpected === 0
+  }
+  watcher.flush()
+  if (!settled) print(`     (stopped waiting after ${LATE_REPLY_GRACE_MS / 1000} s)`)
+}
+
+async function converse (session: ChatSession, rl: Interface, tty: boolean): Promise<void> {
+  const print = createChatPrinter(rl, tty)
+  printBanner(session, print)
+  const watcher = watchBot({ sim: session.sim, fanId: DEFAULT_FAN_ID, print })
+  try {
+    if (tty) rl.prompt()
+    for await (const line of rl) {
+      const action = parseChatLine(line)
+      if (action.kind === 'quit') break
+      if (action.kind === 'help') print(CHAT_HELP)
+      if (action.kind === 'mistake') print(`     (${action.message})`)
+      if (action.kind === 'push') {
+        await sendAsFan({ session, spec: action.spec, watcher, print, echo: !tty }).catch((error: unknown) => {
+          print(`     (could not send: ${describeError(error)})`)
+        })
+      }
+      if (tty) rl.prompt()
+    }
+    await waitForLateReplies(session, watcher, print)
+  } finally {
+    watcher.stop()
+  }
+}
+
+/**
+ * `weibo-fanbot chat`: a person types as a fan, the bot answers, passive and late replies alike. Works with piped
+ * input too (no prompt, the fan's lines echoed), which is how it is tested.
+ */
+export async function chat (args: readonly string[], env: Environment): Promise<void> {
+  const { values, positionals } = parseCommandArgs('chat', args, OPTIONS)
+  if (values.help === true) return printHelp('chat')
+  noMorePositionals('chat', positionals, 0, 'chat reads the fan\'s messages from the terminal')
+  const apiPort = values['api-port'] === undefined ? undefined : portOption('api-port', values['api-port'])
+  const config = lazyConfig(env)
+  let session: ChatSession
+  if (values.url === undefined) {
+    if (values.handlers !== undefined) await requireFolder(values.handlers)
+    session = await startInProcessChat({ env, secret: values.secret, apiPort, handlersDir: values.handlers, logFile: values.log, config })
+  } else {
+    if (values.handlers !== undefined || values.log !== undefined) throw usageError('chat: --handlers and --log are for the bot chat starts itself; not with --url')
+    const secret = values.secret === undefined ? config().appSecret : values.secret === '' ? undefined : values.secret
+    session = await startRemoteChat({ callbackUrl: urlOption('url', values.url), secret, apiPort })
+  }
+  const tty = process.stdin.isTTY && process.stdout.isTTY
+  const rl = createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, prompt: 'fan> ' } : {}), terminal: tty })
+  rl.on('SIGINT', () => { rl.close() })
+  try {
+    await converse(session, rl, tty)
+  } finally {
+    rl.close()
+    await session.close()
+  }
+}
