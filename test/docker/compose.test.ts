@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { test } from 'node:test'
+import { REPO_ROOT } from '../helpers/server-process.ts'
+
+// No YAML parser is worth a dependency for one file: check the lines an operator relies on.
+const compose = readFileSync(`${REPO_ROOT}docker-compose.yml`, 'utf8')
+
+test('docker-compose.yml builds the bot from this Dockerfile, with the env file and the port', () => {
+  assert.match(compose, /^services:\n {2}bot:\n {4}build: \.$/m)
+  assert.match(compose, /^ {4}env_file: \.env$/m)
+  assert.match(compose, /^ {6}- "3000:3000"$/m)
+})
+
+test('compose gives SIGTERM time to drain (stop_grace_period above the drain delay)', () => {
+  const grace = /stop_grace_period: (\d+)s/.exec(compose)
+  const drain = /SHUTDOWN_DRAIN_DELAY_MS: "(\d+)"/.exec(compose)
+  assert.ok(grace !== null && drain !== null)
+  assert.ok(Number(grace[1]) * 1000 > Number(drain[1]) + 10_000)
+})
