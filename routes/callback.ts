@@ -1,3 +1,4 @@
+import underPressure from '@fastify/under-pressure'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { FanbotError, isFanbotError } from '../src/errors.ts'
 import type { PushProcessor } from '../src/push-processor.ts'
@@ -12,6 +13,8 @@ export interface CallbackRoutesOptions {
   /** Wall clock in ms, injectable for tests. */
   now: () => number
   bodyLimitBytes: number
+  /** 0 turns overload shedding off. */
+  overloadMaxEventLoopDelayMs: number
   pushes: PushProcessor
 }
 
@@ -46,6 +49,19 @@ function toFanbotError (error: FastifyError): FanbotError | undefined {
 /** Weibo's callback URL: GET for the binding handshake, POST for every push. HTTP in and out only. */
 export async function callbackRoutes (app: FastifyInstance, options: CallbackRoutesOptions): Promise<void> {
   const { pushes } = options
+
+  if (options.overloadMaxEventLoopDelayMs > 0) {
+    // Registered here, it sheds only Weibo's calls: /healthz, /readyz and /metrics keep answering under load.
+    await app.register(underPressure, {
+      maxEventLoopDelay: options.overloadMaxEventLoopDelayMs,
+      sampleInterval: 250, // how often the lag is measured: fast enough to shed a burst, cheap enough to ignore
+      pressureHandler: (_request, reply) => {
+        const error = new FanbotError('WEIBO_ERR_SERVER_OVERLOADED')
+        pushes.logRejected(error, reply.elapsedTime)
+        sendError(reply.header('retry-after', '1'), error)
+      }
+    })
+  }
 
   // Weibo's Content-Type is undocumented: take every body as text, whatever the header says, and parse it ourselves.
   app.removeAllContentTypeParsers()

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { callbackRoutes } from '../routes/callback.ts'
 import { healthRoutes } from '../routes/health.ts'
+import { metricsRoutes } from '../routes/metrics.ts'
 import type { Config } from './config.ts'
 import { createMemoryDedupStore, type DedupStore } from './dedup-store.ts'
 import { createDispatcher, type Dispatcher } from './dispatcher.ts'
@@ -9,6 +10,7 @@ import { loadHandlers, normaliseHandlers } from './handler-loader.ts'
 import { createHandlerRouter } from './handler-router.ts'
 import { createLateReplySender } from './late-reply.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
 import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
 import { createWeiboApiClient, type WeiboApiClient } from './weibo-api-client.ts'
@@ -34,6 +36,7 @@ export interface Fanbot {
   handlers: readonly LoadedHandler[]
   store: DedupStore
   readiness: Readiness
+  metrics: Metrics
 }
 
 declare module 'fastify' {
@@ -53,6 +56,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     ? await loadHandlers(config.handlersDir)
     : options.handlers.length === 0 ? [] : normaliseHandlers({ file: '<inline>', exported: [...options.handlers] })
   const store = options.store ?? createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs })
+  const metrics = createMetrics({ dedupEntries: () => store.size })
   const api = createWeiboApiClient({
     http: createWeiboHttp({
       baseUrl: config.apiBaseUrl,
@@ -60,7 +64,10 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
       timeoutMs: config.apiTimeoutMs,
       maxRetries: config.apiMaxRetries,
       retryMinMs: config.apiRetryMinMs,
-      logger
+      logger,
+      onAttempt: ({ request, outcome, errorCode }) => {
+        metrics.apiCalls.inc({ endpoint: request, outcome, error_code: errorCode === undefined ? 'none' : String(errorCode) })
+      }
     }),
     saveSenderBox: config.replySaveSenderBox
   })
@@ -71,7 +78,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     api,
     logger,
     replyDeadlineMs: config.replyDeadlineMs,
-    handlerTimeoutMs: config.handlerTimeoutMs
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    metrics
   })
 
   const app = Fastify({
@@ -83,7 +91,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const readiness = createReadiness({
     checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
   })
-  app.decorate('fanbot', { config, dispatcher, api, handlers, store, readiness })
+  app.decorate('fanbot', { config, dispatcher, api, handlers, store, readiness, metrics })
   // Node closes only the connections idle when close() starts; one that finishes a request later would hold the
   // process for Fastify's 72 s keep-alive. Asking clients to close after each response during shutdown avoids it.
   let closing = false
@@ -99,13 +107,15 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   })
 
   await app.register(healthRoutes, { readiness })
+  await app.register(metricsRoutes, { registry: metrics.registry, token: config.metricsToken })
   await app.register(callbackRoutes, {
     path: config.callbackPath,
     appSecret: config.appSecret,
     signatureMaxAgeMs: config.signatureMaxAgeMs,
     now: options.now ?? Date.now,
     bodyLimitBytes: config.bodyLimitBytes,
-    pushes: createPushProcessor({ dispatcher, logger })
+    overloadMaxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs,
+    pushes: createPushProcessor({ dispatcher, logger, metrics })
   })
   return app
 }

@@ -38,6 +38,10 @@ export const ConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600_000, fallback: 10_000 }),
   // Behind a load balancer: keep serving this long after SIGTERM while /readyz says 503, so traffic moves first.
   SHUTDOWN_DRAIN_DELAY_MS: integer({ min: 0, max: 120_000, fallback: 0 }),
+  // Bearer token for /metrics; unset leaves it open (bind it to a private network then).
+  METRICS_TOKEN: z.string().min(1).optional(),
+  // Answer pushes 503 at once when the event loop lags past this (0 = never): a quick 503 beats a slow answer.
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer({ min: 0, max: 60_000, fallback: 1000 }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 })
   // `when` lets these checks run even when another variable is bad, so every problem is reported at once.
@@ -72,6 +76,8 @@ export const ConfigSchema = z.object({
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: env.SHUTDOWN_DRAIN_DELAY_MS,
+    metricsToken: env.METRICS_TOKEN,
+    overloadMaxEventLoopDelayMs: env.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
     logLevel: env.LOG_LEVEL
   }))
 

@@ -6,8 +6,8 @@ export type Answer = string
 export type Claim =
   /** First copy: run the handler, then `settle` with the answer every retry should get. */
   | { role: 'owner', settle: (answer: Answer) => void }
-  /** A retry: `answer` resolves with the first copy's answer once it is decided. */
-  | { role: 'joiner', answer: Promise<Answer> }
+  /** A retry: `answer` resolves with the first copy's answer once it is decided (`settled`: it already was). */
+  | { role: 'joiner', answer: Promise<Answer>, settled: boolean }
 
 export interface DedupStore {
   claim: (key: string) => Claim | Promise<Claim>
@@ -45,8 +45,8 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Dedup
     get size () { return cache.size },
     claim (key) {
       const entry = cache.get(key)
-      if (typeof entry === 'string') return { role: 'joiner', answer: Promise.resolve(entry) }
-      if (entry !== undefined) return { role: 'joiner', answer: entry.answer }
+      if (typeof entry === 'string') return { role: 'joiner', answer: Promise.resolve(entry), settled: true }
+      if (entry !== undefined) return { role: 'joiner', answer: entry.answer, settled: false }
 
       let resolveAnswer!: (answer: Answer) => void
       const answer = new Promise<Answer>((resolve) => { resolveAnswer = resolve })

@@ -6,6 +6,7 @@ import type { Logger } from './logger.ts'
 import type { Message } from './message-schema.ts'
 import { passiveReplyBody } from './reply-encoding.ts'
 import type { LateReplySender } from './late-reply.ts'
+import type { Metrics } from './metrics.ts'
 import type { WeiboApiClient } from './weibo-api-client.ts'
 import { createWorkTracker } from './work-tracker.ts'
 
@@ -35,6 +36,7 @@ export interface DispatcherOptions {
   logger: Logger
   replyDeadlineMs: number
   handlerTimeoutMs: number
+  metrics?: Metrics
 }
 
 export interface Dispatcher {
@@ -86,6 +88,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     const key = dedupKey(message)
     const claim = await store.claim(key)
     if (claim.role === 'joiner') {
+      options.metrics?.duplicates.inc({ kind: claim.settled ? 'replayed' : 'joined' })
       // The owner decides within its own deadline; ours is only a guard against an owner that never settles.
       const answer = await raceDeadline(claim.answer, options.replyDeadlineMs)
       return { outcome: 'duplicate', body: answer === DEADLINE ? '' : answer, dedupKey: key }
@@ -104,7 +107,8 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
       timeoutMs: options.handlerTimeoutMs,
       shutdownSignal: shutdown.signal,
       api: options.api,
-      logger
+      logger,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics })
     }))
     const first = await raceDeadline(run, options.replyDeadlineMs)
     if (first !== DEADLINE) {
@@ -114,6 +118,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     }
 
     claim.settle('')
+    options.metrics?.deadlineHandoffs.inc()
     work.track(run.then(async (result) => {
       if (result.status === 'reply') {
         await options.lateReply.send({ message, reply: result.reply, handler: handler.name, dedupKey: key })

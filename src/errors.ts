@@ -20,6 +20,14 @@ export const ERRORS = {
     status: 401,
     message: 'Signed timestamp is outside SIGNATURE_MAX_AGE_MS: check the server clock, or raise or disable the limit'
   },
+  WEIBO_ERR_METRICS_UNAUTHORIZED: {
+    status: 401,
+    message: 'Metrics need Authorization: Bearer <METRICS_TOKEN>'
+  },
+  WEIBO_ERR_SERVER_OVERLOADED: {
+    status: 503,
+    message: 'Server overloaded (event loop delay over OVERLOAD_MAX_EVENT_LOOP_DELAY_MS): try again shortly'
+  },
   WEIBO_ERR_VERIFY_ECHOSTR_MISSING: {
     status: 400,
     message: 'URL verification needs an echostr query parameter'

@@ -1,6 +1,7 @@
 import { FanbotError } from './errors.ts'
 import type { HandlerContext, LoadedHandler } from './handler.ts'
 import type { Logger } from './logger.ts'
+import type { Metrics } from './metrics.ts'
 import type { Message } from './message-schema.ts'
 import { validateReply, type ValidReply } from './reply.ts'
 import type { WeiboApiClient } from './weibo-api-client.ts'
@@ -20,6 +21,7 @@ export interface RunHandlerInput {
   shutdownSignal: AbortSignal
   api: WeiboApiClient
   logger: Logger
+  metrics?: Metrics
 }
 
 function abortReason (signal: AbortSignal): FanbotError {
@@ -32,7 +34,7 @@ function abortReason (signal: AbortSignal): FanbotError {
  * abandoned as `WEIBO_ERR_HANDLER_TIMEOUT` even if the handler ignores the signal. The return value is validated
  * so that an invalid reply can never reach Weibo.
  */
-export async function runHandler (input: RunHandlerInput): Promise<RunResult> {
+async function runOnce (input: RunHandlerInput): Promise<RunResult> {
   const { handler, message } = input
   const started = performance.now()
   const elapsed = (): number => Math.round(performance.now() - started)
@@ -66,4 +68,11 @@ export async function runHandler (input: RunHandlerInput): Promise<RunResult> {
     clearTimeout(timer)
     if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
   }
+}
+
+/** Runs one handler (see `runOnce`) and records its duration by handler and status. */
+export async function runHandler (input: RunHandlerInput): Promise<RunResult> {
+  const result = await runOnce(input)
+  input.metrics?.handlerDuration.observe({ handler: input.handler.name, status: result.status }, result.durationMs / 1000)
+  return result
 }

@@ -1,6 +1,7 @@
 import type { Dispatcher } from './dispatcher.ts'
 import { FanbotError } from './errors.ts'
 import type { Logger } from './logger.ts'
+import type { Metrics } from './metrics.ts'
 import { readPush } from './push-reader.ts'
 
 export interface PushAnswer {
@@ -19,6 +20,7 @@ export interface PushProcessor {
 export interface PushProcessorOptions {
   dispatcher: Dispatcher
   logger: Logger
+  metrics?: Metrics
 }
 
 /** At most this many distinct unknown types are remembered for "log once per type"; Weibo adds few. */
@@ -41,11 +43,14 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
       const reading = readPush(raw)
       if (reading.kind === 'unsupported') {
         noteUnknown(reading.type, reading.subtype)
+        // One label for every unknown type: label values must stay few.
+        options.metrics?.pushes.inc({ type: 'unknown', outcome: 'ignored' })
         logger.debug({ push: { type: reading.type, subtype: reading.subtype, outcome: 'ignored', durationMs: Math.round(elapsedMs()) } }, 'push ignored')
         return { statusCode: 200, body: '' }
       }
       const { message } = reading
       const result = await dispatcher.dispatch(message)
+      options.metrics?.pushes.inc({ type: message.type, outcome: result.outcome })
       logger.info({
         push: {
           type: message.type,
@@ -60,7 +65,9 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
       return { statusCode: 200, body: result.body }
     },
     logRejected (error, durationMs) {
-      logger.warn({ push: { outcome: 'rejected', code: error.code, reason: error.message, durationMs: Math.round(durationMs) } }, 'push rejected')
+      const outcome = error.code === 'WEIBO_ERR_SERVER_OVERLOADED' ? 'overloaded' : 'rejected'
+      options.metrics?.pushes.inc({ type: 'unknown', outcome })
+      logger.warn({ push: { outcome, code: error.code, reason: error.message, durationMs: Math.round(durationMs) } }, 'push rejected')
     }
   }
 }

@@ -13,6 +13,8 @@ export interface WeiboHttpOptions {
   /** Wait before the first retry; doubled each time, with jitter. */
   retryMinMs: number
   logger: Logger
+  /** Told of every attempt's result (for metrics). */
+  onAttempt?: (attempt: { request: string, outcome: string, errorCode: number | undefined }) => void
 }
 
 export interface WeiboHttp {
@@ -96,7 +98,17 @@ export function createWeiboHttp (options: WeiboHttpOptions): WeiboHttp {
     hasToken: options.accessToken !== undefined,
     async postForm (path, fields) {
       if (options.accessToken === undefined) throw new FanbotError('WEIBO_ERR_API_TOKEN_MISSING', { detail: path })
-      return await pRetry(async () => await attempt(options, path, fields), {
+      const counted = async (): Promise<unknown> => {
+        try {
+          const body = await attempt(options, path, fields)
+          options.onAttempt?.({ request: path, outcome: 'ok', errorCode: undefined })
+          return body
+        } catch (error) {
+          if (error instanceof WeiboApiError) options.onAttempt?.({ request: path, outcome: error.code, errorCode: error.errorCode })
+          throw error
+        }
+      }
+      return await pRetry(counted, {
         retries: options.maxRetries,
         minTimeout: options.retryMinMs,
         factor: 2,

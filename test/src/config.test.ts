@@ -42,6 +42,8 @@ describe('loadConfig defaults', () => {
       bodyLimitBytes: 65_536,
       shutdownTimeoutMs: 10_000,
       shutdownDrainDelayMs: 0,
+      metricsToken: undefined,
+      overloadMaxEventLoopDelayMs: 1000,
       logLevel: 'info'
     })
   })

@@ -1,0 +1,57 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/**
+ * The Prometheus metrics of one app (its own registry, so several apps in one process — tests, the test kit —
+ * do not collide). Names are `weibo_fanbot_*`; Node's process and event-loop metrics come with them.
+ */
+export interface Metrics {
+  registry: Registry
+  /** Every push by `type` and `outcome` (passive, blank, active, duplicate, failed, rejected, ignored, overloaded). */
+  pushes: Counter<'type' | 'outcome'>
+  /** Weibo retries: `joined` a copy still running, or `replayed` an answer already given. */
+  duplicates: Counter<'kind'>
+  /** Pushes answered blank at the deadline, their reply handed to the active path. */
+  deadlineHandoffs: Counter
+  /** Weibo API attempts by endpoint, outcome and Weibo `error_code` (`none` when there was none). */
+  apiCalls: Counter<'endpoint' | 'outcome' | 'error_code'>
+  /** Dedup store size, read at scrape time. */
+  dedupEntries: Gauge
+  /** Handler run time by handler and how the run ended (reply, none, error). */
+  handlerDuration: Histogram<'handler' | 'status'>
+}
+
+export interface CreateMetricsOptions {
+  /** Reads the dedup store's entry count at scrape time. */
+  dedupEntries: () => number
+}
+
+export function createMetrics (options: CreateMetricsOptions): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const registers = [registry]
+  return {
+    registry,
+    dedupEntries: new Gauge({
+      name: 'weibo_fanbot_dedup_entries',
+      help: 'Pushes remembered to recognise Weibo retries (in flight and answered)',
+      registers,
+      collect () { this.set(options.dedupEntries()) }
+    }),
+    pushes: new Counter({ name: 'weibo_fanbot_pushes_total', help: 'Pushes received, by type and outcome', labelNames: ['type', 'outcome'], registers }),
+    duplicates: new Counter({ name: 'weibo_fanbot_duplicates_total', help: 'Weibo retries recognised, by kind (joined, replayed)', labelNames: ['kind'], registers }),
+    deadlineHandoffs: new Counter({ name: 'weibo_fanbot_deadline_handoffs_total', help: 'Pushes answered blank at REPLY_DEADLINE_MS, their reply sent later', registers }),
+    apiCalls: new Counter({
+      name: 'weibo_fanbot_api_calls_total',
+      help: 'Weibo API attempts, by endpoint, outcome (ok or the WEIBO_ERR_API_* code) and Weibo error_code',
+      labelNames: ['endpoint', 'outcome', 'error_code'],
+      registers
+    }),
+    handlerDuration: new Histogram({
+      name: 'weibo_fanbot_handler_duration_seconds',
+      help: 'Handler run time, by handler and status (reply, none, error)',
+      labelNames: ['handler', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+      registers
+    })
+  }
+}
