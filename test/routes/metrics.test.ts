@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { text } from '../../src/index.ts'
+import { startTestApp } from '../helpers/app.ts'
+import { TEST_TOKEN } from '../helpers/config.ts'
+import { deferred } from '../helpers/deferred.ts'
+import { startFakeWeiboApi } from '../helpers/fake-weibo-api.ts'
+import { fixture, fixtureWith, sendPush } from '../helpers/push.ts'
+
+/** The value of one sample line of the exposition text, e.g. `weibo_fanbot_pushes_total{type="text",outcome="passive"}`. */
+function sample (exposition: string, line: string): number | undefined {
+  const found = exposition.split('\n').find((entry) => entry.startsWith(`${line} `))
+  return found === undefined ? undefined : Number(found.slice(line.length + 1))
+}
+
+describe('/metrics', () => {
+  test('counts pushes by type and outcome, duplicates joined or replayed, hand-offs, and handler durations', async (t) => {
+    const release = deferred()
+    const voice = deferred()
+    const { app } = await startTestApp(t, {
+      handlers: [
+        { name: 'greeter', on: 'text', handle: () => text('hi') },
+        { name: 'slow', on: 'image', handle: async () => { await release.promise } },
+        { name: 'listener', on: 'voice', handle: async () => { await voice.promise; return text('heard') } }
+      ],
+      env: { REPLY_DEADLINE_MS: '200' }
+    })
+    await sendPush(app, fixture('text'))
+    await sendPush(app, fixture('text')) // Weibo's retry, after the answer: replayed
+    const first = sendPush(app, fixture('voice'))
+    const retry = sendPush(app, fixture('voice')) // a retry while the first is still running: joined
+    // Release the handler only once the retry has joined (a second label, "joined", appears beside "replayed").
+    while ((await app.fanbot.metrics.duplicates.get()).values.length === 1) await new Promise((resolve) => setImmediate(resolve))
+    voice.resolve()
+    await Promise.all([first, retry])
+    await sendPush(app, fixture('image')) // late: handed off
+    await sendPush(app, fixture('image')) // its retry after the hand-off: replayed (blank)
+    await sendPush(app, fixtureWith('text', { type: 'gift' }))
+    await app.inject({ method: 'POST', url: '/weibo', payload: '{}' }) // unsigned
+    release.resolve()
+    await app.fanbot.dispatcher.idle()
+
+    const response = await app.inject({ method: 'GET', url: '/metrics' })
+    assert.equal(response.statusCode, 200)
+    assert.match(String(response.headers['content-type']), /^text\/plain; version=0\.0\.4/)
+    const body = response.body
+    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="text",outcome="passive"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="text",outcome="duplicate"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="image",outcome="active"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="unknown",outcome="ignored"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="unknown",outcome="rejected"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_duplicates_total{kind="replayed"}'), 2)
+    assert.equal(sample(body, 'weibo_fanbot_duplicates_total{kind="joined"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_deadline_handoffs_total'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_handler_duration_seconds_count{handler="greeter",status="reply"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_handler_duration_seconds_count{handler="slow",status="none"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_dedup_entries'), 3)
+    assert.ok(sample(body, 'nodejs_eventloop_lag_seconds') !== undefined, 'event loop lag')
+    assert.ok((sample(body, 'process_resident_memory_bytes') ?? 0) > 0, 'process metrics')
+  })
+
+  test('counts Weibo API attempts by outcome and error_code', async (t) => {
+    const api = await startFakeWeiboApi()
+    t.after(async () => { await api.close() })
+    api.script({ status: 200, body: { error_code: 10001, error: 'system error' } }, { status: 400, body: { error_code: 21327, error: 'expired_token' } })
+    const { app } = await startTestApp(t, {
+      handlers: [{ on: 'text', handle: async () => { await new Promise((resolve) => setTimeout(resolve, 30)); return text('late') } }],
+      env: { REPLY_DEADLINE_MS: '1', WEIBO_API_BASE_URL: api.baseUrl, WEIBO_ACCESS_TOKEN: TEST_TOKEN }
+    })
+    await sendPush(app, fixture('text'))
+    await app.fanbot.dispatcher.idle()
+    const body = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    assert.equal(sample(body, 'weibo_fanbot_api_calls_total{endpoint="/2/messages/reply.json",outcome="WEIBO_ERR_API_REJECTED",error_code="10001"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_api_calls_total{endpoint="/2/messages/reply.json",outcome="WEIBO_ERR_API_REJECTED",error_code="21327"}'), 1)
+  })
+
+  test('with METRICS_TOKEN set, asks for the bearer token', async (t) => {
+    const { app } = await startTestApp(t, { handlers: [], env: { METRICS_TOKEN: 'scrape-me' } })
+    const missing = await app.inject({ method: 'GET', url: '/metrics' })
+    assert.equal(missing.statusCode, 401)
+    assert.equal(missing.json().code, 'WEIBO_ERR_METRICS_UNAUTHORIZED')
+    assert.equal((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
+    assert.equal((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-me' } })).statusCode, 200)
+  })
+})
+
+describe('overload shedding', () => {
+  test('while the event loop lags past OVERLOAD_MAX_EVENT_LOOP_DELAY_MS, pushes get a quick 503; health stays up', async (t) => {
+    let runs = 0
+    const { app, logs } = await startTestApp(t, {
+      handlers: [{ on: 'text', handle: () => { runs++ } }],
+      env: { OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '20' }
+    })
+    await app.ready()
+    // A sustained lag (the measure is a mean over each 250 ms sample, so one spike is not enough).
+    const lagUntil = Date.now() + 700
+    while (Date.now() < lagUntil) {
+      const blockUntil = Date.now() + 60
+      while (Date.now() < blockUntil) { /* a handler hogging the CPU */ }
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const shed = await sendPush(app, fixture('text'))
+    assert.equal(shed.statusCode, 503)
+    assert.equal(shed.json().code, 'WEIBO_ERR_SERVER_OVERLOADED')
+    assert.equal(runs, 0)
+    assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200)
+    assert.ok(logs.lines().some((line) => (line.push as { outcome?: string } | undefined)?.outcome === 'overloaded'))
+  })
+})
