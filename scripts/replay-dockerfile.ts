@@ -7,10 +7,10 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { envOf, execForm, readDockerfile } from '../test/helpers/dockerfile.ts'
+import { freePort } from '../test/helpers/ports.ts'
 import { REPO_ROOT } from '../test/helpers/server-process.ts'
 import { signUrl } from '../src/simulator/callback-client.ts'
 import { makePush, pushToJson } from '../src/simulator/push-factory.ts'
@@ -21,14 +21,6 @@ const MOUNTED_HANDLER = `import { defineHandler, text } from '../src/index.ts'
 export default defineHandler({ on: 'text', handle: (message): ReturnType<typeof text> => text(\`mounted: \${message.text}\`) })
 `
 const say = (line: string): void => { process.stdout.write(`replay-dockerfile: ${line}\n`) }
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return typeof address === 'object' && address !== null ? address.port : 0
-}
 
 function layOut (root: string, copies: string[]): void {
   for (const copy of copies) {

@@ -42,6 +42,8 @@ export const ConfigSchema = z.object({
   METRICS_TOKEN: z.string().min(1).optional(),
   // Answer pushes 503 at once when the event loop lags past this (0 = never): a quick 503 beats a slow answer.
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer({ min: 0, max: 60_000, fallback: 1000 }),
+  // json for machines; pretty for people (needs the pino-pretty dev dependency); auto = pretty on a terminal.
+  LOG_FORMAT: z.enum(['json', 'pretty', 'auto']).default('json'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 })
   // `when` lets these checks run even when another variable is bad, so every problem is reported at once.
@@ -78,6 +80,7 @@ export const ConfigSchema = z.object({
     shutdownDrainDelayMs: env.SHUTDOWN_DRAIN_DELAY_MS,
     metricsToken: env.METRICS_TOKEN,
     overloadMaxEventLoopDelayMs: env.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
+    logFormat: env.LOG_FORMAT,
     logLevel: env.LOG_LEVEL
   }))
 

@@ -26,6 +26,8 @@ export interface CreateLoggerOptions {
   level: LoggerOptions['level']
   /** Where lines go; stdout when omitted. Tests pass a stream to read what was logged. */
   destination?: DestinationStream
+  /** Human-readable lines through pino-pretty (a dev dependency) instead of JSON. */
+  pretty?: boolean
 }
 
 export function createLogger (options: CreateLoggerOptions): Logger {
@@ -38,5 +40,10 @@ export function createLogger (options: CreateLoggerOptions): Logger {
       req: (req: { method?: string, url?: string }) => ({ method: req.method, url: redactUrl(req.url ?? '') })
     }
   }
-  return options.destination === undefined ? pino(loggerOptions) : pino(loggerOptions, options.destination)
+  if (options.destination !== undefined) return pino(loggerOptions, options.destination)
+  if (options.pretty === true) {
+    // Redaction happens before the transport sees a line, so pretty logs hide the same secrets.
+    return pino({ ...loggerOptions, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } })
+  }
+  return pino(loggerOptions)
 }

@@ -13,6 +13,19 @@ function warnAboutMissingCredentials (config: Config, logger: Logger): void {
   }
 }
 
+/** Pretty logs when asked for (or on a terminal with `auto`) and pino-pretty is installed (not in production images). */
+function wantsPrettyLogs (config: Config): boolean {
+  const wanted = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY)
+  if (!wanted) return false
+  try {
+    import.meta.resolve('pino-pretty')
+    return true
+  } catch {
+    process.stderr.write('weibo-fanbot: LOG_FORMAT asks for pretty logs, but pino-pretty is not installed (a dev dependency); logging JSON\n')
+    return false
+  }
+}
+
 /** Starts the server: config, handlers, listen, and a graceful stop on SIGTERM/SIGINT. Exit code 1 when it cannot start. */
 async function main (): Promise<void> {
   let config: Config
@@ -22,7 +35,7 @@ async function main (): Promise<void> {
     process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
     process.exit(1)
   }
-  const logger = createLogger({ level: config.logLevel })
+  const logger = createLogger({ level: config.logLevel, pretty: wantsPrettyLogs(config) })
   warnAboutMissingCredentials(config, logger)
 
   let app: Awaited<ReturnType<typeof buildApp>>

@@ -6,6 +6,7 @@ import { text } from '../../src/index.ts'
 import { deliverPush, verifyCallbackUrl } from '../../src/simulator/callback-client.ts'
 import { makePush, pushToJson } from '../../src/simulator/push-factory.ts'
 import { TEST_SECRET, testConfig } from '../helpers/config.ts'
+import { freePort } from '../helpers/ports.ts'
 
 async function listen (t: TestContext, handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<string> {
   const server = createServer(handler)
@@ -17,11 +18,7 @@ async function listen (t: TestContext, handler: (request: IncomingMessage, respo
 
 /** A loopback URL where nothing listens (a port just freed). */
 async function deadUrl (): Promise<string> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/weibo`
+  return `http://127.0.0.1:${await freePort()}/weibo`
 }
 
 async function realServer (t: TestContext, handle: () => ReturnType<typeof text> | undefined): Promise<string> {

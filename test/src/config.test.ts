@@ -44,6 +44,7 @@ describe('loadConfig defaults', () => {
       shutdownDrainDelayMs: 0,
       metricsToken: undefined,
       overloadMaxEventLoopDelayMs: 1000,
+      logFormat: 'json',
       logLevel: 'info'
     })
   })

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
 import { TEST_SECRET, TEST_TOKEN } from '../helpers/config.ts'
 import { startFakeWeiboApi } from '../helpers/fake-weibo-api.ts'
+import { freePort } from '../helpers/ports.ts'
 import { fixture, signedQuery } from '../helpers/push.ts'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts'
 
@@ -95,6 +96,41 @@ describe('the server process (src/main.ts)', () => {
     assert.equal(draining.status, 503)
     assert.equal((await draining.json() as { status: string }).status, 'shutting-down')
     assert.equal(await server.exited, 0)
+  })
+
+  test('LOG_FORMAT=pretty writes human-readable lines (no JSON), secrets still redacted', async (t) => {
+    const server = startServerProcess({ env: { LOG_FORMAT: 'pretty', WEIBO_APP_SECRET: TEST_SECRET } })
+    stopAtEnd(t, server)
+    await server.ready
+    server.child.kill('SIGTERM')
+    assert.equal(await server.exited, 0)
+    assert.match(server.stdout(), /INFO.*weibo-fanbot is ready/)
+    assert.doesNotMatch(server.stdout(), /^\{"level"/m)
+    assert.doesNotMatch(server.stdout(), new RegExp(TEST_SECRET))
+  })
+
+  test('`npm run dev` restarts the server when a handler file changes', async (t) => {
+    const dir = await handlersDir(t, { 'reply.js': "export default { on: 'text', handle: () => ({ type: 'text', text: 'version one' }) }\n" })
+    // A fixed port: after a restart the server must come back where the test (like a person) expects it.
+    const port = await freePort()
+    const server = startServerProcess({ command: 'npm', args: ['run', 'dev', '--silent'], env: { HANDLERS_DIR: dir, WEIBO_APP_SECRET: TEST_SECRET, PORT: String(port) } })
+    stopAtEnd(t, server)
+    const base = await server.ready
+    const ask = async (second: string): Promise<string> => {
+      const body = fixture('text').replace('18:09:20', `18:09:${second}`)
+      return await (await fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body })).text()
+    }
+    assert.match(await ask('01'), /version%20one/)
+    await writeFile(path.join(dir, 'reply.js'), "export default { on: 'text', handle: () => ({ type: 'text', text: 'version two' }) }\n")
+    const restarted = Date.now()
+    let answer = ''
+    while (!answer.includes('version%20two') && Date.now() - restarted < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      answer = await ask(String(Math.floor((Date.now() - restarted) / 200) % 50 + 10)).catch(() => '')
+    }
+    assert.match(answer, /version%20two/)
+    process.kill(-(server.child.pid ?? 0), 'SIGTERM')
+    await server.exited
   })
 
   test('`npm start` works with NODE_ENV=production and a secret', async (t) => {
