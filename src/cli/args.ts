@@ -46,20 +46,21 @@ function explain (args: string[], options: OptionSpecs, error: unknown): string 
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && spec === undefined) return `unknown option ${token.rawName}`
     if (code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || spec === undefined) continue
     if (spec.type === 'boolean' && token.value !== undefined) return `${token.rawName} takes no value`
-    if (spec.type === 'string' && (token.value === undefined || (token.inlineValue === false && token.value.startsWith('-')))) {
-      return `${token.rawName} needs a value (write a value that starts with "-" as ${token.rawName}=-value)`
-    }
+    if (spec.type !== 'string' || token.inlineValue === true) continue
+    // Without `=`, a value starting with "-" is refused as ambiguous: it may be the next option.
+    if (token.value === undefined || token.value.startsWith('--')) return `${token.rawName} needs a value`
+    if (token.value.startsWith('-')) return `${token.rawName} needs a value; to give one that starts with "-", write ${token.rawName}=${token.value}`
   }
   return error instanceof Error ? error.message.split('\n')[0] ?? 'invalid arguments' : 'invalid arguments'
 }
 
-/** util.parseArgs, strict, with positionals; any problem becomes a one-line usage error naming the command. */
-export function parseCommandArgs<const O extends OptionSpecs> (command: string, rawArgs: readonly string[], options: O) {
+/** util.parseArgs, strict, with positionals; any problem becomes a one-line usage error. */
+export function parseCommandArgs<const O extends OptionSpecs> (rawArgs: readonly string[], options: O) {
   const args = joinNegativeValues(rawArgs, options)
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: true })
   } catch (error) {
-    throw usageError(`${command}: ${explain(args, options, error)}`, { cause: error })
+    throw usageError(explain(args, options, error), { cause: error })
   }
 }
 
@@ -98,6 +99,6 @@ export function portOption (name: string, value: string): number {
 }
 
 /** Positionals beyond what a command takes are a mistake worth naming (often an unquoted text). */
-export function noMorePositionals (command: string, positionals: readonly string[], max: number, hint: string): void {
-  if (positionals.length > max) throw usageError(`${command}: unexpected argument "${positionals[max] ?? ''}" (${hint})`)
+export function noMorePositionals (positionals: readonly string[], max: number, hint: string): void {
+  if (positionals.length > max) throw usageError(`unexpected argument "${positionals[max] ?? ''}" (${hint})`)
 }

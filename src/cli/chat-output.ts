@@ -5,12 +5,22 @@ import type { Simulator } from '../simulator/simulator.ts'
 import { indentUnder, replyLines } from './format.ts'
 import { out } from './print.ts'
 
-/** Prints a line; on a terminal it clears the prompt first and redraws it (with what was typed) after. */
+/** Moves to the start of the line, wiping a prompt (and anything typed after it). */
+export function wipeLine (): void {
+  clearLine(process.stdout, 0)
+  cursorTo(process.stdout, 0)
+}
+
+/**
+ * Prints a line; on a terminal it wipes the prompt first and redraws it (with what was typed) after, so a late
+ * reply arriving while the fan types does not end up in the middle of their line. Once input has ended, no prompt.
+ */
 export function createChatPrinter (rl: Interface, tty: boolean): (line: string) => void {
+  let closed = false
+  rl.once('close', () => { closed = true })
   return (line) => {
-    if (!tty) return out(line)
-    clearLine(process.stdout, 0)
-    cursorTo(process.stdout, 0)
+    if (!tty || closed) return out(line)
+    wipeLine()
     out(line)
     rl.prompt(true)
   }
@@ -54,7 +64,8 @@ export function watchBot (options: { sim: Simulator, fanId: string, print: (line
   const unsubscribe = sim.conversation.subscribe((entry: ConversationEntry) => {
     if (entry.from !== 'bot') return
     if (entry.via !== 'passive') lateExpected = Math.max(0, lateExpected - 1)
-    const label = `${VIA_LABELS[entry.via]}${entry.fanId === fanId ? '' : ` to fan ${entry.fanId}`}: `
+    // Text is shown as the fan reads it; other types say what they are (`articles: 1. …`).
+    const label = `${VIA_LABELS[entry.via]}${entry.fanId === fanId ? '' : ` to fan ${entry.fanId}`}: ${entry.type === 'text' ? '' : `${entry.type}: `}`
     for (const line of indentUnder(label, replyLines(entry.type, entry.data))) print(line)
   })
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { createServer, type AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
@@ -17,6 +16,10 @@ export const CHAT_ACCESS_TOKEN = 'weibo-fanbot-chat'
 export interface ChatSession {
   sim: Simulator
   callbackUrl: string
+  /** The token the fake API accepts: the bot's WEIBO_ACCESS_TOKEN must be this. */
+  accessToken: string
+  /** Whether pushes are signed (a secret was given or found). */
+  signed: boolean
   /** The bot when chat started it; undefined when it talks to a running server. */
   bot: FastifyInstance | undefined
   /**
@@ -25,18 +28,6 @@ export interface ChatSession {
    */
   settle?: (timeoutMs: number) => Promise<boolean>
   close: () => Promise<void>
-}
-
-/** A free loopback port, found by listening on port 0 and letting go. */
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 export interface InProcessOptions {
@@ -52,14 +43,14 @@ export interface InProcessOptions {
 
 /**
  * Starts the bot in this process and the simulator pointed at it. The bot needs the fake API's URL when it is
- * built and the simulator needs the bot's URL when it starts, so the fake API's port is chosen first.
+ * built, so the simulator (and its fake API) starts first and learns the bot's URL once the bot listens.
  */
 export async function startInProcessChat (options: InProcessOptions): Promise<ChatSession> {
   const secret = options.secret ?? options.config().appSecret ?? randomBytes(16).toString('hex')
-  const apiPort = options.apiPort === undefined || options.apiPort === 0 ? await freePort() : options.apiPort
+  const sim = await startSimulator({ secret: secret === '' ? undefined : secret, accessToken: CHAT_ACCESS_TOKEN, apiPort: options.apiPort ?? 0 })
   const config = loadConfig({
     ...options.env,
-    WEIBO_API_BASE_URL: `http://127.0.0.1:${apiPort}`,
+    WEIBO_API_BASE_URL: sim.apiBaseUrl,
     WEIBO_ACCESS_TOKEN: CHAT_ACCESS_TOKEN,
     WEIBO_APP_SECRET: secret, // '' (from --secret=) counts as unset: verification off, as asked
     ...(options.handlersDir === undefined ? {} : { HANDLERS_DIR: options.handlersDir }),
@@ -70,27 +61,31 @@ export async function startInProcessChat (options: InProcessOptions): Promise<Ch
   const logger = options.logFile === undefined
     ? createLogger({ level: 'silent' })
     : createLogger({ level: config.logLevel, destination: pino.destination({ dest: options.logFile, sync: true, mkdir: true }) })
-  const bot = await buildApp({ config, logger })
-  let sim: Simulator
+  let bot: Awaited<ReturnType<typeof buildApp>> | undefined
   let callbackUrl: string
   try {
+    bot = await buildApp({ config, logger })
     callbackUrl = `${await bot.listen({ host: '127.0.0.1', port: 0 })}${config.callbackPath}`
-    sim = await startSimulator({ callbackUrl, secret: secret === '' ? undefined : secret, accessToken: CHAT_ACCESS_TOKEN, apiPort })
+    sim.setCallbackUrl(callbackUrl)
   } catch (error) {
-    await bot.close()
+    await bot?.close()
+    await sim.close()
     throw error
   }
+  const running = bot
   return {
     sim,
     callbackUrl,
-    bot,
+    accessToken: CHAT_ACCESS_TOKEN,
+    signed: secret !== '',
+    bot: running,
     async settle (timeoutMs) {
       const timeout = sleep(timeoutMs, false, { ref: false })
-      return await Promise.race([bot.fanbot.dispatcher.idle().then(() => true), timeout])
+      return await Promise.race([running.fanbot.dispatcher.idle().then(() => true), timeout])
     },
     async close () {
       // The bot first: its last late replies still need the fake API.
-      await bot.close()
+      await running.close()
       await sim.close()
     }
   }
@@ -113,6 +108,8 @@ export async function startRemoteChat (options: RemoteOptions): Promise<ChatSess
   return {
     sim,
     callbackUrl: options.callbackUrl,
+    accessToken: CHAT_ACCESS_TOKEN,
+    signed: options.secret !== undefined,
     bot: undefined,
     close: async () => { await sim.close() }
   }

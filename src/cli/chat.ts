@@ -5,11 +5,12 @@ import { DEFAULT_ACCOUNT_ID, DEFAULT_FAN_ID, makePush, pushToJson, type PushSpec
 import { HELP_OPTION, noMorePositionals, parseCommandArgs, portOption, TARGET_OPTIONS, urlOption } from './args.ts'
 import { describeError, usageError } from './cli-error.ts'
 import { CHAT_HELP, parseChatLine } from './chat-input.ts'
-import { createChatPrinter, watchBot, type BotWatcher } from './chat-output.ts'
-import { CHAT_ACCESS_TOKEN, startInProcessChat, startRemoteChat, type ChatSession } from './chat-session.ts'
+import { createChatPrinter, watchBot, wipeLine, type BotWatcher } from './chat-output.ts'
+import type { ChatSession } from './chat-session.ts'
 import { explainFailure } from './delivery-report.ts'
 import { describeFanAction } from './format.ts'
 import { printHelp } from './help.ts'
+import { out } from './print.ts'
 import { lazyConfig } from './target.ts'
 
 const OPTIONS = {
@@ -25,20 +26,20 @@ const LATE_REPLY_GRACE_MS = 5000
 
 async function requireFolder (dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined)
-  if (info?.isDirectory() !== true) throw usageError(`chat: --handlers ${dir} is not a folder`)
+  if (info?.isDirectory() !== true) throw usageError(`--handlers ${dir} is not a folder`)
 }
 
 function printBanner (session: ChatSession, print: (line: string) => void): void {
   print(`weibo-fanbot chat: you are fan ${DEFAULT_FAN_ID}, writing to the bot account ${DEFAULT_ACCOUNT_ID}.`)
   if (session.bot !== undefined) {
     const { config, handlers } = session.bot.fanbot
-    print(`bot        in this process at ${session.callbackUrl}: ${handlers.length} handlers from ${config.handlersDir}, ` +
+    print(`bot        in this process at ${session.callbackUrl}: ${handlers.length} handler${handlers.length === 1 ? '' : 's'} from ${config.handlersDir}, ` +
       `passive deadline ${config.replyDeadlineMs} ms`)
     print(`weibo api  fake, at ${session.sim.apiBaseUrl}; the bot's late replies go there`)
   } else {
     print(`bot        your server at ${session.callbackUrl}`)
     print(`weibo api  fake, at ${session.sim.apiBaseUrl}; for late replies to arrive, run the server with:`)
-    print(`           WEIBO_API_BASE_URL=${session.sim.apiBaseUrl} WEIBO_ACCESS_TOKEN=${CHAT_ACCESS_TOKEN}`)
+    print(`           WEIBO_API_BASE_URL=${session.sim.apiBaseUrl} WEIBO_ACCESS_TOKEN=${session.accessToken}`)
   }
   print('Type a message, or /help for the commands; /quit or Ctrl-D ends.')
 }
@@ -56,11 +57,23 @@ async function sendAsFan (options: { session: ChatSession, spec: PushSpec, watch
   // Passive replies print through the conversation, in order with late ones; only the other outcomes are left here.
   const { delivery } = await session.sim.push(pushToJson(push))
   if (delivery.outcome === 'blank') {
-    watcher.expectLate()
-    print('     (blank answer: no reply now; a late one may follow)')
+    // An in-process bot can say whether a handler is still at work; a server elsewhere cannot, so expect the worst.
+    const working = session.bot === undefined || session.bot.fanbot.dispatcher.pending > 0
+    if (session.bot === undefined) watcher.expectLate()
+    print(`     (blank answer: no reply now${working ? '; a late reply may follow' : ''})`)
   } else if (delivery.outcome !== 'passive') {
-    print(`     (push failed: ${explainFailure(delivery, session.callbackUrl)})`)
+    print(`     (push failed: ${explainFailure(delivery, { url: session.callbackUrl, signed: session.signed })})`)
   }
+}
+
+/** Polls `condition` until it holds or `timeoutMs` passes; true if it held. */
+async function until (condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() >= deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return true
 }
 
 /** Waits for late replies the fan could still get: the in-process bot says when it is idle; another is watched. */
@@ -68,24 +81,29 @@ async function waitForLateReplies (session: ChatSession, watcher: BotWatcher, pr
   const busy = session.bot === undefined ? watcher.lateExpected > 0 : session.bot.fanbot.dispatcher.pending > 0
   if (!busy) return
   print(`     (waiting up to ${LATE_REPLY_GRACE_MS / 1000} s for late replies)`)
-  const deadline = Date.now() + LATE_REPLY_GRACE_MS
-  let settled = await session.settle?.(LATE_REPLY_GRACE_MS) ?? false
-  while (!settled && session.settle === undefined && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    watcher.flush()
-    settled = watcher.lateExpected === 0
-  }
+  const settled = session.settle !== undefined
+    ? await session.settle(LATE_REPLY_GRACE_MS)
+    : await until(() => { watcher.flush(); return watcher.lateExpected === 0 }, LATE_REPLY_GRACE_MS)
   watcher.flush()
   if (!settled) print(`     (stopped waiting after ${LATE_REPLY_GRACE_MS / 1000} s)`)
 }
 
-async function converse (session: ChatSession, rl: Interface, tty: boolean): Promise<void> {
+/** A running server is checked with Weibo's handshake first, so a wrong URL or secret shows before the first message. */
+async function checkRemote (session: ChatSession, print: (line: string) => void): Promise<void> {
+  if (session.bot !== undefined) return
+  const result = await session.sim.verify()
+  print(`check      ${result.ok ? 'OK' : 'the handshake failed'}: ${result.explanation}`)
+}
+
+async function converse (session: ChatSession, rl: Interface, lines: AsyncIterable<string>, tty: boolean): Promise<void> {
+  // Before the first prompt plain lines will do; from then on a line must not tear the prompt.
+  printBanner(session, out)
+  await checkRemote(session, out)
   const print = createChatPrinter(rl, tty)
-  printBanner(session, print)
   const watcher = watchBot({ sim: session.sim, fanId: DEFAULT_FAN_ID, print })
   try {
     if (tty) rl.prompt()
-    for await (const line of rl) {
+    for await (const line of lines) {
       const action = parseChatLine(line)
       if (action.kind === 'quit') break
       if (action.kind === 'help') print(CHAT_HELP)
@@ -97,6 +115,7 @@ async function converse (session: ChatSession, rl: Interface, tty: boolean): Pro
       }
       if (tty) rl.prompt()
     }
+    if (tty) wipeLine() // Ctrl-D leaves the cursor after the prompt
     await waitForLateReplies(session, watcher, print)
   } finally {
     watcher.stop()
@@ -108,25 +127,30 @@ async function converse (session: ChatSession, rl: Interface, tty: boolean): Pro
  * input too (no prompt, the fan's lines echoed), which is how it is tested.
  */
 export async function chat (args: readonly string[], env: Environment): Promise<void> {
-  const { values, positionals } = parseCommandArgs('chat', args, OPTIONS)
+  const { values, positionals } = parseCommandArgs(args, OPTIONS)
   if (values.help === true) return printHelp('chat')
-  noMorePositionals('chat', positionals, 0, 'chat reads the fan\'s messages from the terminal')
+  noMorePositionals(positionals, 0, 'chat reads the fan\'s messages from the terminal')
   const apiPort = values['api-port'] === undefined ? undefined : portOption('api-port', values['api-port'])
   const config = lazyConfig(env)
+  // The server (Fastify and all) loads only now, so `chat --help` and usage errors answer at once.
+  const { startInProcessChat, startRemoteChat } = await import('./chat-session.ts')
   let session: ChatSession
   if (values.url === undefined) {
     if (values.handlers !== undefined) await requireFolder(values.handlers)
     session = await startInProcessChat({ env, secret: values.secret, apiPort, handlersDir: values.handlers, logFile: values.log, config })
   } else {
-    if (values.handlers !== undefined || values.log !== undefined) throw usageError('chat: --handlers and --log are for the bot chat starts itself; not with --url')
+    if (values.handlers !== undefined || values.log !== undefined) throw usageError('--handlers and --log are for the bot chat starts itself; not with --url')
     const secret = values.secret === undefined ? config().appSecret : values.secret === '' ? undefined : values.secret
     session = await startRemoteChat({ callbackUrl: urlOption('url', values.url), secret, apiPort })
   }
   const tty = process.stdin.isTTY && process.stdout.isTTY
   const rl = createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, prompt: 'fan> ' } : {}), terminal: tty })
   rl.on('SIGINT', () => { rl.close() })
+  // Taken at once: lines (and the end of input) that arrive before the loop starts would otherwise be lost.
+  const iterator = rl[Symbol.asyncIterator]()
+  const lines: AsyncIterable<string> = { [Symbol.asyncIterator]: () => iterator }
   try {
-    await converse(session, rl, tty)
+    await converse(session, rl, lines, tty)
   } finally {
     rl.close()
     await session.close()

@@ -30,23 +30,32 @@ function serverError (body: string | undefined): string | undefined {
 }
 
 const STATUS_HINTS: Record<number, string> = {
-  401: 'sign with the server\'s app secret: --secret, or WEIBO_APP_SECRET in this environment',
   404: 'nothing answers at that path: check --url against the server\'s CALLBACK_PATH (default /weibo)',
   413: 'the push is larger than the server\'s BODY_LIMIT_BYTES'
 }
 
+function hintFor (status: number, signed: boolean): string | undefined {
+  if (status === 401) {
+    return signed
+      ? 'the push was signed with --secret (or WEIBO_APP_SECRET here), which must be the server\'s WEIBO_APP_SECRET'
+      : 'the push was unsigned (no --secret, no WEIBO_APP_SECRET here): give the server\'s app secret with --secret'
+  }
+  return STATUS_HINTS[status] ?? (status >= 500 ? 'the server failed: see its log' : undefined)
+}
+
 /** Why Weibo would count this push as failed, in one line, with what to check. */
-export function explainFailure (result: DeliveryResult, url: string): string {
+export function explainFailure (result: DeliveryResult, target: { url: string, signed: boolean }): string {
+  const { url } = target
   const last = result.tries[result.tries.length - 1]
   if (result.outcome === 'unanswered') {
     const timedOut = result.tries.every((attempt) => attempt.error === 'timeout')
     return timedOut
-      ? `no answer within Weibo's wait in ${result.tries.length} tries: Weibo gives up; is the server stuck, or its REPLY_DEADLINE_MS over 5000?`
+      ? `no answer within Weibo's 5-second wait in ${result.tries.length} tries: Weibo gives up; is the server stuck (something blocking its event loop?)`
       : `could not connect to ${url} in ${result.tries.length} tries (${last?.error ?? 'no answer'}): is the server running, and is the URL right?`
   }
   if (last?.status !== undefined && last.status !== 200) {
     const said = serverError(last.body) ?? (last.body === '' || last.body === undefined ? 'empty body' : last.body.slice(0, 200))
-    const hint = STATUS_HINTS[last.status] ?? (last.status >= 500 ? 'the server failed: see its log' : undefined)
+    const hint = hintFor(last.status, target.signed)
     return oneLine(`rejected: HTTP ${last.status}, ${said}${hint === undefined ? '' : `; ${hint}`}`)
   }
   return oneLine(`the answer is not a passive reply Weibo could use: ${result.problem ?? 'unknown problem'}`)
@@ -78,10 +87,9 @@ export function reportDelivery (report: DeliveryReport): void {
       const warning = idWarning(report.push, result.reply)
       if (warning !== undefined) out(labelled('', warning))
     } else if (result.outcome === 'blank') {
-      out(labelled('reply', 'blank (HTTP 200, empty body): nothing for the fan now. If the handler is still working, its reply ' +
-        'goes out later through the Weibo API the server is configured with (WEIBO_API_BASE_URL, /2/messages/reply.json); ' +
-        'run `weibo-fanbot chat` to see late replies.'))
+      out(labelled('reply', 'blank (HTTP 200, empty body): no reply now. If the handler is still working, its reply goes ' +
+        'later through the server\'s WEIBO_API_BASE_URL (/2/messages/reply.json); `weibo-fanbot chat` shows late replies.'))
     }
   }
-  if (result.outcome === 'rejected' || result.outcome === 'unanswered') throw failure(explainFailure(result, report.url))
+  if (result.outcome === 'rejected' || result.outcome === 'unanswered') throw failure(explainFailure(result, report))
 }

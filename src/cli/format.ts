@@ -42,7 +42,7 @@ export function describeFanAction (push: unknown): string {
 
 /**
  * A reply payload as the fan would read it: the text itself; each article's title, link and summary; a position.
- * The first line follows a label; the others are meant to be indented under it.
+ * The first line follows a label naming the type; the others are meant to be indented under it.
  */
 export function replyLines (type: string, payload: unknown): string[] {
   const data = fieldsOf(payload)
@@ -51,19 +51,16 @@ export function replyLines (type: string, payload: unknown): string[] {
       return show(data.text).split('\n')
     case 'articles': {
       const list = Array.isArray(data.articles) ? data.articles : []
-      return [
-        `${list.length} article${list.length === 1 ? '' : 's'}:`,
-        ...list.flatMap((item: unknown, index) => {
-          const article = fieldsOf(item)
-          const summary = typeof article.summary === 'string' && article.summary !== '' ? [`   ${article.summary}`] : []
-          return [`${index + 1}. ${show(article.display_name)} <${show(article.url)}>`, ...summary]
-        })
-      ]
+      return list.flatMap((item: unknown, index) => {
+        const article = fieldsOf(item)
+        const summary = typeof article.summary === 'string' && article.summary !== '' ? [`   ${article.summary}`] : []
+        return [`${index + 1}. ${show(article.display_name)} <${show(article.url)}>`, ...summary]
+      })
     }
     case 'position':
-      return [`position: latitude ${show(data.latitude)}, longitude ${show(data.longitude)}`]
+      return [`latitude ${show(data.latitude)}, longitude ${show(data.longitude)}`]
     default:
-      return [`${type}: ${JSON.stringify(payload)}`]
+      return [JSON.stringify(payload) ?? '?']
   }
 }
 

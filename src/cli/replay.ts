@@ -17,7 +17,7 @@ async function readPushFile (file: string): Promise<string> {
   } catch (error) {
     const code = (error as { code?: unknown }).code
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : describeError(error)
-    throw usageError(`replay: cannot read ${file}: ${reason}`, { cause: error })
+    throw usageError(`cannot read ${file}: ${reason}`, { cause: error })
   }
 }
 
@@ -26,11 +26,11 @@ async function readPushFile (file: string): Promise<string> {
  * byte as saved (64-bit ids and all); it is parsed only to check it is JSON and to describe it.
  */
 export async function replay (args: readonly string[], env: Environment): Promise<void> {
-  const { values, positionals } = parseCommandArgs('replay', args, OPTIONS)
+  const { values, positionals } = parseCommandArgs(args, OPTIONS)
   if (values.help === true) return printHelp('replay')
   const [file] = positionals
-  if (file === undefined) throw usageError('replay: missing the push file (a saved push, as JSON)')
-  noMorePositionals('replay', positionals, 1, 'replay takes one file')
+  if (file === undefined) throw usageError('missing the push file (a saved push, as JSON)')
+  noMorePositionals(positionals, 1, 'replay takes one file')
   const target = resolveTarget(values, lazyConfig(env))
   const body = await readPushFile(file)
   let push: unknown
@@ -38,7 +38,7 @@ export async function replay (args: readonly string[], env: Environment): Promis
     // The server's own parser: it keeps integers beyond 2^53 as digit strings, so the summary shows them exactly.
     push = parsePushBody(body)
   } catch (error) {
-    throw usageError(`replay: ${file} is not JSON (${describeError(error)})`, { cause: error })
+    throw usageError(`${file} is not JSON (${describeError(error)})`, { cause: error })
   }
   const result = await deliverPush({ url: target.url, secret: target.secret, body })
   reportDelivery({ push, url: target.url, signed: target.secret !== undefined, result, json: values.json === true })

@@ -28,22 +28,22 @@ const TICKETED_EVENTS: readonly string[] = ['scan', 'scan_follow']
 
 /** An option the push type does not carry is refused rather than dropped: the user expected it to matter. */
 function refuseUnless (applies: boolean, option: string, value: string | undefined, where: string): void {
-  if (value !== undefined && !applies) throw usageError(`send: --${option} applies to ${where} only`)
+  if (value !== undefined && !applies) throw usageError(`--${option} applies to ${where} only`)
 }
 
 function subtypeOf (type: MessageType, value: string | undefined): string | undefined {
   refuseUnless(type === 'event' || type === 'mention', 'subtype', value, 'event and mention pushes')
-  if (type === 'event') return requireOneOf('send: event subtype', value ?? 'follow', EVENT_SUBTYPES)
-  if (type === 'mention') return requireOneOf('send: mention subtype', value ?? 'status', MENTION_SUBTYPES)
+  if (type === 'event') return requireOneOf('event subtype', value ?? 'follow', EVENT_SUBTYPES)
+  if (type === 'mention') return requireOneOf('mention subtype', value ?? 'status', MENTION_SUBTYPES)
   return undefined
 }
 
 /** The push spec from the command line, every value checked before anything is sent. */
 export function specFromArgs (positionals: readonly string[], values: Values): PushSpec {
   const [typeArg, text] = positionals
-  if (typeArg === undefined) throw usageError(`send: missing the push type (one of ${MESSAGE_TYPES.join(', ')})`)
-  noMorePositionals('send', positionals, 2, 'quote a text with spaces: send text "hello there"')
-  const type = requireOneOf('send: push type', typeArg, MESSAGE_TYPES)
+  if (typeArg === undefined) throw usageError(`missing the push type (one of ${MESSAGE_TYPES.join(', ')})`)
+  noMorePositionals(positionals, 2, 'quote a text with spaces: send text "hello there"')
+  const type = requireOneOf('push type', typeArg, MESSAGE_TYPES)
   const subtype = subtypeOf(type, values.subtype)
   refuseUnless(type === 'mention' || KEYED_EVENTS.includes(subtype ?? ''), 'key', values.key, 'scan, scan_follow, click and view events, and mentions')
   refuseUnless(TICKETED_EVENTS.includes(subtype ?? ''), 'ticket', values.ticket, 'scan and scan_follow events')
@@ -64,7 +64,7 @@ export function specFromArgs (positionals: readonly string[], values: Values): P
 
 /** `weibo-fanbot send <type> [text] …`: one signed push, as Weibo sends it (5-second wait, up to 3 tries). */
 export async function send (args: readonly string[], env: Environment): Promise<void> {
-  const { values, positionals } = parseCommandArgs('send', args, OPTIONS)
+  const { values, positionals } = parseCommandArgs(args, OPTIONS)
   if (values.help === true) return printHelp('send')
   const spec = specFromArgs(positionals, values)
   const target = resolveTarget(values, lazyConfig(env))

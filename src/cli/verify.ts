@@ -10,9 +10,9 @@ const OPTIONS = { ...TARGET_OPTIONS, ...HELP_OPTION } as const
 
 /** `weibo-fanbot verify`: the GET handshake Weibo makes when the URL is bound; OK, or what is wrong, in one line. */
 export async function verify (args: readonly string[], env: Environment): Promise<void> {
-  const { values, positionals } = parseCommandArgs('verify', args, OPTIONS)
+  const { values, positionals } = parseCommandArgs(args, OPTIONS)
   if (values.help === true) return printHelp('verify')
-  noMorePositionals('verify', positionals, 0, 'the URL goes in --url')
+  noMorePositionals(positionals, 0, 'the URL goes in --url')
   const target = resolveTarget(values, lazyConfig(env))
   const result = await verifyCallbackUrl({ url: target.url, secret: target.secret })
   if (!result.ok) throw failure(`${target.url}: ${result.explanation}`)

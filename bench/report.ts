@@ -1,0 +1,67 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+
+export type Verdict = 'PASS' | 'MISS' | ''
+
+/** One line of a scenario's table: a figure, its target and whether it was met ('' for context-only figures). */
+export interface Row {
+  figure: string
+  value: string
+  target: string
+  verdict: Verdict
+}
+
+export interface ScenarioReport {
+  title: string
+  rows: Row[]
+  notes: string[]
+}
+
+export interface BenchSettings {
+  durationS: number
+  warmupS: number
+  rounds: number
+  connections: number
+  /** With --profile: both servers run under `--cpu-prof`, writing to `<profileDir>/<kind>-<scenario>/`. */
+  profileDir?: string
+}
+
+export const verdict = (ok: boolean): Verdict => ok ? 'PASS' : 'MISS'
+export const fixed = (value: number, digits = 0): string => Number.isFinite(value) ? value.toFixed(digits) : 'n/a'
+export const int = (value: number): string => Math.round(value).toLocaleString('en-US')
+
+/** The machine, for the results header: core count, CPU model, memory, Node version, and load before the run. */
+export function machineInfo (): string[] {
+  let model = cpus()[0]?.model ?? 'unknown'
+  try {
+    model = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? model
+  } catch {
+    // Not Linux: os.cpus() is enough.
+  }
+  let uptime = ''
+  try {
+    uptime = execFileSync('uptime', { encoding: 'utf8' }).trim()
+  } catch {
+    uptime = 'uptime not available'
+  }
+  return [
+    `- cores (nproc): ${cpus().length}`,
+    `- CPU: ${model}`,
+    `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `- Node: ${process.version} (${process.platform} ${process.arch})`,
+    `- load before the run: \`${uptime}\``
+  ]
+}
+
+export function renderScenario (report: ScenarioReport): string {
+  const lines = [
+    `### ${report.title}`,
+    '',
+    '| Figure | Value | Target | Result |',
+    '|---|---|---|---|',
+    ...report.rows.map((row) => `| ${row.figure} | ${row.value} | ${row.target} | ${row.verdict} |`)
+  ]
+  if (report.notes.length > 0) lines.push('', ...report.notes.map((note) => `- ${note}`))
+  return lines.join('\n')
+}

@@ -1,0 +1,144 @@
+import { runLoad, startBenchServer, type BenchServer, type LoadResult } from './load.ts'
+import { fixed, int, verdict, type BenchSettings, type Row, type ScenarioReport } from './report.ts'
+import type { ScenarioName } from './scenario-handlers.ts'
+import type { ServerStats } from './server.ts'
+import { BENCH_SECRET, CALLBACK_PATH, createTraffic, type Traffic } from './traffic.ts'
+
+const MIN_RATIO = 0.85
+const MAX_P99_MS = 15
+
+interface Side {
+  server: BenchServer
+  traffic: Traffic
+  /** `serverCpu`: cores the server kept busy; `serverUsPerRequest`: its CPU time per answered request. */
+  runs: Array<LoadResult & { serverCpu: number, serverUsPerRequest: number }>
+}
+
+/** One measured run, with the server's CPU use over it (from its own process clock). */
+async function measure (side: Side, settings: BenchSettings): Promise<void> {
+  const before = await side.server.stats()
+  const started = performance.now()
+  const load = await runLoad({ url: side.server.url, connections: settings.connections, durationS: settings.durationS, traffic: side.traffic })
+  const after = await side.server.stats()
+  const cpuMs = after.cpuMs - before.cpuMs
+  side.runs.push({ ...load, serverCpu: cpuMs / (performance.now() - started), serverUsPerRequest: cpuMs * 1000 / load.result['2xx'] })
+}
+
+const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0)
+const mean = (values: number[]): number => sum(values) / values.length
+
+/**
+ * Runs the real and the bare server side by side: both started the same way, both warmed up, then `rounds`
+ * alternating measured runs (bare, real, bare, real …) so a noisy moment hits both. Returns both sides.
+ */
+async function sideBySide (scenario: ScenarioName, settings: BenchSettings, retryShare: number): Promise<{ real: Side, bare: Side, realStats: ServerStats }> {
+  const spec = { scenario, secret: BENCH_SECRET, path: CALLBACK_PATH }
+  const bareServer = await startBenchServer({ ...spec, kind: 'bare' }, settings.profileDir)
+  const realServer = await startBenchServer({ ...spec, kind: 'real' }, settings.profileDir)
+  try {
+    const bare: Side = { server: bareServer, traffic: createTraffic({ url: bareServer.url, retryShare }), runs: [] }
+    const real: Side = { server: realServer, traffic: createTraffic({ url: realServer.url, retryShare, checkReplies: true }), runs: [] }
+    for (const side of [bare, real]) {
+      await runLoad({ url: side.server.url, connections: settings.connections, durationS: settings.warmupS, traffic: side.traffic })
+      side.traffic.reset()
+      await side.server.reset()
+    }
+    for (let round = 0; round < settings.rounds; round++) {
+      await measure(bare, settings)
+      await measure(real, settings)
+    }
+    return { real, bare, realStats: await realServer.drain() }
+  } finally {
+    await bareServer.close()
+    await realServer.close()
+  }
+}
+
+/** The rows both throughput scenarios share: req/s of each side, the ratio, p99, errors. */
+function throughputRows (real: Side, bare: Side): Row[] {
+  const realRps = mean(real.runs.map((run) => run.rps))
+  const bareRps = mean(bare.runs.map((run) => run.rps))
+  const ratio = realRps / bareRps
+  const realP99 = Math.max(...real.runs.map((run) => run.result.latency.p99))
+  const failures = sum(real.runs.map((run) => run.result.non2xx + run.result.errors + run.result.timeouts))
+  const realUs = mean(real.runs.map((run) => run.serverUsPerRequest))
+  const bareUs = mean(bare.runs.map((run) => run.serverUsPerRequest))
+  return [
+    { figure: 'bare Fastify, req/s (mean of runs)', value: `${int(bareRps)} (${bare.runs.map((run) => int(run.rps)).join(', ')})`, target: '', verdict: '' },
+    { figure: 'weibo-fanbot, req/s (mean of runs)', value: `${int(realRps)} (${real.runs.map((run) => int(run.rps)).join(', ')})`, target: '', verdict: '' },
+    { figure: 'throughput ratio fanbot / bare', value: fixed(ratio, 2), target: `≥ ${MIN_RATIO}`, verdict: verdict(ratio >= MIN_RATIO) },
+    { figure: 'fanbot latency p99, worst run (ms)', value: fixed(realP99), target: `< ${MAX_P99_MS}`, verdict: verdict(realP99 < MAX_P99_MS) },
+    { figure: 'fanbot latency p50 / p97.5 (ms)', value: real.runs.map((run) => `${run.result.latency.p50} / ${run.result.latency.p97_5}`).join('; '), target: '', verdict: '' },
+    { figure: 'bare latency p50 / p99 (ms)', value: bare.runs.map((run) => `${run.result.latency.p50} / ${run.result.latency.p99}`).join('; '), target: '', verdict: '' },
+    { figure: 'fanbot non-2xx + errors + timeouts', value: int(failures), target: '0', verdict: verdict(failures === 0) },
+    {
+      figure: 'server CPU time per request, µs (bare; fanbot)',
+      value: `${fixed(bareUs)} (${bare.runs.map((run) => fixed(run.serverUsPerRequest)).join(', ')}); ${fixed(realUs)} (${real.runs.map((run) => fixed(run.serverUsPerRequest)).join(', ')})`,
+      target: '',
+      verdict: ''
+    },
+    { figure: 'CPU-time ratio bare / fanbot (the req/s ratio a saturated core would give)', value: fixed(bareUs / realUs, 2), target: `≥ ${MIN_RATIO}`, verdict: '' },
+    {
+      figure: 'server CPU, cores busy (bare; fanbot)',
+      value: `${bare.runs.map((run) => fixed(run.serverCpu, 2)).join(', ')}; ${real.runs.map((run) => fixed(run.serverCpu, 2)).join(', ')}`,
+      target: '',
+      verdict: ''
+    },
+    {
+      figure: 'load generator CPU, cores busy (bare; fanbot)',
+      value: `${bare.runs.map((run) => fixed(run.clientCpu, 2)).join(', ')}; ${real.runs.map((run) => fixed(run.clientCpu, 2)).join(', ')}`,
+      target: '',
+      verdict: ''
+    }
+  ]
+}
+
+const runNote = (settings: BenchSettings): string =>
+  `${settings.connections} connections, ${settings.rounds} alternating runs of ${settings.durationS} s per server after a ${settings.warmupS} s warm-up; ` +
+  'every request a freshly signed URL (new timestamp and nonce); servers in their own processes, LOG_LEVEL silent.'
+
+/** Scenario 1: unique signed text pushes, a handler that answers at once with a text reply. */
+export async function passiveScenario (settings: BenchSettings): Promise<ScenarioReport> {
+  const { real, bare } = await sideBySide('passive', settings, 0)
+  const wrong = sum([real.traffic.log.wrongAnswers])
+  return {
+    title: '1. Passive path: unique signed text pushes, instant handler',
+    rows: [
+      ...throughputRows(real, bare),
+      { figure: 'fanbot answers that were not the message\'s own passive reply', value: int(wrong), target: '0', verdict: verdict(wrong === 0) }
+    ],
+    notes: [runNote(settings)]
+  }
+}
+
+/** Scenario 2: 30 % of requests re-send an earlier push (half of them likely still in flight); one run per message. */
+export async function retryScenario (settings: BenchSettings): Promise<ScenarioReport> {
+  const { real, bare, realStats } = await sideBySide('retry', settings, 0.3)
+  const log = real.traffic.log
+  const counts = realStats.counts
+  const ran = new Set(counts?.ran ?? [])
+  const answeredNotRun = [...log.answered].filter((id) => !ran.has(id)).length
+  const runNotAnswered = [...ran].filter((id) => !log.answered.has(id)).length
+  const repeated = counts?.repeated.length ?? Number.NaN
+  const retryShare = log.retries / (log.retries + log.distinct)
+  return {
+    title: '2. Retry storm: 30 % of pushes are retries of earlier ones',
+    rows: [
+      ...throughputRows(real, bare),
+      { figure: 'fanbot: distinct messages sent / retries sent (share)', value: `${int(log.distinct)} / ${int(log.retries)} (${fixed(retryShare * 100, 1)} %)`, target: '30 % retries', verdict: '' },
+      { figure: 'fanbot: handler runs / distinct messages that ran', value: `${int(counts?.runs ?? Number.NaN)} / ${int(ran.size)}`, target: 'equal', verdict: verdict(counts?.runs === ran.size) },
+      { figure: 'messages whose handler ran more than once', value: int(repeated), target: '0', verdict: verdict(repeated === 0) },
+      { figure: 'answered messages whose handler never ran', value: int(answeredNotRun), target: '0', verdict: verdict(answeredNotRun === 0) },
+      { figure: 'handler ran but no answer came back (in flight when the load stopped)', value: int(runNotAnswered), target: `≤ ${settings.connections * settings.rounds}`, verdict: verdict(runNotAnswered <= settings.connections * settings.rounds) },
+      { figure: 'retries that joined a running first copy / replayed an answer (server metrics)', value: `${int(realStats.duplicates?.joined ?? 0)} / ${int(realStats.duplicates?.replayed ?? 0)}`, target: 'some joined', verdict: verdict((realStats.duplicates?.joined ?? 0) > 0) },
+      { figure: 'answers that were not the message\'s own passive reply', value: int(log.wrongAnswers), target: '0', verdict: verdict(log.wrongAnswers === 0) }
+    ],
+    notes: [
+      runNote(settings),
+      'The handler yields one event-loop turn (`setImmediate`) before it answers, so that a retry read in the same I/O ' +
+      'batch finds its first copy still running; a fully synchronous handler is settled before the next socket is read.',
+      'A retry repeats the body of one of the last 16 first copies (likely in flight) or of the last 5,000 (likely ' +
+      'answered), with a fresh signature, as Weibo does.'
+    ]
+  }
+}

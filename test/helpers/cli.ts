@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import type { TestContext } from 'node:test'
+import { REPO_ROOT } from './server-process.ts'
+
+export interface CliRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs the real launcher (`node bin/weibo-fanbot.js …`) from the repo root, as a user would, with only `env`
+ * (plus PATH and HOME) so the parent's environment cannot leak in; `input` is piped to stdin, then closed.
+ */
+export async function runCli (args: string[], options: { env?: Record<string, string>, input?: string } = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, ['bin/weibo-fanbot.js', ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8') })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8') })
+  child.stdin.end(options.input ?? '')
+  const [code] = await once(child, 'close') as [number | null]
+  return { code, stdout, stderr }
+}
+
+/** A loopback URL where nothing listens (a port just let go). */
+export async function deadUrl (): Promise<string> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  return `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/weibo`
+}
+
+export async function tempDir (t: TestContext, prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+/** stderr is exactly one line (the CLI's promise for every error), with no stack trace. */
+export function oneLineOf (stderr: string): string {
+  const lines = stderr.trimEnd().split('\n')
+  if (lines.length !== 1 || /^\s+at /m.test(stderr)) throw new Error(`expected one line on stderr, got:\n${stderr}`)
+  return lines[0] ?? ''
+}
