@@ -38,6 +38,16 @@ export const ConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600_000, fallback: 10_000 }),
   // Behind a load balancer: keep serving this long after SIGTERM while /readyz says 503, so traffic moves first.
   SHUTDOWN_DRAIN_DELAY_MS: integer({ min: 0, max: 120_000, fallback: 0 }),
+  // Scale-out: with REDIS_URL, dedup is shared by every replica and late replies go through a durable BullMQ outbox.
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only').default('weibo-fanbot'),
+  // Start without Redis (in-memory, this replica alone) when it cannot be reached at start, instead of exiting.
+  REDIS_OPTIONAL: flag(false),
+  // Late replies this replica's outbox worker sends at once; 0 runs no worker here (web-only replica).
+  OUTBOX_CONCURRENCY: integer({ min: 0, max: 100, fallback: 4 }),
+  // Tries per late reply in the outbox (transient failures only), and the first backoff (doubled each time).
+  OUTBOX_ATTEMPTS: integer({ min: 1, max: 50, fallback: 8 }),
+  OUTBOX_BACKOFF_MS: integer({ min: 10, max: 600_000, fallback: 1000 }),
   // Bearer token for /metrics; unset leaves it open (bind it to a private network then).
   METRICS_TOKEN: z.string().min(1).optional(),
   // Answer pushes 503 at once when the event loop lags past this (0 = never): a quick 503 beats a slow answer.
@@ -78,6 +88,12 @@ export const ConfigSchema = z.object({
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: env.SHUTDOWN_DRAIN_DELAY_MS,
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    redisOptional: env.REDIS_OPTIONAL,
+    outboxConcurrency: env.OUTBOX_CONCURRENCY,
+    outboxAttempts: env.OUTBOX_ATTEMPTS,
+    outboxBackoffMs: env.OUTBOX_BACKOFF_MS,
     metricsToken: env.METRICS_TOKEN,
     overloadMaxEventLoopDelayMs: env.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
     logFormat: env.LOG_FORMAT,

@@ -8,6 +8,10 @@ export const ERRORS = {
     status: 500,
     message: 'Configuration is invalid: fix the environment variables listed and start again'
   },
+  WEIBO_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    message: 'Redis cannot be reached: check REDIS_URL, or set REDIS_OPTIONAL=true to start this replica alone in memory'
+  },
   WEIBO_ERR_SIGNATURE_MISSING: {
     status: 401,
     message: 'Missing signature, timestamp or nonce query parameter: Weibo signs every request'
