@@ -3,7 +3,7 @@ import { callbackRoutes } from '../routes/callback.ts'
 import { healthRoutes } from '../routes/health.ts'
 import { metricsRoutes } from '../routes/metrics.ts'
 import type { Config } from './config.ts'
-import { createMemoryDedupStore, type DedupStore } from './dedup-store.ts'
+import type { DedupStore } from './dedup-store.ts'
 import { createDispatcher, type Dispatcher } from './dispatcher.ts'
 import type { Handler, LoadedHandler } from './handler.ts'
 import { loadHandlers, normaliseHandlers } from './handler-loader.ts'
@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
+import { setUpDedupStore, type StoreSetup } from './store-setup.ts'
 import { createWeiboApiClient, type WeiboApiClient } from './weibo-api-client.ts'
 import { createWeiboHttp } from './weibo-http.ts'
 
@@ -55,8 +56,14 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const handlers = options.handlers === undefined
     ? await loadHandlers(config.handlersDir)
     : options.handlers.length === 0 ? [] : normaliseHandlers({ file: '<inline>', exported: [...options.handlers] })
-  const store = options.store ?? createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs })
-  const metrics = createMetrics({ dedupEntries: () => store.size })
+  // Metrics count store errors, and read the store's size at scrape time: the store is set up after them.
+  const storeRef: { current?: DedupStore } = {}
+  const metrics = createMetrics({ dedupEntries: () => storeRef.current?.size ?? 0 })
+  const storeSetup: StoreSetup = options.store === undefined
+    ? await setUpDedupStore({ config, logger, metrics })
+    : { store: options.store, kind: 'memory', close: async () => {} }
+  const store = storeSetup.store
+  storeRef.current = store
   const api = createWeiboApiClient({
     http: createWeiboHttp({
       baseUrl: config.apiBaseUrl,
@@ -104,6 +111,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   })
   app.addHook('onClose', async () => {
     await dispatcher.drain(config.shutdownTimeoutMs)
+    await storeSetup.close()
   })
 
   await app.register(healthRoutes, { readiness })

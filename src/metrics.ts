@@ -14,6 +14,8 @@ export interface Metrics {
   deadlineHandoffs: Counter
   /** Weibo API attempts by endpoint, outcome and Weibo `error_code` (`none` when there was none). */
   apiCalls: Counter<'endpoint' | 'outcome' | 'error_code'>
+  /** Failed dedup-store operations (Redis down): the push was still handled. */
+  storeErrors: Counter<'operation'>
   /** Dedup store size, read at scrape time. */
   dedupEntries: Gauge
   /** Handler run time by handler and how the run ended (reply, none, error). */
@@ -39,6 +41,7 @@ export function createMetrics (options: CreateMetricsOptions): Metrics {
     }),
     pushes: new Counter({ name: 'weibo_fanbot_pushes_total', help: 'Pushes received, by type and outcome', labelNames: ['type', 'outcome'], registers }),
     duplicates: new Counter({ name: 'weibo_fanbot_duplicates_total', help: 'Weibo retries recognised, by kind (joined, replayed)', labelNames: ['kind'], registers }),
+    storeErrors: new Counter({ name: 'weibo_fanbot_store_errors_total', help: 'Dedup store operations that failed (the push was still handled)', labelNames: ['operation'], registers }),
     deadlineHandoffs: new Counter({ name: 'weibo_fanbot_deadline_handoffs_total', help: 'Pushes answered blank at REPLY_DEADLINE_MS, their reply sent later', registers }),
     apiCalls: new Counter({
       name: 'weibo_fanbot_api_calls_total',
