@@ -18,3 +18,13 @@ test('compose gives SIGTERM time to drain (stop_grace_period above the drain del
   assert.ok(grace !== null && drain !== null)
   assert.ok(Number(grace[1]) * 1000 > Number(drain[1]) + 10_000)
 })
+
+test('the scale profile runs two replicas on one Redis that keeps the outbox across restarts', () => {
+  const replica = compose.slice(compose.indexOf('  bot-replica:'))
+  assert.match(replica, /profiles: \[scale\]/)
+  assert.match(replica, /REDIS_URL: redis:\/\/redis:6379/)
+  assert.match(replica, /replicas: 2/)
+  const redis = compose.slice(compose.indexOf('  redis:'), compose.indexOf('  bot-replica:'))
+  assert.match(redis, /profiles: \[scale\]/)
+  assert.match(redis, /--appendonly", "yes"/)
+})
