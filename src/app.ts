@@ -15,7 +15,8 @@ import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
 import { setUpDedupStore, type StoreSetup } from './store-setup.ts'
 import { createWeiboApiClient, type WeiboApiClient } from './weibo-api-client.ts'
-import { createWeiboHttp } from './weibo-http.ts'
+import { createWeiboHttp, type WeiboHttpOptions } from './weibo-http.ts'
+import { createOutbox } from './outbox/outbox.ts'
 
 export interface BuildAppOptions {
   config: Config
@@ -64,6 +65,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     : { store: options.store, kind: 'memory', close: async () => {} }
   const store = storeSetup.store
   storeRef.current = store
+  const countApiAttempt: NonNullable<WeiboHttpOptions['onAttempt']> = ({ request, outcome, errorCode }) => {
+    metrics.apiCalls.inc({ endpoint: request, outcome, error_code: errorCode === undefined ? 'none' : String(errorCode) })
+  }
   const api = createWeiboApiClient({
     http: createWeiboHttp({
       baseUrl: config.apiBaseUrl,
@@ -72,16 +76,27 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
       maxRetries: config.apiMaxRetries,
       retryMinMs: config.apiRetryMinMs,
       logger,
-      onAttempt: ({ request, outcome, errorCode }) => {
-        metrics.apiCalls.inc({ endpoint: request, outcome, error_code: errorCode === undefined ? 'none' : String(errorCode) })
-      }
+      onAttempt: countApiAttempt
     }),
     saveSenderBox: config.replySaveSenderBox
   })
+  // With Redis, late replies go through the durable outbox (BullMQ); without it, straight to the API.
+  const outbox = config.redisUrl === undefined
+    ? undefined
+    : createOutbox({
+      config,
+      api,
+      logger,
+      onApiAttempt: countApiAttempt,
+      observer: {
+        enqueued: (result) => { metrics.outboxEnqueued.inc({ result }) },
+        attempted: (outcome) => { metrics.outboxAttempts.inc({ outcome }) }
+      }
+    })
   const dispatcher = createDispatcher({
     router: createHandlerRouter(handlers, logger),
     store,
-    lateReply: createLateReplySender({ api, logger }),
+    lateReply: outbox?.lateReply ?? createLateReplySender({ api, logger }),
     api,
     logger,
     replyDeadlineMs: config.replyDeadlineMs,
@@ -110,7 +125,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     if (closing) reply.header('connection', 'close')
   })
   app.addHook('onClose', async () => {
-    await dispatcher.drain(config.shutdownTimeoutMs)
+    await dispatcher.drain(config.shutdownTimeoutMs) // first: late replies still being handed to the outbox
+    await outbox?.close() // the worker finishes the replies it is sending; queued ones stay in Redis
     await storeSetup.close()
   })
 

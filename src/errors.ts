@@ -99,6 +99,14 @@ export const ERRORS = {
   WEIBO_ERR_API_REJECTED: {
     status: 502,
     message: 'The Weibo API refused the request: see errorCode and the table of Weibo error codes'
+  },
+  WEIBO_ERR_OUTBOX_UNAVAILABLE: {
+    status: 503,
+    message: 'The late-reply outbox (Redis) cannot be reached: check REDIS_URL and that Redis is running'
+  },
+  WEIBO_ERR_OUTBOX_JOB_INVALID: {
+    status: 500,
+    message: 'An outbox job does not hold a late reply this version can send; it went to the failed set'
   }
 } as const satisfies Record<string, { status: number, message: string }>
 

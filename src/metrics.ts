@@ -16,6 +16,10 @@ export interface Metrics {
   apiCalls: Counter<'endpoint' | 'outcome' | 'error_code'>
   /** Failed dedup-store operations (Redis down): the push was still handled. */
   storeErrors: Counter<'operation'>
+  /** Late replies handed to the outbox: `queued` in Redis, or `fallback` (sent directly, not durable). */
+  outboxEnqueued: Counter<'result'>
+  /** Outbox delivery attempts by this replica's worker: sent, retrying, failed. */
+  outboxAttempts: Counter<'outcome'>
   /** Dedup store size, read at scrape time. */
   dedupEntries: Gauge
   /** Handler run time by handler and how the run ended (reply, none, error). */
@@ -42,6 +46,8 @@ export function createMetrics (options: CreateMetricsOptions): Metrics {
     pushes: new Counter({ name: 'weibo_fanbot_pushes_total', help: 'Pushes received, by type and outcome', labelNames: ['type', 'outcome'], registers }),
     duplicates: new Counter({ name: 'weibo_fanbot_duplicates_total', help: 'Weibo retries recognised, by kind (joined, replayed)', labelNames: ['kind'], registers }),
     storeErrors: new Counter({ name: 'weibo_fanbot_store_errors_total', help: 'Dedup store operations that failed (the push was still handled)', labelNames: ['operation'], registers }),
+    outboxEnqueued: new Counter({ name: 'weibo_fanbot_outbox_enqueued_total', help: 'Late replies handed to the outbox, by result: queued in Redis, or fallback (sent directly, not durable)', labelNames: ['result'], registers }),
+    outboxAttempts: new Counter({ name: 'weibo_fanbot_outbox_attempts_total', help: "Outbox delivery attempts by this replica's worker, by outcome (sent, retrying, failed)", labelNames: ['outcome'], registers }),
     deadlineHandoffs: new Counter({ name: 'weibo_fanbot_deadline_handoffs_total', help: 'Pushes answered blank at REPLY_DEADLINE_MS, their reply sent later', registers }),
     apiCalls: new Counter({
       name: 'weibo_fanbot_api_calls_total',

@@ -3,9 +3,11 @@ import { isFanbotError } from '../errors.ts'
 /*
  * Exit codes, the contract scripts rely on (also in `weibo-fanbot --help` and docs/cli.md):
  * - 0: done: a push was answered (passive reply or blank), the handshake succeeded, help/version, a chat ended;
- * - 1: the push or handshake failed (rejected, unanswered, not echoed), or chat could not start its bot;
+ * - 1: the push or handshake failed (rejected, unanswered, not echoed), chat could not start its bot, or the
+ *      outbox's Redis could not be reached (WEIBO_ERR_OUTBOX_UNAVAILABLE) or a job to retry is not in the failed set;
  * - 2: usage: unknown command or option, missing or bad argument, invalid environment (WEIBO_ERR_CONFIG_INVALID),
- *      a missing handlers folder, or a replay file that cannot be read or is not JSON. Nothing was sent.
+ *      REDIS_URL unset for outbox, a missing handlers folder, or a replay file that cannot be read or is not JSON.
+ *      Nothing was sent.
  */
 export const EXIT_OK = 0
 export const EXIT_FAILED = 1

@@ -1,6 +1,6 @@
 import { out } from './print.ts'
 
-export const COMMANDS = ['send', 'verify', 'replay', 'chat'] as const
+export const COMMANDS = ['send', 'verify', 'replay', 'chat', 'outbox'] as const
 export type CommandName = typeof COMMANDS[number]
 
 const TARGET = `  --url URL         the callback URL (default http://127.0.0.1:$PORT$CALLBACK_PATH, from the environment)
@@ -8,9 +8,9 @@ const TARGET = `  --url URL         the callback URL (default http://127.0.0.1:$
 
 const EXIT_CODES = `Exit codes:
   0  done: the push was answered (passive reply or blank), the handshake echoed, or chat ended
-  1  failed: the push was rejected or unanswered, the handshake failed, or chat could not start its bot
-  2  usage: unknown command or option, missing or bad argument, invalid environment, unreadable or non-JSON
-     replay file; nothing was sent`
+  1  failed: push rejected or unanswered, handshake failed, chat's bot did not start, outbox's Redis unreachable
+  2  usage: unknown command or option, missing or bad argument, invalid environment (outbox: REDIS_URL unset),
+     unreadable or non-JSON replay file; nothing was sent`
 
 const OVERALL = `weibo-fanbot: a local Weibo for your fan-service bot
 
@@ -21,6 +21,7 @@ Commands:
   verify               the URL handshake Weibo makes when the callback URL is bound
   replay <file.json>   send a saved push again, byte for byte, with a fresh signature
   chat                 talk to the bot as a fan; passive and late replies, through a fake Weibo API
+  outbox list|retry    with REDIS_URL: list the late replies that failed for good, and queue them again
 
 Options:
   -h, --help           this help; "weibo-fanbot <command> --help" for a command's own
@@ -100,6 +101,27 @@ Type a line to send a text message, or:
   -h, --help        this help
 
 On end of input, chat waits up to 5 s for late replies still coming, then exits 0.
+
+${EXIT_CODES}`,
+
+  outbox: `Usage: weibo-fanbot outbox list [--limit N] [--json]
+       weibo-fanbot outbox retry <id…> | --all
+
+With REDIS_URL, late replies (those that missed the 5-second window) go through a durable outbox in Redis, and
+every replica's worker sends them, retrying transient failures. A reply Weibo refuses for good (expired token,
+closed reply window…) or that runs out of OUTBOX_ATTEMPTS lands in the failed set, kept 7 days.
+
+  list              the queue's counts, then the failed late replies, newest first: id, when, fan, handler,
+                    and why (our WEIBO_ERR_* code, Weibo's error_code and what it means)
+    --limit N       how many to show (default 20, at most 10000)
+    --json          print { counts, failed } as JSON
+  retry <id…>       queue these failed late replies again, with a fresh set of attempts
+    --all           queue every failed late reply again
+  -h, --help        this help
+
+Redis and the key prefix come from REDIS_URL and REDIS_KEY_PREFIX, as the servers read them. Fix the cause
+first (bind the callback URL again for a new token, wait for the fan to write again…): a retry is sent at once.
+retry exits 1 when an id given is not in the failed set (the others are still retried).
 
 ${EXIT_CODES}`
 }

@@ -15,7 +15,8 @@ const LOAD: Record<CommandName, () => Promise<Command>> = {
   send: async () => (await import('./send.ts')).send,
   verify: async () => (await import('./verify.ts')).verify,
   replay: async () => (await import('./replay.ts')).replay,
-  chat: async () => (await import('./chat.ts')).chat
+  chat: async () => (await import('./chat.ts')).chat,
+  outbox: async () => (await import('./outbox.ts')).outbox
 }
 
 async function version (): Promise<string> {
@@ -35,7 +36,7 @@ async function topLevel (args: readonly string[]): Promise<void> {
   })
   if (values.version === true) return out(await version())
   if (values.help === true) return printHelp()
-  if (positionals.length === 0) throw usageError('no command given (send, verify, replay or chat)')
+  if (positionals.length === 0) throw usageError('no command given (send, verify, replay, chat or outbox)')
 }
 
 async function run (argv: readonly string[], env: Environment): Promise<void> {
@@ -47,7 +48,7 @@ async function run (argv: readonly string[], env: Environment): Promise<void> {
     if (!isCommand(topic)) throw usageError(`help: no command "${topic}"`)
     return printHelp(topic)
   }
-  if (!isCommand(first)) throw usageError(`unknown command "${first}" (send, verify, replay or chat)`)
+  if (!isCommand(first)) throw usageError(`unknown command "${first}" (send, verify, replay, chat or outbox)`)
   const command = await LOAD[first]()
   await command(rest, env)
 }

@@ -1,0 +1,90 @@
+import { UnrecoverableError, type Job } from 'bullmq'
+import { FanbotError, isFanbotError } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+import type { Reply } from '../reply.ts'
+import { WeiboApiError } from '../weibo-api-error.ts'
+import type { WeiboApiClient } from '../weibo-api-client.ts'
+import { OutboxJobDataSchema, type LastError, type StoredOutboxJob } from './outbox-job.ts'
+import type { OutboxObserver } from './outbox-observer.ts'
+
+export interface DeliveryOptions {
+  /** A client without inner retries (maxRetries 0): BullMQ's attempts and backoff are the only retry loop. */
+  api: WeiboApiClient
+  logger: Logger
+  observer?: OutboxObserver
+}
+
+interface Failure {
+  lastError: LastError
+  /** `code: message`, BullMQ's failedReason: the stable code first, for people and scripts reading `outbox list`. */
+  reason: string
+  retryable: boolean
+  needsRebind: boolean
+}
+
+function describeFailure (error: unknown): Failure {
+  const at = Date.now()
+  if (error instanceof WeiboApiError) {
+    return {
+      lastError: { code: error.code, at, ...(error.errorCode === undefined ? {} : { errorCode: error.errorCode }), ...(error.status === undefined ? {} : { status: error.status }) },
+      reason: `${error.code}: ${error.message}`,
+      retryable: error.retryable,
+      needsRebind: error.needsRebind
+    }
+  }
+  // Anything else (an invalid reply, a bug) would fail the same way again: permanent.
+  const code = isFanbotError(error) ? error.code : 'WEIBO_ERR_SERVER_INTERNAL'
+  const message = error instanceof Error ? error.message : String(error)
+  return { lastError: { code, at }, reason: `${code}: ${message}`, retryable: false, needsRebind: false }
+}
+
+function failureMessage (failure: Failure, last: boolean): string {
+  if (failure.needsRebind) {
+    return 'late reply refused: the access token is expired or revoked; bind the callback URL again to get a new WEIBO_ACCESS_TOKEN, then run weibo-fanbot outbox retry --all'
+  }
+  if (!last) return 'late reply failed; the outbox will try again'
+  return failure.retryable
+    ? 'late reply failed on its last attempt; it is in the outbox failed set (weibo-fanbot outbox list, outbox retry)'
+    : 'late reply failed and cannot succeed by trying again; it is in the outbox failed set (weibo-fanbot outbox list, outbox retry)'
+}
+
+/**
+ * The worker's job: one attempt at sending one late reply through messages/reply. A transient failure is thrown
+ * as is, for BullMQ to try again after its backoff; a permanent one as UnrecoverableError, which sends the job
+ * straight to the failed set. Every outcome is logged, with Weibo's error_code when there is one.
+ */
+export function createDeliveryProcessor (options: DeliveryOptions): (job: Job<StoredOutboxJob>) => Promise<void> {
+  const { api, logger, observer } = options
+  return async (job) => {
+    const attempt = job.attemptsMade + 1
+    const attempts = job.opts.attempts ?? 1
+    const parsed = OutboxJobDataSchema.safeParse(job.data)
+    if (!parsed.success) {
+      const error = new FanbotError('WEIBO_ERR_OUTBOX_JOB_INVALID', { detail: `job ${job.id ?? '?'}`, cause: parsed.error })
+      logger.error({ err: error, lateReply: { jobId: job.id, attempt } }, 'outbox job is not a late reply; moved to the failed set')
+      observer?.attempted?.('failed')
+      throw new UnrecoverableError(`${error.code}: ${error.message}`)
+    }
+    const data = parsed.data
+    const facts = { jobId: job.id, handler: data.handler, dedupKey: data.dedupKey, receiverId: data.receiverId, attempt, attempts }
+    const started = performance.now()
+    try {
+      // The dispatcher validated the reply before queueing it; the client checks it again (an old or edited job).
+      await api.messages.reply({ receiverId: data.receiverId, reply: data.reply as Reply })
+    } catch (error) {
+      const failure = describeFailure(error)
+      const last = !failure.retryable || attempt >= attempts
+      // Written down for `outbox list`; best effort: the failure itself is what must reach BullMQ.
+      await job.updateData({ ...data, lastError: failure.lastError }).catch(() => {})
+      const weibo = { code: failure.lastError.code, errorCode: failure.lastError.errorCode, status: failure.lastError.status }
+      if (last) logger.error({ err: error, lateReply: { ...facts, ...weibo } }, failureMessage(failure, true))
+      else logger.warn({ err: error, lateReply: { ...facts, ...weibo } }, failureMessage(failure, false))
+      observer?.attempted?.(last ? 'failed' : 'retrying')
+      if (!failure.retryable) throw new UnrecoverableError(failure.reason)
+      throw new Error(failure.reason, { cause: error })
+    }
+    observer?.attempted?.('sent')
+    logger.info({ lateReply: { ...facts, durationMs: Math.round(performance.now() - started), waitedMs: Date.now() - data.queuedAt } },
+      'late reply sent from the outbox')
+  }
+}

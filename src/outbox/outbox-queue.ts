@@ -1,0 +1,98 @@
+import { Queue } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { FanbotError } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+import { listFailed, outboxCounts, retryFailed, type FailedLateReply, type OutboxCounts, type RetryResult } from './outbox-admin.ts'
+import { LATE_REPLIES_QUEUE, LATE_REPLY_JOB, outboxJobOptions, type OutboxJobData, type StoredOutboxJob } from './outbox-job.ts'
+
+export interface OutboxQueueOptions {
+  /** An ioredis connection with fail-fast options (openOutboxConnection, connectOutboxRedis); closed by close(). */
+  connection: Redis
+  /** REDIS_KEY_PREFIX: the queue's keys are `<prefix>:late-replies:*`. */
+  prefix: string
+  /** OUTBOX_ATTEMPTS: tries per late reply, transient failures only. */
+  attempts: number
+  /** OUTBOX_BACKOFF_MS: the wait before the second try, doubled for each one after. */
+  backoffMs: number
+  logger: Logger
+  /** How long an enqueue waits for a (re)connecting Redis before giving up; default 1000 ms. */
+  readyWaitMs?: number
+}
+
+export interface OutboxQueue {
+  /**
+   * Queues a late reply and returns its job id; the same dedup key twice is one job. Throws
+   * WEIBO_ERR_OUTBOX_UNAVAILABLE when Redis is not ready within `readyWaitMs` or refuses the command.
+   */
+  enqueue: (data: OutboxJobData) => Promise<string>
+  listFailed: (options: { limit: number }) => Promise<FailedLateReply[]>
+  retryFailed: (ids: readonly string[] | 'all') => Promise<RetryResult>
+  counts: () => Promise<OutboxCounts>
+  /** Resolves when Redis answers (for `/readyz`). */
+  ping: () => Promise<void>
+  /** The connection is up now: an enqueue would be tried rather than refused at once. */
+  readonly ready: boolean
+  close: () => Promise<void>
+}
+
+/**
+ * How long an enqueue waits for a connection that is (re)connecting: long enough for the first connection at
+ * start or a blip, short enough that a late reply is not held long when Redis is really down (it is then sent
+ * directly). Waiting for `ready` rather than queueing the command keeps the rule: never added after a fallback.
+ */
+const READY_WAIT_MS = 1000
+
+async function whenReady (connection: Redis, timeoutMs: number): Promise<boolean> {
+  if (connection.status === 'ready') return true
+  if (connection.status === 'end' || connection.status === 'close' || timeoutMs <= 0) return false
+  return await new Promise<boolean>((resolve) => {
+    const done = (ready: boolean): void => {
+      clearTimeout(timer)
+      connection.off('ready', onReady)
+      connection.off('end', onEnd)
+      resolve(ready)
+    }
+    const onReady = (): void => { done(true) }
+    const onEnd = (): void => { done(false) }
+    const timer = setTimeout(done, timeoutMs, false)
+    connection.once('ready', onReady)
+    connection.once('end', onEnd)
+  })
+}
+
+/**
+ * The producer side of the outbox, and the operator's view of it, on one fail-fast connection: while Redis is
+ * down an enqueue is refused after a short wait, never kept in ioredis's offline queue to be sent later, which
+ * could add the job after the caller has already sent the reply another way.
+ */
+export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
+  const { connection } = options
+  const queue = new Queue<StoredOutboxJob>(LATE_REPLIES_QUEUE, { connection, prefix: options.prefix })
+  // Without a listener an 'error' event would crash the process; the connection's own listener logs outages.
+  queue.on('error', (error) => { options.logger.debug({ outbox: { error: error.message } }, 'outbox queue error') })
+
+  return {
+    async enqueue (data) {
+      if (!await whenReady(connection, options.readyWaitMs ?? READY_WAIT_MS)) {
+        throw new FanbotError('WEIBO_ERR_OUTBOX_UNAVAILABLE', { detail: `connection ${connection.status}` })
+      }
+      try {
+        const job = await queue.add(LATE_REPLY_JOB, data, outboxJobOptions({ dedupKey: data.dedupKey, attempts: options.attempts, backoffMs: options.backoffMs }))
+        return job.id ?? ''
+      } catch (error) {
+        throw new FanbotError('WEIBO_ERR_OUTBOX_UNAVAILABLE', { detail: error instanceof Error ? error.message : String(error), cause: error })
+      }
+    },
+    listFailed: async (listOptions) => await listFailed(queue, listOptions),
+    retryFailed: async (ids) => await retryFailed(queue, ids),
+    counts: async () => await outboxCounts(queue),
+    async ping () { await connection.ping() },
+    get ready () { return connection.status === 'ready' },
+    async close () {
+      await queue.close()
+      // quit() waits for replies to commands already sent; disconnect() only if Redis is not there to answer.
+      if (connection.status === 'ready') await connection.quit().catch(() => { connection.disconnect() })
+      else connection.disconnect()
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { Worker } from 'bullmq'
+import type { Logger } from '../logger.ts'
+import { safeRedisUrl } from '../redis-connection.ts'
+import type { WeiboApiClient } from '../weibo-api-client.ts'
+import { createDeliveryProcessor } from './outbox-delivery.ts'
+import { LATE_REPLIES_QUEUE, type StoredOutboxJob } from './outbox-job.ts'
+import type { OutboxObserver } from './outbox-observer.ts'
+
+export interface OutboxWorkerOptions {
+  redisUrl: string
+  /** REDIS_KEY_PREFIX, the same as the queue's. */
+  prefix: string
+  /** OUTBOX_CONCURRENCY: late replies sent at once by this replica; 0 starts no worker. */
+  concurrency: number
+  /** Built with maxRetries 0 (see createOutbox): BullMQ's attempts and backoff are the only retry loop. */
+  api: WeiboApiClient
+  logger: Logger
+  observer?: OutboxObserver
+}
+
+export interface OutboxWorker {
+  /** Whether this replica sends from the outbox (false with concurrency 0 or without a token). */
+  readonly running: boolean
+  /** Stops taking jobs and waits for the ones being sent (each bounded by WEIBO_API_TIMEOUT_MS). */
+  close: () => Promise<void>
+}
+
+/** Connection errors repeat at every reconnect attempt; one line per this many ms is enough to see the outage. */
+const ERROR_LOG_INTERVAL_MS = 30_000
+
+/**
+ * The consumer side of the outbox: a BullMQ Worker sending late replies queued by any replica. It has its own
+ * connections (BullMQ's blocking one wants no per-command retry limit), which reconnect by themselves. Without a
+ * token nothing could be sent, so no worker starts: the jobs wait for a replica that has one.
+ */
+export function startOutboxWorker (options: OutboxWorkerOptions): OutboxWorker {
+  const { logger } = options
+  if (options.concurrency === 0 || !options.api.hasToken) {
+    logger.info({ outbox: { concurrency: options.concurrency, hasToken: options.api.hasToken } },
+      options.concurrency === 0 ? 'outbox worker not started (OUTBOX_CONCURRENCY=0): other replicas send the late replies' : 'outbox worker not started: WEIBO_ACCESS_TOKEN is not set')
+    return { running: false, close: async () => {} }
+  }
+  const worker = new Worker<StoredOutboxJob>(LATE_REPLIES_QUEUE, createDeliveryProcessor(options), {
+    connection: {
+      url: options.redisUrl,
+      connectionName: 'weibo-fanbot-outbox-worker',
+      // BullMQ's default waits up to 20 s between reconnects; late replies should resume sooner after an outage.
+      retryStrategy: (times: number) => Math.min(200 * 2 ** times, 5000)
+    },
+    prefix: options.prefix,
+    concurrency: options.concurrency
+  })
+  let lastErrorLog = 0
+  worker.on('error', (error) => {
+    if (Date.now() - lastErrorLog < ERROR_LOG_INTERVAL_MS) return
+    lastErrorLog = Date.now()
+    logger.warn({ outbox: { redis: safeRedisUrl(options.redisUrl), error: error.message } }, 'outbox worker cannot reach Redis; queued late replies wait until it is back')
+  })
+  worker.on('stalled', (jobId) => {
+    logger.warn({ outbox: { jobId } }, 'outbox: a late reply was being sent by a worker that stopped; it will be sent again (the fan may get it twice)')
+  })
+  logger.info({ outbox: { concurrency: options.concurrency, prefix: options.prefix } }, 'outbox worker started')
+  return {
+    running: true,
+    async close () {
+      await worker.close()
+    }
+  }
+}

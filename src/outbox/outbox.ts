@@ -1,0 +1,78 @@
+import type { Config } from '../config.ts'
+import type { LateReplySender } from '../late-reply.ts'
+import type { Logger } from '../logger.ts'
+import { createWeiboApiClient, type WeiboApiClient } from '../weibo-api-client.ts'
+import { createWeiboHttp, type WeiboHttpOptions } from '../weibo-http.ts'
+import { openOutboxConnection } from './outbox-connection.ts'
+import type { OutboxObserver } from './outbox-observer.ts'
+import { createOutboxQueue, type OutboxQueue } from './outbox-queue.ts'
+import { createOutboxSender } from './outbox-sender.ts'
+import { startOutboxWorker, type OutboxWorker } from './outbox-worker.ts'
+
+export interface CreateOutboxOptions {
+  /** Needs `redisUrl`; reads the prefix, the OUTBOX_* knobs and the Weibo API settings. */
+  config: Config
+  /** The app's API client: the sender's dry-run check and its direct fallback. */
+  api: WeiboApiClient
+  logger: Logger
+  observer?: OutboxObserver
+  /** Told of every attempt of the worker's API calls, like the app client's (for `weibo_fanbot_api_calls_total`). */
+  onApiAttempt?: WeiboHttpOptions['onAttempt']
+}
+
+export interface Outbox {
+  /** Pass to the dispatcher as `lateReply`. */
+  lateReply: LateReplySender
+  queue: OutboxQueue
+  worker: OutboxWorker
+  /** Stops the worker (waiting for the replies being sent), then the queue and its connection. */
+  close: () => Promise<void>
+}
+
+/**
+ * The durable outbox for late replies, as a server wires it with REDIS_URL: a queue (producer) on a connection
+ * that comes up in the background, a worker (consumer) unless OUTBOX_CONCURRENCY=0, and the LateReplySender
+ * the dispatcher calls. It never fails the start: while Redis is down, late replies are sent directly.
+ */
+export function createOutbox (options: CreateOutboxOptions): Outbox {
+  const { config, logger } = options
+  if (config.redisUrl === undefined) throw new TypeError('createOutbox needs config.redisUrl (REDIS_URL)')
+  const queue = createOutboxQueue({
+    connection: openOutboxConnection({ url: config.redisUrl, logger, name: 'weibo-fanbot-outbox' }),
+    prefix: config.redisKeyPrefix,
+    attempts: config.outboxAttempts,
+    backoffMs: config.outboxBackoffMs,
+    logger
+  })
+  // No inner retries: a job retried inside the client and again by BullMQ would multiply the attempts and waits.
+  const workerApi = createWeiboApiClient({
+    http: createWeiboHttp({
+      baseUrl: config.apiBaseUrl,
+      accessToken: config.accessToken,
+      timeoutMs: config.apiTimeoutMs,
+      maxRetries: 0,
+      retryMinMs: config.apiRetryMinMs,
+      logger,
+      ...(options.onApiAttempt === undefined ? {} : { onAttempt: options.onApiAttempt })
+    }),
+    saveSenderBox: config.replySaveSenderBox
+  })
+  const observer = options.observer === undefined ? {} : { observer: options.observer }
+  const worker = startOutboxWorker({
+    redisUrl: config.redisUrl,
+    prefix: config.redisKeyPrefix,
+    concurrency: config.outboxConcurrency,
+    api: workerApi,
+    logger,
+    ...observer
+  })
+  return {
+    lateReply: createOutboxSender({ outbox: queue, api: options.api, logger, ...observer }),
+    queue,
+    worker,
+    async close () {
+      await worker.close()
+      await queue.close()
+    }
+  }
+}
