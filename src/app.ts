@@ -80,8 +80,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     }),
     saveSenderBox: config.replySaveSenderBox
   })
-  // With Redis, late replies go through the durable outbox (BullMQ); without it, straight to the API.
-  const outbox = config.redisUrl === undefined
+  // With Redis, late replies go through the durable outbox (BullMQ); without it (or when REDIS_OPTIONAL started
+  // this replica in memory), straight to the API.
+  const outbox = storeSetup.kind !== 'redis' || config.redisUrl === undefined
     ? undefined
     : createOutbox({
       config,
