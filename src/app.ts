@@ -16,6 +16,7 @@ import { createReadiness, type Readiness } from './readiness.ts'
 import { setUpDedupStore, type StoreSetup } from './store-setup.ts'
 import { createWeiboApiClient, type WeiboApiClient } from './weibo-api-client.ts'
 import { createWeiboHttp, type WeiboHttpOptions } from './weibo-http.ts'
+import { createCommercialLimiter } from './weibo-rate-limiter.ts'
 import { createOutbox } from './outbox/outbox.ts'
 
 export interface BuildAppOptions {
@@ -68,6 +69,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const countApiAttempt: NonNullable<WeiboHttpOptions['onAttempt']> = ({ request, outcome, errorCode }) => {
     metrics.apiCalls.inc({ endpoint: request, outcome, error_code: errorCode === undefined ? 'none' : String(errorCode) })
   }
+  // One commercial budget per process, shared by the app's client and the outbox worker's.
+  const commercialLimiter = createCommercialLimiter({ reservoir: config.commercialRequestsPerHour })
   const api = createWeiboApiClient({
     http: createWeiboHttp({
       baseUrl: config.apiBaseUrl,
@@ -76,9 +79,14 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
       maxRetries: config.apiMaxRetries,
       retryMinMs: config.apiRetryMinMs,
       logger,
-      onAttempt: countApiAttempt
+      onAttempt: countApiAttempt,
+      commercialLimiter
     }),
-    saveSenderBox: config.replySaveSenderBox
+    saveSenderBox: config.replySaveSenderBox,
+    replyEndpoint: config.replyEndpoint,
+    commercialBaseUrl: config.commercialApiBaseUrl,
+    uploadBaseUrl: config.uploadApiBaseUrl,
+    openBaseUrl: config.openApiBaseUrl
   })
   // With Redis, late replies go through the durable outbox (BullMQ); without it (or when REDIS_OPTIONAL started
   // this replica in memory), straight to the API.
@@ -89,6 +97,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
       api,
       logger,
       onApiAttempt: countApiAttempt,
+      commercialLimiter,
       observer: {
         enqueued: (result) => { metrics.outboxEnqueued.inc({ result }) },
         attempted: (outcome) => { metrics.outboxAttempts.inc({ outcome }) }

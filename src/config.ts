@@ -23,6 +23,16 @@ export const ConfigSchema = z.object({
   WEIBO_ACCESS_TOKEN: z.string().min(1).optional(),
   WEIBO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://m.api.weibo.com')
     .transform((url) => url.replace(/\/+$/, '')),
+  WEIBO_C_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://c.api.weibo.com')
+    .transform((url) => url.replace(/\/+$/, '')),
+  WEIBO_UPLOAD_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://upload.api.weibo.com')
+    .transform((url) => url.replace(/\/+$/, '')),
+  WEIBO_OPEN_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.weibo.com')
+    .transform((url) => url.replace(/\/+$/, '')),
+  // standard: m.api messages/reply.json; biz: the commercial c.api messages/reply/biz.json.
+  WEIBO_REPLY_ENDPOINT: z.enum(['standard', 'biz']).default('standard'),
+  // Commercial (c.api) requests per hour from this process; Weibo allows 50,000 per IP (share it between replicas).
+  WEIBO_C_API_REQUESTS_PER_HOUR: integer({ min: 1, max: 50_000, fallback: 50_000 }),
   WEIBO_API_TIMEOUT_MS: integer({ min: 100, max: 120_000, fallback: 10_000 }),
   WEIBO_API_MAX_RETRIES: integer({ min: 0, max: 10, fallback: 3 }),
   WEIBO_API_RETRY_MIN_MS: integer({ min: 0, max: 60_000, fallback: 200 }),
@@ -76,6 +86,11 @@ export const ConfigSchema = z.object({
     signatureMaxAgeMs: env.SIGNATURE_MAX_AGE_MS,
     accessToken: env.WEIBO_ACCESS_TOKEN,
     apiBaseUrl: env.WEIBO_API_BASE_URL,
+    commercialApiBaseUrl: env.WEIBO_C_API_BASE_URL,
+    uploadApiBaseUrl: env.WEIBO_UPLOAD_API_BASE_URL,
+    openApiBaseUrl: env.WEIBO_OPEN_API_BASE_URL,
+    replyEndpoint: env.WEIBO_REPLY_ENDPOINT,
+    commercialRequestsPerHour: env.WEIBO_C_API_REQUESTS_PER_HOUR,
     apiTimeoutMs: env.WEIBO_API_TIMEOUT_MS,
     apiMaxRetries: env.WEIBO_API_MAX_RETRIES,
     apiRetryMinMs: env.WEIBO_API_RETRY_MIN_MS,

@@ -90,7 +90,7 @@ export const ERRORS = {
   },
   WEIBO_ERR_API_BAD_RESPONSE: {
     status: 502,
-    message: 'The Weibo API answered with a body that is not JSON'
+    message: 'The Weibo API answered with a body that is not JSON, or not the shape this method expects'
   },
   WEIBO_ERR_SERVER_INTERNAL: {
     status: 500,
@@ -99,6 +99,14 @@ export const ERRORS = {
   WEIBO_ERR_API_REJECTED: {
     status: 502,
     message: 'The Weibo API refused the request: see errorCode and the table of Weibo error codes'
+  },
+  WEIBO_ERR_API_INVALID_REQUEST: {
+    status: 500,
+    message: 'A Weibo API call was refused before sending: its arguments break a documented Weibo rule; fix them'
+  },
+  WEIBO_ERR_API_MEDIA_TOO_LARGE: {
+    status: 502,
+    message: 'A media file from the Weibo API is larger than the download limit; nothing was kept'
   },
   WEIBO_ERR_OUTBOX_UNAVAILABLE: {
     status: 503,

@@ -1,6 +1,13 @@
 import { FanbotError } from './errors.ts'
+import type { ImageMessage, VoiceMessage } from './message-schema.ts'
 import { validateReply, type Reply } from './reply.ts'
 import { replyPayload } from './reply-encoding.ts'
+import { createDirectMessagesApi, type DirectMessagesApi } from './weibo-api/direct-messages.ts'
+import { createMediaApi, type DownloadedMedia, type MediaApi } from './weibo-api/media.ts'
+import { createMenuApi, type MenuApi } from './weibo-api/menu.ts'
+import { createQrcodeApi, type QrcodeApi } from './weibo-api/qrcode.ts'
+import { createSendAllApi, type SendAllApi } from './weibo-api/send-all.ts'
+import { createUsersApi, type UsersApi } from './weibo-api/users.ts'
 import type { WeiboHttp } from './weibo-http.ts'
 
 export interface SendReplyInput {
@@ -15,33 +22,66 @@ export interface SendReplyInput {
 export interface WeiboApiClient {
   readonly hasToken: boolean
   messages: {
-    /** Active ("customer service") reply through `POST /2/messages/reply.json`. */
+    /** Active ("customer service") reply through `messages/reply.json`, or `messages/reply/biz.json` (WEIBO_REPLY_ENDPOINT=biz). */
     reply: (input: SendReplyInput) => Promise<unknown>
-  }
+  } & SendAllApi
+  directMessages: DirectMessagesApi
+  media: MediaApi
+  menu: MenuApi
+  users: UsersApi
+  qrcode: QrcodeApi
+  /** The file of a voice or image push (its `data.tovfid`), in memory. */
+  downloadMedia: (message: VoiceMessage | ImageMessage) => Promise<DownloadedMedia>
 }
 
 export interface WeiboApiClientOptions {
   http: WeiboHttp
   saveSenderBox: boolean
+  /** `standard` (`m.api` `/2/messages/reply.json`, the default) or `biz` (`c.api` `/2/messages/reply/biz.json`). */
+  replyEndpoint?: 'standard' | 'biz'
+  /** The commercial host (`https://c.api.weibo.com`); defaults to the http layer's base URL. */
+  commercialBaseUrl?: string
+  /** The upload host for media (`https://upload.api.weibo.com`); defaults to the http layer's base URL. */
+  uploadBaseUrl?: string
+  /** The open API host for `eps/*` (`https://api.weibo.com`); defaults to the http layer's base URL. */
+  openBaseUrl?: string
+  /** Largest media file accepted; 20 MB by default. */
+  mediaMaxBytes?: number
 }
 
-/** Typed Weibo API methods for handlers (`ctx.api`) and for the late-reply path. */
+export const REPLY_PATH = '/2/messages/reply.json'
+export const BIZ_REPLY_PATH = '/2/messages/reply/biz.json'
+
+/** Typed Weibo API methods for handlers (`ctx.api`), the late-reply path and scripts. */
 export function createWeiboApiClient (options: WeiboApiClientOptions): WeiboApiClient {
   const { http } = options
+  const biz = options.replyEndpoint === 'biz'
+  const media = createMediaApi({ http, uploadBaseUrl: options.uploadBaseUrl, ...(options.mediaMaxBytes === undefined ? {} : { maxBytes: options.mediaMaxBytes }) })
   return {
     get hasToken () { return http.hasToken },
     messages: {
       async reply (input) {
         const reply = validateReply(input.reply)
         if (reply === undefined) throw new FanbotError('WEIBO_ERR_REPLY_INVALID', { detail: 'no reply given' })
-        return await http.postForm('/2/messages/reply.json', {
+        const form = {
           receiver_id: input.receiverId,
           type: reply.type,
           // A form value is encoded by URLSearchParams: the JSON is encoded exactly once, as Weibo expects.
           data: JSON.stringify(replyPayload(reply)),
           save_sender_box: (input.saveSenderBox ?? options.saveSenderBox) ? '1' : '0'
-        })
-      }
+        }
+        if (!biz) return await http.postForm(REPLY_PATH, form)
+        return await http.request({ method: 'POST', baseUrl: options.commercialBaseUrl, path: BIZ_REPLY_PATH, form, commercial: true })
+      },
+      ...createSendAllApi({ http })
+    },
+    directMessages: createDirectMessagesApi({ http, commercialBaseUrl: options.commercialBaseUrl }),
+    media,
+    menu: createMenuApi({ http }),
+    users: createUsersApi({ http, openBaseUrl: options.openBaseUrl }),
+    qrcode: createQrcodeApi({ http, openBaseUrl: options.openBaseUrl }),
+    async downloadMedia (message) {
+      return await media.download(String(message.data.tovfid))
     }
   }
 }

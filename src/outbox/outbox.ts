@@ -18,6 +18,8 @@ export interface CreateOutboxOptions {
   observer?: OutboxObserver
   /** Told of every attempt of the worker's API calls, like the app client's (for `weibo_fanbot_api_calls_total`). */
   onApiAttempt?: WeiboHttpOptions['onAttempt']
+  /** The app's commercial (c.api) budget, shared so that biz replies count against the same 50,000/hour. */
+  commercialLimiter?: WeiboHttpOptions['commercialLimiter']
 }
 
 export interface Outbox {
@@ -53,9 +55,12 @@ export function createOutbox (options: CreateOutboxOptions): Outbox {
       maxRetries: 0,
       retryMinMs: config.apiRetryMinMs,
       logger,
-      ...(options.onApiAttempt === undefined ? {} : { onAttempt: options.onApiAttempt })
+      ...(options.onApiAttempt === undefined ? {} : { onAttempt: options.onApiAttempt }),
+      ...(options.commercialLimiter === undefined ? {} : { commercialLimiter: options.commercialLimiter })
     }),
-    saveSenderBox: config.replySaveSenderBox
+    saveSenderBox: config.replySaveSenderBox,
+    replyEndpoint: config.replyEndpoint,
+    commercialBaseUrl: config.commercialApiBaseUrl
   })
   const observer = options.observer === undefined ? {} : { observer: options.observer }
   const worker = startOutboxWorker({

@@ -31,6 +31,8 @@ export const FAKE_API_ERRORS = {
   MENTION_REPLY_USED: { errorCode: 20016, status: 403, error: 'posting too often: the one reply a mention allows was already sent' },
   // Our choice for msget: a media file belongs to a direct message, and 20305 is "direct message does not exist".
   FILE_NOT_FOUND: { errorCode: 20305, status: 404, error: 'direct message does not exist: no file has this fid' },
+  // Menu show with no menu set: Weibo documents the 264xx family for the menu APIs without the list (protocol §4.4).
+  MENU_NOT_FOUND: { errorCode: 26401, status: 400, error: 'menu does not exist' },
   // Only raised by faults (`rate-limit`, `system-error`) and by bugs in the fake itself.
   RATE_LIMITED: { errorCode: 10023, status: 403, error: 'user requests out of rate limit' },
   SYSTEM_ERROR: { errorCode: 10001, status: 500, error: 'system error' },

@@ -12,6 +12,9 @@ import { FORM_CONTENT_TYPE, parseForm, readParams, redactParams } from './fake-a
 import { DIRECT_MESSAGE_PATH, fakeDirectMessageRoute } from './fake-direct-message-route.ts'
 import { fakeMsgetRoute, MSGET_PATH } from './fake-msget-route.ts'
 import { fakeReplyRoute, REPLY_PATHS } from './fake-reply-route.ts'
+import { fakeEpsRoutes, QRCODE_CREATE_PATH, USER_INFO_PATH } from './fake-eps-routes.ts'
+import { fakeMenuRoute, MENU_PATHS } from './fake-menu-route.ts'
+import { fakeSendAllRoute, SEND_ALL_PATH } from './fake-send-all-route.ts'
 import { DEFAULT_ACCOUNT_ID } from './push-factory.ts'
 import { activityOf, createReplyRules, type PlatformRules, type ReplyRules } from './reply-rules.ts'
 
@@ -63,7 +66,13 @@ export interface FakeWeiboApi {
 const KNOWN_ROUTES: ReadonlyMap<string, string> = new Map([
   ...REPLY_PATHS.map((path) => [path, 'POST'] as const),
   [DIRECT_MESSAGE_PATH, 'POST'],
-  [MSGET_PATH, 'GET']
+  [MSGET_PATH, 'GET'],
+  [MENU_PATHS.create, 'POST'],
+  [MENU_PATHS.show, 'GET'],
+  [MENU_PATHS.delete, 'POST'],
+  [USER_INFO_PATH, 'GET'],
+  [QRCODE_CREATE_PATH, 'POST'],
+  [SEND_ALL_PATH, 'POST']
 ])
 
 const FanPushSchema = z.object({
@@ -89,7 +98,8 @@ function toRefusal (error: unknown): WeiboRefusal {
 }
 
 /**
- * The fake Weibo API of the local simulator: `messages/reply` (and `/biz`), `direct_messages/send` and `mss/msget`,
+ * The fake Weibo API of the local simulator: `messages/reply` (and `/biz`), `direct_messages/send`, `mss/msget`,
+ * `messages/menu/*`, `messages/sendall`, `eps/user/info` and `eps/qrcode/create`,
  * checking what the real one checks and enforcing the platform's reply rules, with Weibo's error JSON. Usable
  * in-process through `app.inject()` or over loopback HTTP after `listen()`.
  */
@@ -165,6 +175,9 @@ export function createFakeWeiboApi (options: FakeWeiboApiOptions): FakeWeiboApi 
   fakeReplyRoute(app, context)
   fakeDirectMessageRoute(app, context)
   fakeMsgetRoute(app, context)
+  fakeMenuRoute(app, context)
+  fakeEpsRoutes(app, context)
+  fakeSendAllRoute(app, context)
 
   let baseUrl: string | undefined
 
