@@ -39,19 +39,22 @@ export function machineInfo (): string[] {
   } catch {
     // Not Linux: os.cpus() is enough.
   }
-  let uptime = ''
-  try {
-    uptime = execFileSync('uptime', { encoding: 'utf8' }).trim()
-  } catch {
-    uptime = 'uptime not available'
-  }
   return [
     `- cores (nproc): ${cpus().length}`,
     `- CPU: ${model}`,
     `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- Node: ${process.version} (${process.platform} ${process.arch})`,
-    `- load before the run: \`${uptime}\``
+    `- load before the run: \`${uptime()}\``
   ]
+}
+
+/** `uptime`'s line: other work on a 2-core machine shows in the load average and skews a run. */
+export function uptime (): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim()
+  } catch {
+    return 'uptime not available'
+  }
 }
 
 export function renderScenario (report: ScenarioReport): string {

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { coldStartScenario } from './cold-start.ts'
 import { latePathScenario } from './late-path.ts'
 import { memoryScenario } from './memory-scenario.ts'
-import { machineInfo, renderScenario, type BenchSettings, type ScenarioReport } from './report.ts'
+import { machineInfo, renderScenario, uptime, type BenchSettings, type ScenarioReport } from './report.ts'
 import { passiveScenario, retryScenario } from './throughput.ts'
 
 const HELP = `npm run bench -- [options]
@@ -64,6 +64,11 @@ async function scenario (number: number, name: string, run: () => Promise<Scenar
 }
 
 await scenario(1, 'passive path', async () => await passiveScenario(settings))
+// Scale-out mode beside it: the same traffic with dedup shared on Redis (set REDIS_URL to run it).
+if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
+  const redisUrl = process.env.REDIS_URL
+  await scenario(1, 'passive path with Redis', async () => await passiveScenario(settings, redisUrl))
+}
 await scenario(2, 'retry storm', async () => await retryScenario(settings))
 if (!quick) {
   // The issue's own numbers: a 4 s deadline (the default) and 6 s handlers; few slow samples per second.
@@ -74,7 +79,7 @@ await scenario(3, 'late path scaled down', async () => await latePathScenario(se
 await scenario(4, 'memory', async () => await memoryScenario(quick ? 100_000 : 1_000_000))
 await scenario(5, 'cold start', async () => await coldStartScenario(quick ? 2 : 5))
 
-const markdown = [...header, '', ...reports.map(renderScenario).flatMap((table) => [table, ''])].join('\n')
+const markdown = [...header, `- load after the run: \`${uptime()}\``, '', ...reports.map(renderScenario).flatMap((table) => [table, ''])].join('\n')
 console.log(`\n${markdown}`)
 if (values.out !== undefined) writeFileSync(values.out, markdown)
 if (values.profile) console.error(`\nCPU profiles of the servers: ${PROFILE_DIR} (summarise with: npx tsx bench/cpu-profile-top.ts <file>)`)

@@ -17,6 +17,9 @@ export interface ServerSpec {
   slowHandlerMs?: number
   apiBaseUrl?: string
   accessToken?: string
+  /** Shared dedup on this Redis (the scale-out mode), under a prefix of this run's own. */
+  redisUrl?: string
+  redisKeyPrefix?: string
 }
 
 export interface ServerStats {
@@ -57,7 +60,8 @@ async function main (): Promise<void> {
         CALLBACK_PATH: spec.path,
         ...(spec.replyDeadlineMs === undefined ? {} : { REPLY_DEADLINE_MS: String(spec.replyDeadlineMs) }),
         ...(spec.apiBaseUrl === undefined ? {} : { WEIBO_API_BASE_URL: spec.apiBaseUrl }),
-        ...(spec.accessToken === undefined ? {} : { WEIBO_ACCESS_TOKEN: spec.accessToken })
+        ...(spec.accessToken === undefined ? {} : { WEIBO_ACCESS_TOKEN: spec.accessToken }),
+        ...(spec.redisUrl === undefined ? {} : { REDIS_URL: spec.redisUrl, REDIS_KEY_PREFIX: spec.redisKeyPrefix ?? 'bench' })
       }),
       handlers: scenario.handlers
     })

@@ -31,10 +31,11 @@ const mean = (values: number[]): number => sum(values) / values.length
  * Runs the real and the bare server side by side: both started the same way, both warmed up, then `rounds`
  * alternating measured runs (bare, real, bare, real …) so a noisy moment hits both. Returns both sides.
  */
-async function sideBySide (scenario: ScenarioName, settings: BenchSettings, retryShare: number): Promise<{ real: Side, bare: Side, realStats: ServerStats }> {
+async function sideBySide (scenario: ScenarioName, settings: BenchSettings, retryShare: number, redisUrl?: string): Promise<{ real: Side, bare: Side, realStats: ServerStats }> {
   const spec = { scenario, secret: BENCH_SECRET, path: CALLBACK_PATH }
   const bareServer = await startBenchServer({ ...spec, kind: 'bare' }, settings.profileDir)
-  const realServer = await startBenchServer({ ...spec, kind: 'real' }, settings.profileDir)
+  const redis = redisUrl === undefined ? {} : { redisUrl, redisKeyPrefix: `bench-${process.pid}-${Date.now()}` }
+  const realServer = await startBenchServer({ ...spec, kind: 'real', ...redis }, settings.profileDir)
   try {
     const bare: Side = { server: bareServer, traffic: createTraffic({ url: bareServer.url, retryShare }), runs: [] }
     const real: Side = { server: realServer, traffic: createTraffic({ url: realServer.url, retryShare, checkReplies: true }), runs: [] }
@@ -98,11 +99,13 @@ const runNote = (settings: BenchSettings): string =>
   'every request a freshly signed URL (new timestamp and nonce); servers in their own processes, LOG_LEVEL silent.'
 
 /** Scenario 1: unique signed text pushes, a handler that answers at once with a text reply. */
-export async function passiveScenario (settings: BenchSettings): Promise<ScenarioReport> {
-  const { real, bare } = await sideBySide('passive', settings, 0)
+export async function passiveScenario (settings: BenchSettings, redisUrl?: string): Promise<ScenarioReport> {
+  const { real, bare } = await sideBySide('passive', settings, 0, redisUrl)
   const wrong = sum([real.traffic.log.wrongAnswers])
   return {
-    title: '1. Passive path: unique signed text pushes, instant handler',
+    title: redisUrl === undefined
+      ? '1. Passive path: unique signed text pushes, instant handler'
+      : '1b. Passive path with Redis (REDIS_URL: shared dedup and outbox), same traffic',
     rows: [
       ...throughputRows(real, bare),
       { figure: 'fanbot answers that were not the message\'s own passive reply', value: int(wrong), target: '0', verdict: verdict(wrong === 0) }

@@ -38,35 +38,52 @@ async function runOnce (input: RunHandlerInput): Promise<RunResult> {
   const { handler, message } = input
   const started = performance.now()
   const elapsed = (): number => Math.round(performance.now() - started)
-  const timeout = new AbortController()
-  const timer = setTimeout(() => {
-    timeout.abort(new FanbotError('WEIBO_ERR_HANDLER_TIMEOUT', { detail: `${handler.name} after ${input.timeoutMs} ms` }))
-  }, input.timeoutMs)
-  const signal = AbortSignal.any([timeout.signal, input.shutdownSignal])
-  const log = input.logger.child({ handler: handler.name, dedupKey: input.dedupKey })
-  const ctx: HandlerContext = { log, signal, api: input.api, dedupKey: input.dedupKey }
-
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => { reject(abortReason(signal)) }
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
+  // The logger child and the AbortSignal cost more than most handlers: made only when the handler asks for them.
+  let log: Logger | undefined
+  const logOf = (): Logger => (log ??= input.logger.child({ handler: handler.name, dedupKey: input.dedupKey }))
+  let controller: AbortController | undefined
+  let stopReason: FanbotError | undefined
+  let stop: ((reason: FanbotError) => void) | undefined
+  const stopped = new Promise<never>((_resolve, reject) => {
+    stop = (reason) => {
+      if (stopReason !== undefined) return
+      stopReason = reason
+      controller?.abort(reason)
+      reject(reason)
+    }
   })
-  aborted.catch(() => {}) // the race below observes it; this keeps a late abort from being "unhandled"
+  stopped.catch(() => {}) // the race below observes it; this keeps a late stop from being "unhandled"
+  const ctx: HandlerContext = {
+    get log () { return logOf() },
+    get signal () {
+      if (controller === undefined) {
+        controller = new AbortController()
+        if (stopReason !== undefined) controller.abort(stopReason)
+      }
+      return controller.signal
+    },
+    api: input.api,
+    dedupKey: input.dedupKey
+  }
+  const timer = setTimeout(() => {
+    stop?.(new FanbotError('WEIBO_ERR_HANDLER_TIMEOUT', { detail: `${handler.name} after ${input.timeoutMs} ms` }))
+  }, input.timeoutMs)
+  const onShutdown = (): void => { stop?.(abortReason(input.shutdownSignal)) }
+  input.shutdownSignal.addEventListener('abort', onShutdown, { once: true })
   try {
-    if (signal.aborted) throw abortReason(signal) // shutdown's grace is over: do not start new work
-    const returned = await Promise.race([Promise.resolve().then(() => handler.handle(message, ctx)), aborted])
+    if (input.shutdownSignal.aborted) throw abortReason(input.shutdownSignal) // shutdown's grace is over: no new work
+    const returned = await Promise.race([Promise.resolve().then(() => handler.handle(message, ctx)), stopped])
     const reply = validateReply(returned)
     return reply === undefined ? { status: 'none', durationMs: elapsed() } : { status: 'reply', reply, durationMs: elapsed() }
   } catch (error) {
     const failure = error instanceof FanbotError && (error.code === 'WEIBO_ERR_HANDLER_TIMEOUT' || error.code === 'WEIBO_ERR_REPLY_INVALID')
       ? error
       : new FanbotError('WEIBO_ERR_HANDLER_THREW', { detail: `${handler.name}: ${error instanceof Error ? error.message : String(error)}`, cause: error })
-    log.error({ err: failure, handler: handler.name, file: handler.file }, `handler ${handler.name} failed: ${failure.code}`)
+    logOf().error({ err: failure, handler: handler.name, file: handler.file }, `handler ${handler.name} failed: ${failure.code}`)
     return { status: 'error', error: failure, durationMs: elapsed() }
   } finally {
     clearTimeout(timer)
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+    input.shutdownSignal.removeEventListener('abort', onShutdown)
   }
 }
 
