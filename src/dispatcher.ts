@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { DedupStore } from './dedup-store.ts'
 import { dedupKey } from './dedup-key.ts'
 import type { HandlerRouter } from './handler-router.ts'
@@ -74,6 +75,8 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
   const { router, store, logger } = options
   const work = createWorkTracker()
   const shutdown = new AbortController()
+  // Every running handler listens for shutdown on this one signal: hundreds at once is normal, not a leak.
+  setMaxListeners(0, shutdown.signal)
 
   function passiveOutcome (result: RunResult, message: Message): Pick<DispatchResult, 'outcome' | 'body'> {
     if (result.status === 'error') return { outcome: 'failed', body: '' }

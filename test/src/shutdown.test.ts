@@ -51,4 +51,18 @@ describe('graceful shutdown (app.close, as on SIGTERM)', () => {
     await waitFor(() => logs.lines().some((line) => String(line.msg).startsWith('shutdown grace period ended')))
     assert.ok(logs.lines().some((line) => String(line.msg).includes('WEIBO_ERR_HANDLER_TIMEOUT')))
   })
+
+  test('many handlers running at once wait for shutdown without a listener-leak warning', async (t) => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error): void => { warnings.push(warning.name) }
+    process.on('warning', onWarning)
+    t.after(() => { process.off('warning', onWarning) })
+    const release = deferred()
+    const { app } = await startTestApp(t, { handlers: [{ on: 'text', handle: async () => { await release.promise } }], env: { REPLY_DEADLINE_MS: '5' } })
+    await Promise.all(Array.from({ length: 30 }, async (_, index) => await sendPush(app, fixture('text').replace('"text":"纯文本"', `"text":"message ${index}"`))))
+    release.resolve()
+    await app.fanbot.dispatcher.idle()
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(warnings.filter((name) => name === 'MaxListenersExceededWarning'), [])
+  })
 })
