@@ -17,6 +17,19 @@ export interface DedupStore {
   ping?: () => Promise<void>
 }
 
+/** An owner's claim whose `settle` acts once, however often it is called (the first answer is the answer). */
+export function ownerClaim (onSettle: (answer: Answer) => void): Claim {
+  let settled = false
+  return {
+    role: 'owner',
+    settle (answer) {
+      if (settled) return
+      settled = true
+      onSettle(answer)
+    }
+  }
+}
+
 export interface MemoryDedupStoreOptions {
   max: number
   ttlMs: number
@@ -52,16 +65,10 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Dedup
       const answer = new Promise<Answer>((resolve) => { resolveAnswer = resolve })
       const pending: Pending = { answer, resolve: resolveAnswer }
       cache.set(key, pending)
-      let settled = false
-      return {
-        role: 'owner',
-        settle (answer) {
-          if (settled) return
-          settled = true
-          cache.set(key, answer)
-          pending.resolve(answer)
-        }
-      }
+      return ownerClaim((settled) => {
+        cache.set(key, settled)
+        pending.resolve(settled)
+      })
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import type { Answer, Claim, DedupStore } from './dedup-store.ts'
+import { ownerClaim, type Answer, type Claim, type DedupStore } from './dedup-store.ts'
 import type { Logger } from './logger.ts'
 
 /** Stored values: `P` while the first copy runs, `A<body>` once answered (`A` alone: a blank answer). */
@@ -96,17 +96,11 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
   }
 
   function owner (redisKey: string): Claim {
-    let settled = false
-    return {
-      role: 'owner',
-      settle (answer) {
-        if (settled) return
-        settled = true
-        wake(redisKey, answer) // joiners in this process need no round trip
-        redis.multi().set(redisKey, ANSWERED + answer, 'PX', options.ttlMs).publish(channel, redisKey).exec()
-          .catch((error: unknown) => { fail('settle', error, redisKey) })
-      }
-    }
+    return ownerClaim((answer) => {
+      wake(redisKey, answer) // joiners in this process need no round trip
+      redis.multi().set(redisKey, ANSWERED + answer, 'PX', options.ttlMs).publish(channel, redisKey).exec()
+        .catch((error: unknown) => { fail('settle', error, redisKey) })
+    })
   }
 
   return {
