@@ -78,7 +78,7 @@ async function main (): Promise<void> {
     const result = await dispatcher.dispatch(reading.message)
     answerBytes = Buffer.byteLength(result.body)
     // Each HTTP push is its own event-loop job. Without this yield the whole loop would be one job, and V8 keeps
-    // every WeakRef target made during a job alive until it ends (AbortSignal.any makes one per handler run).
+    // every WeakRef target made during a job alive until it ends (AbortSignal.any, for one, makes WeakRefs).
     if (i % 100 === 99) await nextTurn()
   }
   const seconds = (performance.now() - started) / 1000
