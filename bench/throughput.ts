@@ -101,7 +101,7 @@ const runNote = (settings: BenchSettings): string =>
 /** Scenario 1: unique signed text pushes, a handler that answers at once with a text reply. */
 export async function passiveScenario (settings: BenchSettings, redisUrl?: string): Promise<ScenarioReport> {
   const { real, bare } = await sideBySide('passive', settings, 0, redisUrl)
-  const wrong = sum([real.traffic.log.wrongAnswers])
+  const wrong = real.traffic.log.wrongAnswers
   return {
     title: redisUrl === undefined
       ? '1. Passive path: unique signed text pushes, instant handler'
@@ -124,6 +124,8 @@ export async function retryScenario (settings: BenchSettings): Promise<ScenarioR
   const runNotAnswered = [...ran].filter((id) => !log.answered.has(id)).length
   const repeated = counts?.repeated.length ?? Number.NaN
   const retryShare = log.retries / (log.retries + log.distinct)
+  // Requests still in flight when a load run stops (the warm-up's included) ran without an answer coming back.
+  const inFlightBound = settings.connections * (settings.rounds + 1)
   return {
     title: '2. Retry storm: 30 % of pushes are retries of earlier ones',
     rows: [
@@ -132,7 +134,7 @@ export async function retryScenario (settings: BenchSettings): Promise<ScenarioR
       { figure: 'fanbot: handler runs / distinct messages that ran', value: `${int(counts?.runs ?? Number.NaN)} / ${int(ran.size)}`, target: 'equal', verdict: verdict(counts?.runs === ran.size) },
       { figure: 'messages whose handler ran more than once', value: int(repeated), target: '0', verdict: verdict(repeated === 0) },
       { figure: 'answered messages whose handler never ran', value: int(answeredNotRun), target: '0', verdict: verdict(answeredNotRun === 0) },
-      { figure: 'handler ran but no answer came back (in flight when the load stopped)', value: int(runNotAnswered), target: `≤ ${settings.connections * settings.rounds}`, verdict: verdict(runNotAnswered <= settings.connections * settings.rounds) },
+      { figure: 'handler ran but no answer came back (in flight when the load stopped)', value: int(runNotAnswered), target: `≤ ${inFlightBound}`, verdict: verdict(runNotAnswered <= inFlightBound) },
       { figure: 'retries that joined a running first copy / replayed an answer (server metrics)', value: `${int(realStats.duplicates?.joined ?? 0)} / ${int(realStats.duplicates?.replayed ?? 0)}`, target: 'some joined', verdict: verdict((realStats.duplicates?.joined ?? 0) > 0) },
       { figure: 'answers that were not the message\'s own passive reply', value: int(log.wrongAnswers), target: '0', verdict: verdict(log.wrongAnswers === 0) }
     ],
