@@ -1,5 +1,6 @@
 import pRetry from 'p-retry'
 import { FanbotError } from './errors.ts'
+import { describeFetchFailure } from './fetch-failure.ts'
 import { redactUrl, type Logger } from './logger.ts'
 import { WeiboApiError } from './weibo-api-error.ts'
 import { describeWeiboErrorCode } from './weibo-error-codes.ts'
@@ -68,7 +69,7 @@ function parseJson (text: string): unknown {
 
 /** A call that got no (complete) answer. A timeout is never retried: Weibo may have acted on the request. */
 function transportError (error: unknown, facts: { request: string, status?: number, retryConnectionError: boolean }): WeiboApiError {
-  const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
+  const { timedOut } = describeFetchFailure(error)
   return new WeiboApiError(timedOut ? 'WEIBO_ERR_API_TIMEOUT' : 'WEIBO_ERR_API_NETWORK', {
     request: facts.request,
     ...(facts.status === undefined ? {} : { status: facts.status }),

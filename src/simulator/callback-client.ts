@@ -1,4 +1,5 @@
 import { randomInt, randomBytes } from 'node:crypto'
+import { describeFetchFailure } from '../fetch-failure.ts'
 import { decodePassiveReplyBody, type DecodedPassiveReply } from '../reply-encoding.ts'
 import { computeSignature } from '../signature.ts'
 
@@ -79,9 +80,8 @@ async function oneTry (options: DeliverPushOptions, attempt: number, firstStarte
     const body = await response.text()
     return { ...base, durationMs: Math.round(performance.now() - started), status: response.status, body }
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error)
-    return { ...base, durationMs: Math.round(performance.now() - started), error: timedOut ? 'timeout' : cause }
+    const failure = describeFetchFailure(error)
+    return { ...base, durationMs: Math.round(performance.now() - started), error: failure.timedOut ? 'timeout' : failure.reason }
   }
 }
 
@@ -132,13 +132,12 @@ export async function verifyCallbackUrl (options: { url: string, secret: string 
       signal: AbortSignal.timeout(options.waitMs ?? WEIBO_WAIT_MS)
     })
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error)
+    const failure = describeFetchFailure(error)
     return {
       ok: false,
-      explanation: timedOut
+      explanation: failure.timedOut
         ? `no answer within ${options.waitMs ?? WEIBO_WAIT_MS} ms: Weibo would give up; is the server reachable at ${options.url}?`
-        : `could not connect to ${options.url} (${cause}): is the server running, and is the URL right?`
+        : `could not connect to ${options.url} (${failure.reason}): is the server running, and is the URL right?`
     }
   }
   const body = await response.text()

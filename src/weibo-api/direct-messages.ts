@@ -1,9 +1,11 @@
 import { z } from 'zod'
+import { MAX_TEXT_LENGTH } from '../reply.ts'
 import type { WeiboHttp } from '../weibo-http.ts'
 import { codePoints, IdSchema, invalidRequest, parseResponse } from './parse-response.ts'
 
 export const DIRECT_MESSAGE_SEND_PATH = '/2/direct_messages/send.json'
-export const DIRECT_MESSAGE_MAX_CHARS = 300
+/** The same limit as a text reply: Weibo's "< 300 Chinese characters", read tolerantly. */
+export const DIRECT_MESSAGE_MAX_CHARS = MAX_TEXT_LENGTH
 
 /** `uid` takes priority at Weibo; give exactly one. */
 export type SendDirectMessageInput = { text: string } & ({ uid: string, screenName?: never } | { screenName: string, uid?: never })
