@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
+import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
 import { setUpDedupStore, type StoreSetup } from './store-setup.ts'
 import { createWeiboApiClient, type WeiboApiClient } from './weibo-api-client.ts'
 import { createWeiboHttp, type WeiboHttpOptions } from './weibo-http.ts'
@@ -66,6 +67,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     : { store: options.store, kind: 'memory', close: async () => {} }
   const store = storeSetup.store
   storeRef.current = store
+  const quota = setUpReplyQuota({ config, storeSetup, logger, metrics, ...(options.now === undefined ? {} : { now: options.now }) })
   const countApiAttempt: NonNullable<WeiboHttpOptions['onAttempt']> = ({ request, outcome, errorCode }) => {
     metrics.apiCalls.inc({ endpoint: request, outcome, error_code: errorCode === undefined ? 'none' : String(errorCode) })
   }
@@ -84,6 +86,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     }),
     saveSenderBox: config.replySaveSenderBox,
     replyEndpoint: config.replyEndpoint,
+    quota,
     commercialBaseUrl: config.commercialApiBaseUrl,
     uploadBaseUrl: config.uploadApiBaseUrl,
     openBaseUrl: config.openApiBaseUrl
@@ -98,6 +101,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
       logger,
       onApiAttempt: countApiAttempt,
       commercialLimiter,
+      quota,
       observer: {
         enqueued: (result) => { metrics.outboxEnqueued.inc({ result }) },
         attempted: (outcome) => { metrics.outboxAttempts.inc({ outcome }) }
@@ -108,6 +112,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     store,
     lateReply: outbox?.lateReply ?? createLateReplySender({ api, logger }),
     api,
+    quota,
     logger,
     replyDeadlineMs: config.replyDeadlineMs,
     handlerTimeoutMs: config.handlerTimeoutMs,

@@ -58,6 +58,24 @@ export const ConfigSchema = z.object({
   // Tries per late reply in the outbox (transient failures only), and the first backoff (doubled each time).
   OUTBOX_ATTEMPTS: integer({ min: 1, max: 50, fallback: 8 }),
   OUTBOX_BACKOFF_MS: integer({ min: 10, max: 600_000, fallback: 1000 }),
+  // Reply windows and quotas (protocol §4.3), checked before a reply is sent. Configurable: Weibo has changed them before.
+  REPLY_QUOTA_ENFORCE: flag(true),
+  REPLY_WINDOW_MS: integer({ min: 1000, max: 30 * 86_400_000, fallback: 48 * 3_600_000 }),
+  REPLY_QUOTA_PER_WINDOW: integer({ min: 1, max: 1_000_000, fallback: 99 }),
+  REPLY_QUOTA_PER_MENTION: integer({ min: 0, max: 1000, fallback: 1 }),
+  // Fans tracked in memory (without Redis); past it the fan quiet the longest is forgotten.
+  REPLY_QUOTA_MAX_FANS: integer({ min: 1, max: 10_000_000, fallback: 100_000 }),
+  // The commercial push stream (protocol §8) is held only when a subscription id is set.
+  WEIBO_PUSH_SUBID: z.string().regex(/^\d{1,20}$/, 'must be the numeric subscription id').optional(),
+  WEIBO_PUSH_URL: z.url({ protocol: /^https?$/ }).default('https://c.api.weibo.com/commercial/push'),
+  // Where the stream position is kept without Redis (with REDIS_URL it is kept in Redis).
+  WEIBO_PUSH_SINCE_ID_FILE: z.string().min(1).default('data/push-since-id'),
+  // Our guard against a dead connection (Weibo itself closes after 5 s without data).
+  WEIBO_PUSH_IDLE_TIMEOUT_MS: integer({ min: 100, max: 600_000, fallback: 30_000 }),
+  WEIBO_PUSH_RECONNECT_MIN_MS: integer({ min: 10, max: 600_000, fallback: 1000 }),
+  WEIBO_PUSH_RECONNECT_MAX_MS: integer({ min: 10, max: 3_600_000, fallback: 60_000 }),
+  // Stream records handled at once; at the limit the stream is read no further until one finishes.
+  WEIBO_PUSH_CONCURRENCY: integer({ min: 1, max: 1000, fallback: 16 }),
   // Bearer token for /metrics; unset leaves it open (bind it to a private network then).
   METRICS_TOKEN: z.string().min(1).optional(),
   // Answer pushes 503 at once when the event loop lags past this (0 = never): a quick 503 beats a slow answer.
@@ -75,6 +93,11 @@ export const ConfigSchema = z.object({
   .refine((env) => !(env.HANDLER_TIMEOUT_MS < env.REPLY_DEADLINE_MS), {
     path: ['HANDLER_TIMEOUT_MS'],
     message: 'must be at least REPLY_DEADLINE_MS',
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null
+  })
+  .refine((env) => !(env.WEIBO_PUSH_RECONNECT_MAX_MS < env.WEIBO_PUSH_RECONNECT_MIN_MS), {
+    path: ['WEIBO_PUSH_RECONNECT_MAX_MS'],
+    message: 'must be at least WEIBO_PUSH_RECONNECT_MIN_MS',
     when: (payload) => typeof payload.value === 'object' && payload.value !== null
   })
   .transform((env) => ({
@@ -109,6 +132,24 @@ export const ConfigSchema = z.object({
     outboxConcurrency: env.OUTBOX_CONCURRENCY,
     outboxAttempts: env.OUTBOX_ATTEMPTS,
     outboxBackoffMs: env.OUTBOX_BACKOFF_MS,
+    replyQuota: {
+      enforce: env.REPLY_QUOTA_ENFORCE,
+      windowMs: env.REPLY_WINDOW_MS,
+      repliesPerWindow: env.REPLY_QUOTA_PER_WINDOW,
+      repliesPerMention: env.REPLY_QUOTA_PER_MENTION,
+      maxFans: env.REPLY_QUOTA_MAX_FANS
+    },
+    pushStream: env.WEIBO_PUSH_SUBID === undefined
+      ? undefined
+      : {
+          subid: env.WEIBO_PUSH_SUBID,
+          url: env.WEIBO_PUSH_URL,
+          sinceIdFile: env.WEIBO_PUSH_SINCE_ID_FILE,
+          idleTimeoutMs: env.WEIBO_PUSH_IDLE_TIMEOUT_MS,
+          reconnectMinMs: env.WEIBO_PUSH_RECONNECT_MIN_MS,
+          reconnectMaxMs: env.WEIBO_PUSH_RECONNECT_MAX_MS,
+          concurrency: env.WEIBO_PUSH_CONCURRENCY
+        },
     metricsToken: env.METRICS_TOKEN,
     overloadMaxEventLoopDelayMs: env.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
     logFormat: env.LOG_FORMAT,

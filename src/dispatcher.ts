@@ -6,6 +6,8 @@ import { runHandler, type RunResult } from './handler-runner.ts'
 import type { Logger } from './logger.ts'
 import type { Message } from './message-schema.ts'
 import { passiveReplyBody } from './reply-encoding.ts'
+import { replyParts } from './reply.ts'
+import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import type { LateReplySender } from './late-reply.ts'
 import type { Metrics } from './metrics.ts'
 import type { WeiboApiClient } from './weibo-api-client.ts'
@@ -34,6 +36,8 @@ export interface DispatcherOptions {
   store: DedupStore
   lateReply: LateReplySender
   api: WeiboApiClient
+  /** Told of every new push (not Weibo's retries), so the fan's reply window opens before any reply. */
+  quota?: ReplyQuota | undefined
   logger: Logger
   replyDeadlineMs: number
   handlerTimeoutMs: number
@@ -97,6 +101,8 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
       return { outcome: 'duplicate', body: answer === DEADLINE ? '' : answer, dedupKey: key }
     }
 
+    // Not awaited: a reply to this fan waits for it inside the quota, so the push's own latency does not.
+    void options.quota?.record(message)
     const handler = router.select(message)
     if (handler === undefined) {
       claim.settle('')
@@ -114,6 +120,12 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
       ...(options.metrics === undefined ? {} : { metrics: options.metrics })
     }))
     const first = await raceDeadline(run, options.replyDeadlineMs)
+    if (first !== DEADLINE && first.status === 'reply' && replyParts(first.reply).length > 1) {
+      // A text split in several messages cannot be one response body: every part goes active, in order.
+      claim.settle('')
+      work.track(options.lateReply.send({ message, reply: first.reply, handler: handler.name, dedupKey: key }))
+      return { outcome: 'active', body: '', dedupKey: key, handler: handler.name }
+    }
     if (first !== DEADLINE) {
       const answer = passiveOutcome(first, message)
       claim.settle(answer.body)

@@ -108,6 +108,38 @@ export const ERRORS = {
     status: 502,
     message: 'A media file from the Weibo API is larger than the download limit; nothing was kept'
   },
+  WEIBO_ERR_QUOTA_WINDOW_CLOSED: {
+    status: 403,
+    message: "Reply refused locally: the fan's 48-hour reply window is closed (no message or event from them in REPLY_WINDOW_MS); it opens again when they write"
+  },
+  WEIBO_ERR_QUOTA_EXHAUSTED: {
+    status: 403,
+    message: "Reply refused locally: the replies this fan's window allows (REPLY_QUOTA_PER_WINDOW) are used; the quota renews when they write again"
+  },
+  WEIBO_ERR_QUOTA_MENTION_USED: {
+    status: 403,
+    message: 'Reply refused locally: the reply a mention allows (REPLY_QUOTA_PER_MENTION) was already sent'
+  },
+  WEIBO_ERR_QUOTA_UNFOLLOWED: {
+    status: 403,
+    message: 'Reply refused locally: the fan unfollowed the account; no reply until they follow or write again'
+  },
+  WEIBO_ERR_STREAM_IP_LIMITED: {
+    status: 502,
+    message: "Weibo refused the commercial push stream with \"Ip is limited\": add this server's public IP to the subscription's IP list"
+  },
+  WEIBO_ERR_STREAM_HTTP: {
+    status: 502,
+    message: 'The commercial push stream answered with an error instead of records; reconnecting with backoff'
+  },
+  WEIBO_ERR_STREAM_RECORD_INVALID: {
+    status: 502,
+    message: 'A record of the commercial push stream is not JSON or not the documented shape; it was skipped'
+  },
+  WEIBO_ERR_STREAM_SINCE_ID_UNWRITABLE: {
+    status: 500,
+    message: 'The push stream position (since_id) could not be saved: check WEIBO_PUSH_SINCE_ID_FILE is writable, or Redis'
+  },
   WEIBO_ERR_OUTBOX_UNAVAILABLE: {
     status: 503,
     message: 'The late-reply outbox (Redis) cannot be reached: check REDIS_URL and that Redis is running'

@@ -1,6 +1,7 @@
 import type { Logger } from './logger.ts'
 import type { Message } from './message-schema.ts'
 import type { ValidReply } from './reply.ts'
+import { ReplyRefusedError } from './reply-quota/reply-refused-error.ts'
 import { WeiboApiError } from './weibo-api-error.ts'
 import type { WeiboApiClient } from './weibo-api-client.ts'
 
@@ -39,6 +40,11 @@ export function createLateReplySender (options: LateReplySenderOptions): LateRep
         await api.messages.reply({ receiverId: late.message.sender_id, reply: late.reply })
         logger.info({ lateReply: { ...facts, durationMs: Math.round(performance.now() - started) } }, 'late reply sent')
       } catch (error) {
+        if (error instanceof ReplyRefusedError) {
+          logger.warn({ err: error, lateReply: { ...facts, code: error.code, reason: error.reason } },
+            `late reply not sent: ${error.code} (Weibo would refuse it)`)
+          return
+        }
         const weibo = error instanceof WeiboApiError
           ? { code: error.code, errorCode: error.errorCode, status: error.status, needsRebind: error.needsRebind }
           : {}

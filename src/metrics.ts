@@ -14,12 +14,20 @@ export interface Metrics {
   deadlineHandoffs: Counter
   /** Weibo API attempts by endpoint, outcome and Weibo `error_code` (`none` when there was none). */
   apiCalls: Counter<'endpoint' | 'outcome' | 'error_code'>
-  /** Failed dedup-store operations (Redis down): the push was still handled. */
+  /** Failed store operations (Redis down) by operation (claim, settle, wait, quota-record, quota-take…): the push was still handled. */
   storeErrors: Counter<'operation'>
   /** Late replies handed to the outbox: `queued` in Redis, or `fallback` (sent directly, not durable). */
   outboxEnqueued: Counter<'result'>
   /** Outbox delivery attempts by this replica's worker: sent, retrying, failed. */
   outboxAttempts: Counter<'outcome'>
+  /** Active replies refused by the bot before calling Weibo, by reason (protocol §4.3 rules). */
+  repliesRefused: Counter<'reason'>
+  /** Commercial push stream records, by outcome (handled, duplicate, invalid, skipped, failed). */
+  streamRecords: Counter<'outcome'>
+  /** Commercial push stream connections ended, by reason (end, idle, error, ip-limited, stopped). */
+  streamConnections: Counter<'reason'>
+  /** 1 while the commercial push stream is connected. */
+  streamConnected: Gauge
   /** Dedup store size, read at scrape time. */
   dedupEntries: Gauge
   /** Handler run time by handler and how the run ended (reply, none, error). */
@@ -45,9 +53,13 @@ export function createMetrics (options: CreateMetricsOptions): Metrics {
     }),
     pushes: new Counter({ name: 'weibo_fanbot_pushes_total', help: 'Pushes received, by type and outcome', labelNames: ['type', 'outcome'], registers }),
     duplicates: new Counter({ name: 'weibo_fanbot_duplicates_total', help: 'Weibo retries recognised, by kind (joined, replayed)', labelNames: ['kind'], registers }),
-    storeErrors: new Counter({ name: 'weibo_fanbot_store_errors_total', help: 'Dedup store operations that failed (the push was still handled)', labelNames: ['operation'], registers }),
+    storeErrors: new Counter({ name: 'weibo_fanbot_store_errors_total', help: 'Store operations that failed (dedup claim/settle/wait, quota-*): the push or reply was still handled', labelNames: ['operation'], registers }),
     outboxEnqueued: new Counter({ name: 'weibo_fanbot_outbox_enqueued_total', help: 'Late replies handed to the outbox, by result: queued in Redis, or fallback (sent directly, not durable)', labelNames: ['result'], registers }),
     outboxAttempts: new Counter({ name: 'weibo_fanbot_outbox_attempts_total', help: "Outbox delivery attempts by this replica's worker, by outcome (sent, retrying, failed)", labelNames: ['outcome'], registers }),
+    repliesRefused: new Counter({ name: 'weibo_fanbot_replies_refused_total', help: 'Active replies refused before calling Weibo (reply window or quota rules), by reason', labelNames: ['reason'], registers }),
+    streamRecords: new Counter({ name: 'weibo_fanbot_stream_records_total', help: 'Commercial push stream records, by outcome (handled, duplicate, invalid, skipped, failed)', labelNames: ['outcome'], registers }),
+    streamConnections: new Counter({ name: 'weibo_fanbot_stream_connections_total', help: 'Commercial push stream connections ended, by reason (end, idle, error, ip-limited, stopped)', labelNames: ['reason'], registers }),
+    streamConnected: new Gauge({ name: 'weibo_fanbot_stream_connected', help: '1 while the commercial push stream is connected', registers }),
     deadlineHandoffs: new Counter({ name: 'weibo_fanbot_deadline_handoffs_total', help: 'Pushes answered blank at REPLY_DEADLINE_MS, their reply sent later', registers }),
     apiCalls: new Counter({
       name: 'weibo_fanbot_api_calls_total',

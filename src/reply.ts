@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { FanbotError } from './errors.ts'
+import { codePointLength, splitText } from './text-split.ts'
 
 /** Weibo documents "< 300 Chinese characters" (error 20013 beyond); we accept up to 300 code points, the tolerant reading. */
 export const MAX_TEXT_LENGTH = 300
@@ -7,12 +8,22 @@ export const MAX_ARTICLES = 8
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 
+/** A long text with `split: true` goes out as at most this many messages (each counts against the fan's quota). */
+export const MAX_SPLIT_PARTS = 10
+
 export const TextReplySchema = z.object({
   type: z.literal('text'),
-  text: z.string()
-    .refine((text) => text.trim().length > 0, 'must not be empty')
-    .refine((text) => [...text].length <= MAX_TEXT_LENGTH, `must be at most ${MAX_TEXT_LENGTH} characters`)
-}).strict()
+  text: z.string().refine((text) => text.trim().length > 0, 'must not be empty'),
+  // Over MAX_TEXT_LENGTH, send the text as several messages (active replies, in order) instead of refusing it.
+  split: z.boolean().optional()
+}).strict().superRefine((reply, context) => {
+  const length = codePointLength(reply.text)
+  if (reply.split !== true && length > MAX_TEXT_LENGTH) {
+    context.addIssue({ code: 'custom', path: ['text'], message: `must be at most ${MAX_TEXT_LENGTH} characters (it has ${length}); return text(content, { split: true }) to send it as several messages` })
+  } else if (reply.split === true && splitText(reply.text, MAX_TEXT_LENGTH).length > MAX_SPLIT_PARTS) {
+    context.addIssue({ code: 'custom', path: ['text'], message: `would need more than ${MAX_SPLIT_PARTS} messages of ${MAX_TEXT_LENGTH} characters (it has ${length})` })
+  }
+})
 
 export const ArticleSchema = z.object({
   display_name: z.string().min(1, 'must not be empty'),
@@ -49,8 +60,18 @@ export type Reply = z.input<typeof ReplySchema>
 export type ValidReply = z.output<typeof ReplySchema>
 export type Article = z.input<typeof ArticleSchema>
 
-export function text (content: string): Reply {
-  return { type: 'text', text: content }
+/** A text reply; `{ split: true }` lets one over 300 characters go out as several messages instead of failing. */
+export function text (content: string, options: { split?: boolean } = {}): Reply {
+  return options.split === true ? { type: 'text', text: content, split: true } : { type: 'text', text: content }
+}
+
+/**
+ * The messages a valid reply goes out as: itself, or a split text's parts (each a plain text reply). More than
+ * one means it cannot be a passive reply (the response body holds one message).
+ */
+export function replyParts (reply: ValidReply): ValidReply[] {
+  if (reply.type !== 'text' || reply.split !== true) return [reply]
+  return splitText(reply.text, MAX_TEXT_LENGTH).map((part) => ({ type: 'text', text: part }))
 }
 
 export function articles (...items: Article[] | [Article[]]): Reply {

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis'
 import type { Config } from './config.ts'
 import { createMemoryDedupStore, type DedupStore } from './dedup-store.ts'
 import type { Logger } from './logger.ts'
@@ -9,6 +10,8 @@ export interface StoreSetup {
   store: DedupStore
   /** Where dedup lives: `memory` (this process) or `redis` (shared by every replica). */
   kind: 'memory' | 'redis'
+  /** The command connection, when on Redis: other shared state (reply quotas, the push stream) uses it too. */
+  redis?: Redis
   close: () => Promise<void>
 }
 
@@ -38,7 +41,7 @@ export async function setUpDedupStore (options: { config: Config, logger: Logger
       onError: (operation) => { options.metrics.storeErrors.inc({ operation }) }
     })
     logger.info({ redis: safeRedisUrl(config.redisUrl), prefix: config.redisKeyPrefix }, 'dedup shared on Redis')
-    return { store, kind: 'redis', close: store.close }
+    return { store, kind: 'redis', redis, close: store.close }
   } catch (error) {
     if (!config.redisOptional) throw error
     logger.warn({ err: error }, 'Redis unreachable at start and REDIS_OPTIONAL=true: this replica runs alone, in memory')

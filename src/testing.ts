@@ -34,8 +34,9 @@ export interface TestKitOptions {
   handlersDir?: string
   /** Configuration overrides, by environment variable name (REPLY_DEADLINE_MS, HANDLER_TIMEOUT_MS…). */
   env?: Record<string, string | undefined>
-  /** Clock of the fake platform's 48-hour windows. */
+  /** Clock of the 48-hour windows: the fake platform's and the bot's own reply tracking. */
   now?: () => number
+  /** The platform's reply limits, for the fake Weibo and the bot's tracker (REPLY_WINDOW_MS and the quotas). */
   rules?: Partial<PlatformRules>
   logger?: Logger
 }
@@ -70,6 +71,14 @@ function replyOf (call: ApiCall): { type: string, data: unknown } {
   return { type: call.params.type ?? '', data: JSON.parse(call.params.data ?? 'null') as unknown }
 }
 
+function quotaEnv (rules: Partial<PlatformRules> | undefined): Record<string, string> {
+  const env: Record<string, string> = {}
+  if (rules?.windowMs !== undefined) env.REPLY_WINDOW_MS = String(rules.windowMs)
+  if (rules?.repliesPerWindow !== undefined) env.REPLY_QUOTA_PER_WINDOW = String(rules.repliesPerWindow)
+  if (rules?.repliesPerMention !== undefined) env.REPLY_QUOTA_PER_MENTION = String(rules.repliesPerMention)
+  return env
+}
+
 export async function createTestKit (options: TestKitOptions = {}): Promise<TestKit> {
   const conversation = createConversation()
   const api = createFakeWeiboApi({
@@ -85,6 +94,8 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     REPLY_DEADLINE_MS: '50',
     WEIBO_API_RETRY_MIN_MS: '1',
     ...(options.handlersDir === undefined ? {} : { HANDLERS_DIR: options.handlersDir }),
+    // The bot tracks the same reply rules as the fake Weibo it talks to.
+    ...quotaEnv(options.rules),
     ...options.env,
     WEIBO_APP_SECRET: KIT_SECRET,
     WEIBO_ACCESS_TOKEN: KIT_TOKEN,
@@ -93,7 +104,8 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
   const app = await buildApp({
     config,
     ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
-    ...(options.logger === undefined ? {} : { logger: options.logger })
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.now === undefined ? {} : { now: options.now })
   })
   let clock = Date.now()
 

@@ -1,6 +1,8 @@
 import { FanbotError } from './errors.ts'
 import type { ImageMessage, VoiceMessage } from './message-schema.ts'
-import { validateReply, type Reply } from './reply.ts'
+import { replyParts, validateReply, type Reply, type ValidReply } from './reply.ts'
+import type { ReplyQuota } from './reply-quota/reply-quota.ts'
+import { WeiboApiError } from './weibo-api-error.ts'
 import { replyPayload } from './reply-encoding.ts'
 import { createDirectMessagesApi, type DirectMessagesApi } from './weibo-api/direct-messages.ts'
 import { createMediaApi, type DownloadedMedia, type MediaApi } from './weibo-api/media.ts'
@@ -22,7 +24,11 @@ export interface SendReplyInput {
 export interface WeiboApiClient {
   readonly hasToken: boolean
   messages: {
-    /** Active ("customer service") reply through `messages/reply.json`, or `messages/reply/biz.json` (WEIBO_REPLY_ENDPOINT=biz). */
+    /**
+     * Active ("customer service") reply through `messages/reply.json`, or `messages/reply/biz.json`
+     * (WEIBO_REPLY_ENDPOINT=biz). A text with `split: true` goes out as several messages, in order, all counted
+     * against the fan's quota at once (all or none). Resolves with Weibo's answer to the last message.
+     */
     reply: (input: SendReplyInput) => Promise<unknown>
   } & SendAllApi
   directMessages: DirectMessagesApi
@@ -45,6 +51,11 @@ export interface WeiboApiClientOptions {
   uploadBaseUrl?: string
   /** The open API host for `eps/*` (`https://api.weibo.com`); defaults to the http layer's base URL. */
   openBaseUrl?: string
+  /**
+   * Weibo's reply windows and quotas, checked (and counted) before every `messages.reply`: a reply Weibo would
+   * reject throws ReplyRefusedError instead of being sent. Omitted: every reply is left to Weibo to judge.
+   */
+  quota?: ReplyQuota | undefined
   /** Largest media file accepted; 20 MB by default. */
   mediaMaxBytes?: number
 }
@@ -56,6 +67,20 @@ export const BIZ_REPLY_PATH = '/2/messages/reply/biz.json'
 export function createWeiboApiClient (options: WeiboApiClientOptions): WeiboApiClient {
   const { http } = options
   const biz = options.replyEndpoint === 'biz'
+  const { quota } = options
+
+  async function sendOne (input: { receiverId: string, reply: ValidReply, saveSenderBox: boolean | undefined }): Promise<unknown> {
+    const form = {
+      receiver_id: input.receiverId,
+      type: input.reply.type,
+      // A form value is encoded by URLSearchParams: the JSON is encoded exactly once, as Weibo expects.
+      data: JSON.stringify(replyPayload(input.reply)),
+      save_sender_box: (input.saveSenderBox ?? options.saveSenderBox) ? '1' : '0'
+    }
+    if (!biz) return await http.postForm(REPLY_PATH, form)
+    return await http.request({ method: 'POST', baseUrl: options.commercialBaseUrl, path: BIZ_REPLY_PATH, form, commercial: true })
+  }
+
   const media = createMediaApi({ http, uploadBaseUrl: options.uploadBaseUrl, ...(options.mediaMaxBytes === undefined ? {} : { maxBytes: options.mediaMaxBytes }) })
   return {
     get hasToken () { return http.hasToken },
@@ -63,15 +88,22 @@ export function createWeiboApiClient (options: WeiboApiClientOptions): WeiboApiC
       async reply (input) {
         const reply = validateReply(input.reply)
         if (reply === undefined) throw new FanbotError('WEIBO_ERR_REPLY_INVALID', { detail: 'no reply given' })
-        const form = {
-          receiver_id: input.receiverId,
-          type: reply.type,
-          // A form value is encoded by URLSearchParams: the JSON is encoded exactly once, as Weibo expects.
-          data: JSON.stringify(replyPayload(reply)),
-          save_sender_box: (input.saveSenderBox ?? options.saveSenderBox) ? '1' : '0'
+        const parts = replyParts(reply)
+        const ticket = await quota?.take(input.receiverId, parts.length)
+        let sent = 0
+        try {
+          let answer: unknown
+          for (const part of parts) {
+            answer = await sendOne({ receiverId: input.receiverId, reply: part, saveSenderBox: input.saveSenderBox })
+            sent++
+          }
+          return answer
+        } catch (error) {
+          // A timed-out part may have reached the fan: only the parts surely not sent are given back.
+          const mayHaveLanded = error instanceof WeiboApiError && error.code === 'WEIBO_ERR_API_TIMEOUT' ? 1 : 0
+          if (ticket !== undefined) await quota?.refund(ticket, parts.length - sent - mayHaveLanded)
+          throw error
         }
-        if (!biz) return await http.postForm(REPLY_PATH, form)
-        return await http.request({ method: 'POST', baseUrl: options.commercialBaseUrl, path: BIZ_REPLY_PATH, form, commercial: true })
       },
       ...createSendAllApi({ http })
     },

@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts'
 import type { LateReplySender } from '../late-reply.ts'
 import type { Logger } from '../logger.ts'
+import type { ReplyQuota } from '../reply-quota/reply-quota.ts'
 import { createWeiboApiClient, type WeiboApiClient } from '../weibo-api-client.ts'
 import { createWeiboHttp, type WeiboHttpOptions } from '../weibo-http.ts'
 import { openOutboxConnection } from './outbox-connection.ts'
@@ -20,6 +21,8 @@ export interface CreateOutboxOptions {
   onApiAttempt?: WeiboHttpOptions['onAttempt']
   /** The app's commercial (c.api) budget, shared so that biz replies count against the same 50,000/hour. */
   commercialLimiter?: WeiboHttpOptions['commercialLimiter']
+  /** The app's reply tracker: a queued late reply is checked and counted when the worker sends it. */
+  quota?: ReplyQuota | undefined
 }
 
 export interface Outbox {
@@ -60,6 +63,7 @@ export function createOutbox (options: CreateOutboxOptions): Outbox {
     }),
     saveSenderBox: config.replySaveSenderBox,
     replyEndpoint: config.replyEndpoint,
+    quota: options.quota,
     commercialBaseUrl: config.commercialApiBaseUrl
   })
   const observer = options.observer === undefined ? {} : { observer: options.observer }

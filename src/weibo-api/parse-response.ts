@@ -23,6 +23,4 @@ export function invalidRequest (detail: string): FanbotError {
 export const IdSchema = z.union([z.number(), z.string()])
 
 /** Weibo's counting of "characters": code points, so an emoji is one. */
-export function codePoints (text: string): number {
-  return [...text].length
-}
+export { codePointLength as codePoints } from '../text-split.ts'

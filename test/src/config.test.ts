@@ -53,10 +53,40 @@ describe('loadConfig defaults', () => {
       outboxConcurrency: 4,
       outboxAttempts: 8,
       outboxBackoffMs: 1000,
+      replyQuota: { enforce: true, windowMs: 172_800_000, repliesPerWindow: 99, repliesPerMention: 1, maxFans: 100_000 },
+      pushStream: undefined,
       metricsToken: undefined,
       overloadMaxEventLoopDelayMs: 1000,
       logFormat: 'json',
       logLevel: 'info'
+    })
+  })
+
+  test('a subscription id turns the push stream on, with its defaults', () => {
+    assert.deepEqual(loadConfig({ WEIBO_PUSH_SUBID: '1024' }).pushStream, {
+      subid: '1024',
+      url: 'https://c.api.weibo.com/commercial/push',
+      sinceIdFile: 'data/push-since-id',
+      idleTimeoutMs: 30_000,
+      reconnectMinMs: 1000,
+      reconnectMaxMs: 60_000,
+      concurrency: 16
+    })
+  })
+
+  test('bad push stream and quota settings are all reported at once', () => {
+    assert.throws(() => loadConfig({
+      WEIBO_PUSH_SUBID: 'abc',
+      WEIBO_PUSH_RECONNECT_MIN_MS: '5000',
+      WEIBO_PUSH_RECONNECT_MAX_MS: '1000',
+      REPLY_QUOTA_PER_WINDOW: '0',
+      REPLY_QUOTA_ENFORCE: 'maybe'
+    }), (error: unknown) => {
+      assert.ok(error instanceof Error)
+      for (const key of ['WEIBO_PUSH_SUBID', 'WEIBO_PUSH_RECONNECT_MAX_MS', 'REPLY_QUOTA_PER_WINDOW', 'REPLY_QUOTA_ENFORCE']) {
+        assert.match(error.message, new RegExp(key))
+      }
+      return true
     })
   })
 

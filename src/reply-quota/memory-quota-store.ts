@@ -1,0 +1,34 @@
+import { LRUCache } from 'lru-cache'
+import { stateExpiresAt, type FanState, type ReplyLimits } from './fan-quota.ts'
+import type { QuotaStore } from './quota-store.ts'
+
+export interface MemoryQuotaStoreOptions {
+  limits: ReplyLimits
+  /** Fans tracked at most; past it the fan touched the longest ago is forgotten. */
+  maxFans: number
+  now: () => number
+}
+
+/**
+ * Fan states in this process. Each entry lives until nothing in it matters any more (its window, mention credits
+ * and unfollow all expired), on the injected clock; `maxFans` bounds memory.
+ */
+export function createMemoryQuotaStore (options: MemoryQuotaStoreOptions): QuotaStore {
+  const { now, limits } = options
+  const startedAt = now()
+  const fans = new LRUCache<string, FanState>({ max: options.maxFans, ttl: limits.windowMs, perf: { now } })
+  return {
+    kind: 'memory',
+    async update (fanId, change) {
+      const { state, result } = change(fans.get(fanId))
+      if (state !== undefined) {
+        const ttl = stateExpiresAt(state, limits) - now()
+        if (ttl > 0) fans.set(fanId, state, { ttl })
+        else fans.delete(fanId)
+      }
+      return result
+    },
+    trackingSince: async () => startedAt,
+    get size () { return fans.size }
+  }
+}

@@ -1,0 +1,64 @@
+import type { Redis } from 'ioredis'
+import { stateExpiresAt, type FanState, type ReplyLimits } from './fan-quota.ts'
+import type { QuotaStore } from './quota-store.ts'
+
+/** Compare-and-set: writes the new state only if the key still holds what the caller read ('' = absent). */
+const COMPARE_AND_SET = `
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`
+
+/** Tries before giving up on a fan whose state keeps changing under us (each try is two round trips). */
+const MAX_TRIES = 20
+
+export interface RedisQuotaStoreOptions {
+  redis: Redis
+  prefix: string
+  limits: ReplyLimits
+  now: () => number
+}
+
+function parseState (value: string | null): FanState | undefined {
+  if (value === null) return undefined
+  try {
+    return JSON.parse(value) as FanState
+  } catch {
+    return undefined // unreadable: start the fan afresh rather than fail every reply to them
+  }
+}
+
+/**
+ * Fan states shared by every replica: one JSON value per fan, changed by optimistic compare-and-set (read, apply
+ * the same pure rules as in memory, write if unchanged, else read again). Each key expires when nothing in it
+ * matters any more, so Redis holds only fans active within the window.
+ */
+export function createRedisQuotaStore (options: RedisQuotaStoreOptions): QuotaStore {
+  const { redis, limits, now } = options
+  const keyOf = (fanId: string): string => `${options.prefix}:quota:${fanId}`
+  let since: number | undefined
+  return {
+    kind: 'redis',
+    size: 0,
+    async update (fanId, change) {
+      const key = keyOf(fanId)
+      for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
+        const current = await redis.get(key)
+        const { state, result } = change(parseState(current))
+        if (state === undefined) return result
+        const ttl = stateExpiresAt(state, limits) - now()
+        const next = ttl > 0 ? JSON.stringify(state) : ''
+        const written = await redis.eval(COMPARE_AND_SET, 1, key, current ?? '', next, String(Math.max(1, Math.ceil(ttl))))
+        if (written === 1) return result
+      }
+      throw new Error(`fan ${fanId}: reply state changed ${MAX_TRIES} times while being updated`)
+    },
+    async trackingSince () {
+      if (since !== undefined) return since
+      const key = `${options.prefix}:quota-since`
+      await redis.set(key, String(now()), 'NX')
+      since = Number(await redis.get(key) ?? now())
+      return since
+    }
+  }
+}
