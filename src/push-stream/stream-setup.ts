@@ -1,0 +1,79 @@
+import type { Config } from '../config.ts'
+import type { HandlerRouter } from '../handler-router.ts'
+import type { Logger } from '../logger.ts'
+import type { Metrics } from '../metrics.ts'
+import type { StoreSetup } from '../store-setup.ts'
+import { createStreamDispatcher } from '../stream-dispatcher.ts'
+import type { WeiboApiClient } from '../weibo-api-client.ts'
+import { createFileSinceIdStore } from './file-since-id-store.ts'
+import { startPushStream, type PushStream } from './push-stream-client.ts'
+import { createRedisSinceIdStore } from './redis-since-id-store.ts'
+import { createMemoryStreamDedup, createRedisStreamDedup } from './stream-dedup.ts'
+
+export interface PushStreamSetupOptions {
+  config: Config
+  /** Where dedup lives decides where the stream position and seen ids live: Redis (shared) or this process. */
+  storeSetup: StoreSetup
+  router: HandlerRouter
+  api: WeiboApiClient
+  logger: Logger
+  metrics: Metrics
+}
+
+export interface PushStreamRunner {
+  /** Connects (the app calls it once it is ready). */
+  start: () => void
+  /** Stops reading, waits for running handlers up to SHUTDOWN_TIMEOUT_MS, aborts the rest, saves the position. */
+  close: () => Promise<void>
+  /** The running client, after `start`. */
+  readonly stream: PushStream | undefined
+}
+
+/**
+ * The commercial push stream as the config asks for it (WEIBO_PUSH_SUBID set), or undefined. With REDIS_URL every
+ * replica holds the stream: seen ids are claimed in Redis so each record is handled once, and the position is
+ * shared (it only moves forward). Without Redis the position is kept in WEIBO_PUSH_SINCE_ID_FILE.
+ */
+export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRunner | undefined {
+  const { config, storeSetup, logger, metrics } = options
+  const settings = config.pushStream
+  if (settings === undefined) return undefined
+  const { redis } = storeSetup
+  const dispatcher = createStreamDispatcher({ router: options.router, api: options.api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics })
+  let stream: PushStream | undefined
+  return {
+    get stream () { return stream },
+    start () {
+      if (stream !== undefined) return
+      stream = startPushStream({
+        url: settings.url,
+        subid: settings.subid,
+        sinceIds: redis === undefined
+          ? createFileSinceIdStore({ path: settings.sinceIdFile, logger })
+          : createRedisSinceIdStore({ redis, key: `${config.redisKeyPrefix}:stream:since-id:${settings.subid}`, logger }),
+        dedup: redis === undefined
+          ? createMemoryStreamDedup()
+          : createRedisStreamDedup({ redis, prefix: `${config.redisKeyPrefix}:`, logger, onError: () => { metrics.storeErrors.inc({ operation: 'stream-dedup' }) } }),
+        onRecord: dispatcher.dispatch,
+        logger,
+        maxInFlight: settings.concurrency,
+        idleTimeoutMs: settings.idleTimeoutMs,
+        reconnectMinMs: settings.reconnectMinMs,
+        reconnectMaxMs: settings.reconnectMaxMs,
+        drainTimeoutMs: config.shutdownTimeoutMs,
+        observer: {
+          connected: () => { metrics.streamConnected.set(1) },
+          closed: ({ reason }) => {
+            metrics.streamConnected.set(0)
+            metrics.streamConnections.inc({ reason })
+          },
+          record: (outcome) => { metrics.streamRecords.inc({ outcome }) }
+        }
+      })
+    },
+    async close () {
+      await stream?.close()
+      dispatcher.abort() // anything still running after the drain gets its abort signal
+    }
+  }
+}
