@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
+import { setUpPushStream, type PushStreamRunner } from './push-stream/stream-setup.ts'
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
 import { setUpDedupStore, type StoreSetup } from './store-setup.ts'
 import { createWeiboApiClient, type WeiboApiClient } from './weibo-api-client.ts'
@@ -41,6 +42,8 @@ export interface Fanbot {
   store: DedupStore
   readiness: Readiness
   metrics: Metrics
+  /** The commercial push stream, when WEIBO_PUSH_SUBID is set; it connects once the app is ready. */
+  pushStream: PushStreamRunner | undefined
 }
 
 declare module 'fastify' {
@@ -107,8 +110,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
         attempted: (outcome) => { metrics.outboxAttempts.inc({ outcome }) }
       }
     })
+  const router = createHandlerRouter(handlers, logger)
   const dispatcher = createDispatcher({
-    router: createHandlerRouter(handlers, logger),
+    router,
     store,
     lateReply: outbox?.lateReply ?? createLateReplySender({ api, logger }),
     api,
@@ -119,6 +123,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     metrics
   })
 
+  const pushStream = setUpPushStream({ config, storeSetup, router, api, logger, metrics })
+
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per push is written by the push processor; Fastify's request lines would double it (and log URLs).
@@ -128,7 +134,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const readiness = createReadiness({
     checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
   })
-  app.decorate('fanbot', { config, dispatcher, api, handlers, store, readiness, metrics })
+  app.decorate('fanbot', { config, dispatcher, api, handlers, store, readiness, metrics, pushStream })
   // Node closes only the connections idle when close() starts; one that finishes a request later would hold the
   // process for Fastify's 72 s keep-alive. Asking clients to close after each response during shutdown avoids it.
   let closing = false
@@ -139,8 +145,12 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close')
   })
+  app.addHook('onReady', async () => { pushStream?.start() })
   app.addHook('onClose', async () => {
-    await dispatcher.drain(config.shutdownTimeoutMs) // first: late replies still being handed to the outbox
+    await Promise.all([
+      dispatcher.drain(config.shutdownTimeoutMs), // first: late replies still being handed to the outbox
+      pushStream?.close() // stream handlers may still be sending direct messages
+    ])
     await outbox?.close() // the worker finishes the replies it is sending; queued ones stay in Redis
     await storeSetup.close()
   })

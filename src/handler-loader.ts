@@ -5,11 +5,13 @@ import { z } from 'zod'
 import { FanbotError } from './errors.ts'
 import type { LoadedHandler, Trigger } from './handler.ts'
 import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES } from './message-schema.ts'
+import { STREAM_TYPES } from './stream-message.ts'
 
 const TRIGGERS: readonly string[] = [
   ...MESSAGE_TYPES,
   ...EVENT_SUBTYPES.map((subtype) => `event:${subtype}`),
   ...MENTION_SUBTYPES.map((subtype) => `mention:${subtype}`),
+  ...STREAM_TYPES,
   '*'
 ]
 

@@ -1,14 +1,15 @@
-import type { LoadedHandler } from './handler.ts'
+import type { AnyMessage, LoadedHandler } from './handler.ts'
 import type { Logger } from './logger.ts'
-import type { Message } from './message-schema.ts'
+import { isStreamMessage } from './stream-message.ts'
 
 export interface HandlerRouter {
   /** The handler that takes this message, or undefined when none accepts it. */
-  select: (message: Message) => LoadedHandler | undefined
+  select: (message: AnyMessage) => LoadedHandler | undefined
   readonly handlers: readonly LoadedHandler[]
 }
 
-function triggersOf (message: Message): string[] {
+function triggersOf (message: AnyMessage): string[] {
+  if (isStreamMessage(message)) return [message.type]
   return [message.type, `${message.type}:${'subtype' in message.data ? String(message.data.subtype) : ''}`]
 }
 
@@ -16,7 +17,7 @@ function isCatchAll (handler: LoadedHandler): boolean {
   return handler.triggers.includes('*')
 }
 
-function matches (handler: LoadedHandler, message: Message): boolean {
+function matches (handler: LoadedHandler, message: AnyMessage): boolean {
   const { match } = handler
   if (match === undefined) return true
   if (typeof match === 'string') return message.text === match
@@ -24,7 +25,7 @@ function matches (handler: LoadedHandler, message: Message): boolean {
     match.lastIndex = 0 // a /g or /y pattern keeps state between calls
     return match.test(message.text)
   }
-  return Boolean((match as (message: Message) => unknown)(message))
+  return Boolean((match as (message: AnyMessage) => unknown)(message))
 }
 
 /**
@@ -38,8 +39,11 @@ export function createHandlerRouter (handlers: readonly LoadedHandler[], logger:
     handlers: ordered,
     select (message) {
       const wanted = triggersOf(message)
+      // `*` means everything a fan sends: a stream record (someone else's weibo) goes only to handlers naming its type.
+      const catchAllApplies = !isStreamMessage(message)
       for (const handler of ordered) {
-        if (!isCatchAll(handler) && !handler.triggers.some((trigger) => wanted.includes(trigger))) continue
+        const named = handler.triggers.some((trigger) => wanted.includes(trigger))
+        if (!named && !(catchAllApplies && isCatchAll(handler))) continue
         try {
           if (matches(handler, message)) return handler
         } catch (error) {

@@ -1,10 +1,14 @@
 import { FanbotError } from './errors.ts'
-import type { HandlerContext, LoadedHandler } from './handler.ts'
+import type { AnyMessage, HandlerContext, LoadedHandler } from './handler.ts'
 import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
-import type { Message } from './message-schema.ts'
+import type { ImageMessage, VoiceMessage } from './message-schema.ts'
 import { validateReply, type ValidReply } from './reply.ts'
 import type { WeiboApiClient } from './weibo-api-client.ts'
+
+function isMediaMessage (message: AnyMessage): message is VoiceMessage | ImageMessage {
+  return message.type === 'voice' || message.type === 'image'
+}
 
 /** How a handler run ended. A run never rejects: failures come back as `error`, already logged. */
 export type RunResult =
@@ -14,7 +18,7 @@ export type RunResult =
 
 export interface RunHandlerInput {
   handler: LoadedHandler
-  message: Message
+  message: AnyMessage
   dedupKey: string
   timeoutMs: number
   /** Aborted when shutdown's grace period ends. */
@@ -63,7 +67,14 @@ async function runOnce (input: RunHandlerInput): Promise<RunResult> {
       return controller.signal
     },
     api: input.api,
-    dedupKey: input.dedupKey
+    dedupKey: input.dedupKey,
+    async download (target) {
+      const media = target ?? (isMediaMessage(message) ? message : undefined)
+      if (media === undefined) {
+        throw new FanbotError('WEIBO_ERR_API_INVALID_REQUEST', { detail: `ctx.download() needs a voice or image message; ${handler.name} is handling a ${message.type} message` })
+      }
+      return await input.api.downloadMedia(media)
+    }
   }
   const timer = setTimeout(() => {
     stop?.(new FanbotError('WEIBO_ERR_HANDLER_TIMEOUT', { detail: `${handler.name} after ${input.timeoutMs} ms` }))

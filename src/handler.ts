@@ -3,13 +3,19 @@ import type {
   EventMessage, EventSubtype, ImageMessage, MentionMessage, MentionSubtype, Message, PositionMessage, TextMessage, VoiceMessage
 } from './message-schema.ts'
 import type { Reply } from './reply.ts'
+import type { CommentStreamMessage, StatusStreamMessage, StreamMessage, StreamType } from './stream-message.ts'
+import type { DownloadedMedia } from './weibo-api/media.ts'
 import type { WeiboApiClient } from './weibo-api-client.ts'
 
-/** What a handler listens to: a message type, an event or mention subtype (`event:follow`), or everything (`*`). */
+/**
+ * What a handler listens to: a message type, an event or mention subtype (`event:follow`), everything a fan sends
+ * (`*`), or a record of the commercial push stream (`status`, `comment`; never matched by `*`).
+ */
 export type Trigger =
   | Message['type']
   | `event:${EventSubtype}`
   | `mention:${MentionSubtype}`
+  | StreamType
   | '*'
 
 interface MessageByTrigger {
@@ -19,6 +25,8 @@ interface MessageByTrigger {
   image: ImageMessage
   event: EventMessage
   mention: MentionMessage
+  status: StatusStreamMessage
+  comment: CommentStreamMessage
   '*': Message
 }
 
@@ -36,9 +44,18 @@ export interface HandlerContext {
   signal: AbortSignal
   /** The Weibo API client (active replies and more). */
   api: WeiboApiClient
-  /** The push's dedup key: stable across Weibo's retries of the same message. */
+  /** The push's dedup key: stable across Weibo's retries of the same message (`stream:<id>` for a stream record). */
   dedupKey: string
+  /**
+   * The file of a voice or image push, in memory (`mss/msget` with its `data.tovfid`): the push being handled
+   * when none is given. To stream a large file to disk instead, use `ctx.api.media.downloadTo(tovfid, path)`.
+   */
+  download: (message?: VoiceMessage | ImageMessage) => Promise<DownloadedMedia>
 }
+
+// Declared through a method so that it is checked bivariantly, like `handle`: a `Handler<'text'>` must stand in a
+// list of `Handler`s even though its `match` only accepts text messages.
+type MatchFunction<M> = { bivarianceHack (message: M): boolean }['bivarianceHack']
 
 export type HandlerResult = Reply | undefined | void
 
@@ -47,7 +64,7 @@ export interface Handler<T extends Trigger = Trigger> {
   name?: string
   on: T | readonly T[]
   /** A string matches the text exactly; a RegExp is tested on the text; a function gets the whole message. */
-  match?: string | RegExp | ((message: MessageFor<T>) => boolean)
+  match?: string | RegExp | MatchFunction<MessageFor<T>>
   /** Higher runs first; ties go by file name. `'*'` handlers always come after all others. */
   priority?: number
   // Method syntax on purpose: it lets a `Handler<'text'>` stand in a list of `Handler`s.
@@ -68,5 +85,8 @@ export interface LoadedHandler {
   /** Load order (file name order, then position in the file's array). */
   order: number
   match: Handler['match']
-  handle: (message: Message, ctx: HandlerContext) => HandlerResult | Promise<HandlerResult>
+  handle: (message: AnyMessage, ctx: HandlerContext) => HandlerResult | Promise<HandlerResult>
 }
+
+/** What a handler can be given: a fan's push, or a commercial push stream record. */
+export type AnyMessage = Message | StreamMessage

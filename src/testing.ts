@@ -99,7 +99,12 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     ...options.env,
     WEIBO_APP_SECRET: KIT_SECRET,
     WEIBO_ACCESS_TOKEN: KIT_TOKEN,
-    WEIBO_API_BASE_URL: apiBaseUrl
+    // Every Weibo host is the fake: replies, commercial APIs, media downloads, eps and the push stream.
+    WEIBO_API_BASE_URL: apiBaseUrl,
+    WEIBO_C_API_BASE_URL: apiBaseUrl,
+    WEIBO_UPLOAD_API_BASE_URL: apiBaseUrl,
+    WEIBO_OPEN_API_BASE_URL: apiBaseUrl,
+    WEIBO_PUSH_URL: `${apiBaseUrl}/commercial/push`
   })
   const app = await buildApp({
     config,

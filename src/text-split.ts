@@ -1,8 +1,8 @@
 /** Weibo's counting of "characters": code points, so an emoji or a CJK character is one. */
 export function codePointLength (text: string): number {
-  let count = 0
-  for (const _char of text) count++
-  return count
+  // Each surrogate pair (an astral character such as an emoji) is two UTF-16 units but one code point.
+  const pairs = text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)
+  return text.length - (pairs === null ? 0 : pairs.length)
 }
 
 // Where a long text is best cut, best first: a line break, the end of a sentence, then a pause (comma, space).

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.ts'
-import { text, type Handler, type Message } from '../../src/index.ts'
+import { defineHandler, text, type Handler, type Message } from '../../src/index.ts'
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts'
 import type { PlatformRules } from '../../src/simulator/reply-rules.ts'
 import { TEST_SECRET, TEST_TOKEN, testConfig } from '../helpers/config.ts'
@@ -41,7 +41,7 @@ describe('simulator against the real server, over loopback HTTP', () => {
 
   test('every push type is delivered signed, reaches its handler, and passive replies come back decoded', async (t) => {
     const seen: Message[] = []
-    const { sim } = await startStack(t, { handlers: [{ on: '*', handle: (message) => { seen.push(message); return text(`got ${message.type}`) } }] })
+    const { sim } = await startStack(t, { handlers: [defineHandler({ on: '*', handle: (message) => { seen.push(message); return text(`got ${message.type}`) } })] })
     const specs = [
       { type: 'text', text: '你好' }, { type: 'position' }, { type: 'voice' }, { type: 'image' },
       ...(['follow', 'unfollow', 'subscribe', 'unsubscribe', 'scan', 'scan_follow', 'click', 'view'] as const).map((subtype) => ({ type: 'event' as const, subtype })),

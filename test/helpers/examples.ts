@@ -8,8 +8,8 @@ import { createTestKit, type TestKit } from '../../src/testing.ts'
 export const EXAMPLES_DIR = fileURLToPath(new URL('../../handlers/', import.meta.url))
 
 /** The test kit on the example handlers, closed when the test ends: the way a handler author tests theirs. */
-export async function exampleKit (t: TestContext, logger?: Logger): Promise<TestKit> {
-  const kit = await createTestKit({ handlersDir: EXAMPLES_DIR, ...(logger === undefined ? {} : { logger }) })
+export async function exampleKit (t: TestContext, logger?: Logger, env: Record<string, string> = {}): Promise<TestKit> {
+  const kit = await createTestKit({ handlersDir: EXAMPLES_DIR, env, ...(logger === undefined ? {} : { logger }) })
   t.after(async () => { await kit.close() })
   return kit
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { articles, position, text, type Handler, type Message, type Trigger } from '../../src/index.ts'
+import { articles, defineHandler, position, text, type Handler, type Message, type Trigger } from '../../src/index.ts'
 import { buildApp } from '../../src/app.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { testConfig } from '../helpers/config.ts'
@@ -13,7 +13,7 @@ const FIXTURES = ['text', 'position', 'voice', 'image', 'event-follow', 'event-u
 describe('dispatch to handlers', () => {
   test('every push type reaches the handler validated, with Weibo field names and string ids', async (t) => {
     const seen: Message[] = []
-    const { app } = await startTestApp(t, { handlers: [{ on: '*', handle: (message) => { seen.push(message) } }] })
+    const { app } = await startTestApp(t, { handlers: [defineHandler({ on: '*', handle: (message) => { seen.push(message) } })] })
     for (const name of FIXTURES) {
       const response = await sendPush(app, fixture(name))
       assert.equal(response.statusCode, 200, name)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { buildApp } from '../../src/app.ts'
-import { text } from '../../src/index.ts'
+import { defineHandler, text } from '../../src/index.ts'
 import { startSimulator } from '../../src/simulator/simulator.ts'
 import { TEST_SECRET, TEST_TOKEN, testConfig } from '../helpers/config.ts'
 
@@ -14,7 +14,7 @@ describe('startSimulator', () => {
 
   test('replays a saved push byte for byte, 64-bit ids intact, and records the passive reply for the fan', async (t) => {
     const seen: string[] = []
-    const app = await buildApp({ config: testConfig(), handlers: [{ on: 'text', handle: (message) => { seen.push(message.sender_id); return text('ok') } }] })
+    const app = await buildApp({ config: testConfig(), handlers: [defineHandler({ on: 'text', handle: (message) => { seen.push(message.sender_id); return text('ok') } })] })
     t.after(async () => { await app.close() })
     const sim = await startSimulator({ callbackUrl: `${await app.listen({ host: '127.0.0.1', port: 0 })}/weibo`, secret: TEST_SECRET, accessToken: TEST_TOKEN })
     t.after(async () => { await sim.close() })
