@@ -16,7 +16,8 @@ export interface MemoryQuotaStoreOptions {
 export function createMemoryQuotaStore (options: MemoryQuotaStoreOptions): QuotaStore {
   const { now, limits } = options
   const startedAt = now()
-  const fans = new LRUCache<string, FanState>({ max: options.maxFans, ttl: limits.windowMs, perf: { now } })
+  // ttlResolution 0: lru-cache would otherwise reuse a clock reading for 1 ms of real time, missing an injected jump.
+  const fans = new LRUCache<string, FanState>({ max: options.maxFans, ttl: limits.windowMs, perf: { now }, ttlResolution: 0 })
   return {
     kind: 'memory',
     async update (fanId, change) {
