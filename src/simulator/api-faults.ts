@@ -11,6 +11,7 @@ export type Fault =
   | { kind: 'expired-token' } // 21327
   | { kind: 'rate-limit' } // 10023, HTTP 403
   | { kind: 'system-error' } // 10001, HTTP 500
+  | { kind: 'ip-limited' } // 10004 "Ip is limited", HTTP 403: the caller's IP is not on the list (commercial/push)
 
 export interface FaultQueue {
   /** Applies `fault` to each of the next `times` calls (default 1), after the faults already queued. */
@@ -47,7 +48,8 @@ export function createFaultQueue (): FaultQueue {
 const FAULT_ERRORS: Partial<Record<Fault['kind'], FakeApiErrorName>> = {
   'expired-token': 'TOKEN_EXPIRED',
   'rate-limit': 'RATE_LIMITED',
-  'system-error': 'SYSTEM_ERROR'
+  'system-error': 'SYSTEM_ERROR',
+  'ip-limited': 'IP_LIMITED'
 }
 
 export type FaultOutcome =

@@ -33,6 +33,10 @@ export const FAKE_API_ERRORS = {
   FILE_NOT_FOUND: { errorCode: 20305, status: 404, error: 'direct message does not exist: no file has this fid' },
   // Menu show with no menu set: Weibo documents the 264xx family for the menu APIs without the list (protocol §4.4).
   MENU_NOT_FOUND: { errorCode: 26401, status: 400, error: 'menu does not exist' },
+  // commercial/push from an IP outside the subscription's IP list (protocol §8), or the `ip-limited` fault. 10004 is
+  // "IP limit" in Weibo's table and the text is the one Weibo's doc quotes; the HTTP status is undocumented: 403 is
+  // our choice, as for the other refusals a retry cannot fix.
+  IP_LIMITED: { errorCode: 10004, status: 403, error: 'Ip is limited' },
   // Only raised by faults (`rate-limit`, `system-error`) and by bugs in the fake itself.
   RATE_LIMITED: { errorCode: 10023, status: 403, error: 'user requests out of rate limit' },
   SYSTEM_ERROR: { errorCode: 10001, status: 500, error: 'system error' },

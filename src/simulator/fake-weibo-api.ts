@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { pino } from 'pino'
 import { z } from 'zod'
@@ -11,6 +13,8 @@ import { WeiboRefusal } from './fake-api-errors.ts'
 import { FORM_CONTENT_TYPE, parseForm, readParams, redactParams } from './fake-api-params.ts'
 import { DIRECT_MESSAGE_PATH, fakeDirectMessageRoute } from './fake-direct-message-route.ts'
 import { fakeMsgetRoute, MSGET_PATH } from './fake-msget-route.ts'
+import { createFakePushStream, type FakePushStream, type PushStreamOptions } from './fake-push-stream.ts'
+import { fakePushStreamRoute, PUSH_STREAM_PATH } from './fake-push-stream-route.ts'
 import { fakeReplyRoute, REPLY_PATHS } from './fake-reply-route.ts'
 import { fakeEpsRoutes, QRCODE_CREATE_PATH, USER_INFO_PATH } from './fake-eps-routes.ts'
 import { fakeMenuRoute, MENU_PATHS } from './fake-menu-route.ts'
@@ -21,6 +25,7 @@ import { activityOf, createReplyRules, type PlatformRules, type ReplyRules } fro
 export type { ApiCall } from './api-call-log.ts'
 export type { Fault } from './api-faults.ts'
 export type { PlatformRules } from './reply-rules.ts'
+export type { FakePushStream, PushRecordSpec, PushStreamConnection, PushStreamOptions, PushStreamRecord } from './fake-push-stream.ts'
 
 export interface FakeWeiboApiOptions {
   /** The only token the fake accepts. */
@@ -34,6 +39,8 @@ export interface FakeWeiboApiOptions {
   conversation?: Conversation
   /** Defaults to silent. */
   logger?: Logger
+  /** The commercial/push stream's subscription id, timings and replay size (protocol §8 defaults). */
+  pushStream?: PushStreamOptions
 }
 
 /** A push as the simulator delivers it; only these fields matter to the fake. */
@@ -61,6 +68,8 @@ export interface FakeWeiboApi {
   faults: { inject: (fault: Fault, times?: number) => void, clear: () => void }
   /** The reply rules engine, for a test or the CLI to inspect a fan's window and quota. */
   rules: ReplyRules
+  /** The commercial/push stream's records and open connections: publish records, refuse the IP, drop clients. */
+  pushStream: FakePushStream
 }
 
 const KNOWN_ROUTES: ReadonlyMap<string, string> = new Map([
@@ -72,7 +81,8 @@ const KNOWN_ROUTES: ReadonlyMap<string, string> = new Map([
   [MENU_PATHS.delete, 'POST'],
   [USER_INFO_PATH, 'GET'],
   [QRCODE_CREATE_PATH, 'POST'],
-  [SEND_ALL_PATH, 'POST']
+  [SEND_ALL_PATH, 'POST'],
+  [PUSH_STREAM_PATH, 'GET']
 ])
 
 const FanPushSchema = z.object({
@@ -99,7 +109,7 @@ function toRefusal (error: unknown): WeiboRefusal {
 
 /**
  * The fake Weibo API of the local simulator: `messages/reply` (and `/biz`), `direct_messages/send`, `mss/msget`,
- * `messages/menu/*`, `messages/sendall`, `eps/user/info` and `eps/qrcode/create`,
+ * `messages/menu/*`, `messages/sendall`, `eps/user/info`, `eps/qrcode/create` and the `commercial/push` stream,
  * checking what the real one checks and enforcing the platform's reply rules, with Weibo's error JSON. Usable
  * in-process through `app.inject()` or over loopback HTTP after `listen()`.
  */
@@ -117,6 +127,7 @@ export function createFakeWeiboApi (options: FakeWeiboApiOptions): FakeWeiboApi 
     nextMessageId: createMessageIds()
   }
   const faults = createFaultQueue()
+  const pushStream = createFakePushStream({ ...options.pushStream, now, accountId: context.accountId, logger })
   const log = createCallLog()
   const callOf = new WeakMap<FastifyRequest, ApiCall>()
 
@@ -178,6 +189,21 @@ export function createFakeWeiboApi (options: FakeWeiboApiOptions): FakeWeiboApi 
   fakeMenuRoute(app, context)
   fakeEpsRoutes(app, context)
   fakeSendAllRoute(app, context)
+  fakePushStreamRoute(app, { hub: pushStream, callOf: (request) => callOf.get(request) })
+  // Open streams would keep the server from closing: end them first (cleanly; destroyed if still open after 1 s).
+  // Node's close() then closes idle keep-alive sockets, but not one that never carried a request, such as the spare
+  // connection fetch (undici) opens after a stream it cancelled: that one would hold close() up for about a minute.
+  const sockets = new Set<Socket>()
+  const busy = new Set<Socket>()
+  app.server.on('connection', (socket: Socket) => { sockets.add(socket); socket.once('close', () => { sockets.delete(socket) }) })
+  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    busy.add(request.socket)
+    response.once('close', () => { busy.delete(request.socket) })
+  })
+  app.addHook('preClose', async () => {
+    await pushStream.closeAll()
+    for (const socket of sockets) if (!busy.has(socket)) socket.destroy()
+  })
 
   let baseUrl: string | undefined
 
@@ -220,6 +246,7 @@ export function createFakeWeiboApi (options: FakeWeiboApiOptions): FakeWeiboApi 
     },
     get calls () { return log.calls },
     faults: { inject: faults.inject, clear: faults.clear },
-    rules
+    rules,
+    pushStream
   }
 }

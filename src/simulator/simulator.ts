@@ -3,6 +3,8 @@ import { parsePushBody } from '../push-body.ts'
 import { deliverPush, verifyCallbackUrl, type DeliveryResult, type VerifyResult } from './callback-client.ts'
 import { createConversation, type Conversation } from './conversation.ts'
 import { createFakeWeiboApi, type FakeWeiboApi } from './fake-weibo-api.ts'
+import type { FakePushStream, PushStreamOptions } from './fake-push-stream.ts'
+import { PUSH_STREAM_PATH } from './fake-push-stream-route.ts'
 import { makePush, pushToJson, type PushSpec } from './push-factory.ts'
 import type { PlatformRules } from './reply-rules.ts'
 
@@ -25,6 +27,8 @@ export interface SimulatorOptions {
   waitMs?: number
   tries?: number
   logger?: Logger
+  /** The fake commercial/push stream's subscription id and timings (protocol §8 defaults). */
+  pushStream?: PushStreamOptions
 }
 
 export interface SimulatedPush {
@@ -37,6 +41,10 @@ export interface Simulator {
   readonly api: FakeWeiboApi
   /** Point the bot's WEIBO_API_BASE_URL here. */
   readonly apiBaseUrl: string
+  /** The commercial/push endpoint, `${apiBaseUrl}/commercial/push`, for the bot's stream client (subid and since_id go in the query). */
+  readonly pushStreamUrl: string
+  /** Publishes records to the stream and controls its connections; the same object as `api.pushStream`. */
+  readonly pushStream: FakePushStream
   readonly conversation: Conversation
   /** Sends a push as Weibo would: built from a spec, or a saved push's JSON text (replayed with a fresh signature). */
   push: (push: PushSpec | string) => Promise<SimulatedPush>
@@ -57,7 +65,8 @@ export async function startSimulator (options: SimulatorOptions): Promise<Simula
     conversation,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.rules === undefined ? {} : { rules: options.rules }),
-    ...(options.logger === undefined ? {} : { logger: options.logger })
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.pushStream === undefined ? {} : { pushStream: options.pushStream })
   })
   const apiBaseUrl = await api.listen({ port: options.apiPort ?? 0 })
   let callbackUrl = options.callbackUrl
@@ -69,6 +78,8 @@ export async function startSimulator (options: SimulatorOptions): Promise<Simula
   return {
     api,
     apiBaseUrl,
+    pushStreamUrl: `${apiBaseUrl}${PUSH_STREAM_PATH}`,
+    pushStream: api.pushStream,
     conversation,
     async push (push) {
       const body = typeof push === 'string' ? push : pushToJson(makePush(push))
