@@ -15,6 +15,7 @@ import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
 import { setUpPushStream, type PushStreamRunner } from './push-stream/stream-setup.ts'
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
+import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import { setUpDedupStore, type StoreSetup } from './store-setup.ts'
 import { createWeiboApiClient, type WeiboApiClient } from './weibo-api-client.ts'
 import { createWeiboHttp, type WeiboHttpOptions } from './weibo-http.ts'
@@ -42,6 +43,8 @@ export interface Fanbot {
   store: DedupStore
   readiness: Readiness
   metrics: Metrics
+  /** The bot's tracking of reply windows and quotas; undefined with REPLY_QUOTA_ENFORCE=false. */
+  quota: ReplyQuota | undefined
   /** The commercial push stream, when WEIBO_PUSH_SUBID is set; it connects once the app is ready. */
   pushStream: PushStreamRunner | undefined
 }
@@ -134,7 +137,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const readiness = createReadiness({
     checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
   })
-  app.decorate('fanbot', { config, dispatcher, api, handlers, store, readiness, metrics, pushStream })
+  app.decorate('fanbot', { config, dispatcher, api, handlers, store, readiness, metrics, pushStream, quota })
   // Node closes only the connections idle when close() starts; one that finishes a request later would hold the
   // process for Fastify's 72 s keep-alive. Asking clients to close after each response during shutdown avoids it.
   let closing = false

@@ -61,7 +61,7 @@ export const ConfigSchema = z.object({
   // Reply windows and quotas (protocol §4.3), checked before a reply is sent. Configurable: Weibo has changed them before.
   REPLY_QUOTA_ENFORCE: flag(true),
   REPLY_WINDOW_MS: integer({ min: 1000, max: 30 * 86_400_000, fallback: 48 * 3_600_000 }),
-  REPLY_QUOTA_PER_WINDOW: integer({ min: 1, max: 1_000_000, fallback: 99 }),
+  REPLY_QUOTA_PER_WINDOW: integer({ min: 0, max: 1_000_000, fallback: 99 }),
   REPLY_QUOTA_PER_MENTION: integer({ min: 0, max: 1000, fallback: 1 }),
   // Fans tracked in memory (without Redis); past it the fan quiet the longest is forgotten.
   REPLY_QUOTA_MAX_FANS: integer({ min: 1, max: 10_000_000, fallback: 100_000 }),

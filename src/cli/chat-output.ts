@@ -1,4 +1,5 @@
 import { clearLine, cursorTo, type Interface } from 'node:readline'
+import type { ReplyQuota } from '../reply-quota/reply-quota.ts'
 import type { ApiCall } from '../simulator/api-call-log.ts'
 import type { ConversationEntry } from '../simulator/conversation.ts'
 import type { Simulator } from '../simulator/simulator.ts'
@@ -56,11 +57,16 @@ function describeRefusal (call: ApiCall): string {
  * Shows what the bot sends the fan as it happens: the conversation's bot entries (passive, late, direct
  * message), and the fake API's refusals (reply window, quota, bad payload), which only its call log records.
  */
-export function watchBot (options: { sim: Simulator, fanId: string, print: (line: string) => void }): BotWatcher {
+export function watchBot (options: { sim: Simulator, fanId: string, print: (line: string) => void, quota?: ReplyQuota | undefined }): BotWatcher {
   const { sim, fanId, print } = options
   let lateExpected = 0
   const reported = new WeakSet<ApiCall>()
 
+  // A bot in this process checks reply windows itself: its refusals never reach the fake API's call log.
+  const stopRefusals = options.quota?.onRefusal((refusal) => {
+    lateExpected = Math.max(0, lateExpected - 1)
+    print(`the bot did not send its reply (${refusal.code}): ${refusal.message.replace(/^[^:]*: /, '')}`)
+  })
   const unsubscribe = sim.conversation.subscribe((entry: ConversationEntry) => {
     if (entry.from !== 'bot') return
     if (entry.via !== 'passive') lateExpected = Math.max(0, lateExpected - 1)
@@ -89,6 +95,7 @@ export function watchBot (options: { sim: Simulator, fanId: string, print: (line
     stop () {
       clearInterval(timer)
       unsubscribe()
+      stopRefusals?.()
     }
   }
 }

@@ -100,7 +100,7 @@ async function converse (session: ChatSession, rl: Interface, lines: AsyncIterab
   printBanner(session, out)
   await checkRemote(session, out)
   const print = createChatPrinter(rl, tty)
-  const watcher = watchBot({ sim: session.sim, fanId: DEFAULT_FAN_ID, print })
+  const watcher = watchBot({ sim: session.sim, fanId: DEFAULT_FAN_ID, print, quota: session.bot?.fanbot.quota })
   try {
     if (tty) rl.prompt()
     for await (const line of lines) {

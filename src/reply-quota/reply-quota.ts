@@ -18,6 +18,8 @@ export interface ReplyQuota {
   take: (fanId: string, count: number) => Promise<ReplyTicket>
   /** Gives back the replies of a ticket that were not sent (the last `unsent` of them). Never rejects. */
   refund: (ticket: ReplyTicket, unsent: number) => Promise<void>
+  /** Calls `listener` with every local refusal from now on (the chat CLI shows them); returns the unsubscribe. */
+  onRefusal: (listener: (refusal: ReplyRefusedError) => void) => () => void
 }
 
 export interface ReplyQuotaOptions {
@@ -44,6 +46,7 @@ export function createReplyQuota (options: ReplyQuotaOptions): ReplyQuota {
   // A push's record is written in the background; a reply to that fan waits for it first, so a handler's
   // immediate ctx.api reply sees the window its own push opened, at no cost to the pushes' latency.
   const pending = new Map<string, Promise<void>>()
+  const listeners = new Set<(refusal: ReplyRefusedError) => void>()
 
   function fail (operation: 'record' | 'take' | 'refund', fanId: string, error: unknown): void {
     options.onError?.(operation)
@@ -82,12 +85,18 @@ export function createReplyQuota (options: ReplyQuotaOptions): ReplyQuota {
         }
         if (outcome.allowed) return { fanId, taken: outcome.taken, at }
         options.onRefused?.(outcome.reason)
-        throw new ReplyRefusedError({ reason: outcome.reason, fanId, detail: outcome.detail })
+        const refusal = new ReplyRefusedError({ reason: outcome.reason, fanId, detail: outcome.detail })
+        for (const listener of listeners) listener(refusal)
+        throw refusal
       } catch (error) {
         if (error instanceof ReplyRefusedError) throw error
         fail('take', fanId, error)
         return { fanId, taken: [], at }
       }
+    },
+    onRefusal (listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
     },
     async refund (ticket, unsent) {
       const giveBack = ticket.taken.slice(ticket.taken.length - Math.min(unsent, ticket.taken.length))

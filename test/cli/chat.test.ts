@@ -34,8 +34,16 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
     assert.equal(lines.filter((line) => line.startsWith('bot (')).length, 2, run.stdout)
   })
 
-  test('/unfollow before a late reply: the fake API refuses it (20301), and chat shows the refusal', async (t) => {
+  test('/unfollow before a late reply: the bot does not send it (WEIBO_ERR_QUOTA_UNFOLLOWED), and chat says why', async (t) => {
     const run = await runCli(['chat'], { env: await chatEnv(t), input: 'slow\n/unfollow\n' })
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^fan: \[event unfollow\]$/m)
+    assert.match(run.stdout, /^the bot did not send its reply \(WEIBO_ERR_QUOTA_UNFOLLOWED\): .*unfollowed/m)
+    assert.doesNotMatch(run.stdout, /slow answer/)
+  })
+
+  test('with the bot\'s own checks off, the fake API refuses the same reply (20301), and chat shows the refusal', async (t) => {
+    const run = await runCli(['chat'], { env: { ...await chatEnv(t), REPLY_QUOTA_ENFORCE: 'false' }, input: 'slow\n/unfollow\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^fan: \[event unfollow\]$/m)
     assert.match(run.stdout, /^weibo refused the bot's reply \(POST \/2\/messages\/reply\.json, HTTP 403\): error_code 20301, .*unfollowed/m)

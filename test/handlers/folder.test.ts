@@ -8,6 +8,8 @@ import { createLogger } from '../../src/logger.ts'
 import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES, MessageSchema } from '../../src/message-schema.ts'
 import { EXAMPLES_DIR } from '../helpers/examples.ts'
 import { fixture } from '../helpers/push.ts'
+import { parseStreamRecord } from '../../src/push-stream/stream-record.ts'
+import { toStreamMessage, type StreamMessage } from '../../src/stream-message.ts'
 
 const FIXTURES = ['text', 'position', 'voice', 'image', 'event-follow', 'event-unfollow', 'event-subscribe', 'event-scan',
   'event-scan-follow', 'event-click', 'event-view', 'mention-status', 'mention-comment']
@@ -15,7 +17,7 @@ const FIXTURES = ['text', 'position', 'voice', 'image', 'event-follow', 'event-u
 test('every example module loads and contributes at least one handler', async () => {
   const handlers = await loadHandlers(EXAMPLES_DIR)
   const modules = readdirSync(EXAMPLES_DIR).filter(isHandlerFile).sort()
-  assert.deepEqual(modules, ['events.ts', 'fallback.ts', 'image.ts', 'mention.ts', 'position.ts', 'text-keyword.ts', 'voice.ts'])
+  assert.deepEqual(modules, ['events.ts', 'fallback.ts', 'image.ts', 'mention.ts', 'position.ts', 'stream-keyword.ts', 'text-keyword.ts', 'voice.ts'])
   assert.deepEqual([...new Set(handlers.map((handler) => path.basename(handler.file)))], modules)
   const names = handlers.map((handler) => handler.name)
   assert.equal(new Set(names).size, names.length, `handler names repeat: ${names.join(', ')}`)
@@ -38,6 +40,19 @@ test('every fixture is routed to the example meant for it', async () => {
     const handler = router.select(MessageSchema.parse(JSON.parse(fixture(name))))
     assert.equal(handler === undefined ? undefined : path.basename(handler.file), fileFor(name), name)
   }
+})
+
+test('a stream weibo naming the brand goes to stream-keyword; any other stream record to no example (not even fallback)', async () => {
+  const router = createHandlerRouter(await loadHandlers(EXAMPLES_DIR), createLogger({ level: 'silent' }))
+  const status = (text: string): StreamMessage | undefined => toStreamMessage(parseStreamRecord(JSON.stringify({
+    id: 1404160103598340,
+    text: { type: 'status', event: 'add', status: { id: 3700057402482222, text, user: { id: 2084126291 } } }
+  })))
+  const named = status('下午来一杯青柚')
+  const other = status('今天天气不错')
+  assert.ok(named !== undefined && other !== undefined)
+  assert.equal(path.basename(router.select(named)?.file ?? ''), 'stream-keyword.ts')
+  assert.equal(router.select(other), undefined)
 })
 
 test('the README describes every example module', () => {

@@ -1,7 +1,8 @@
 import type { TestContext } from 'node:test'
 import type { LightMyRequestResponse } from 'fastify'
-import { createFakeWeiboApi, type FakeWeiboApi, type FakeWeiboApiOptions } from '../../src/simulator/fake-weibo-api.ts'
+import { createFakeWeiboApi, type ApiCall, type FakeWeiboApi, type FakeWeiboApiOptions } from '../../src/simulator/fake-weibo-api.ts'
 import { DEFAULT_ACCOUNT_ID, DEFAULT_FAN_ID } from '../../src/simulator/push-factory.ts'
+import { TEST_TOKEN } from './config.ts'
 
 export const API_TOKEN = 'fake-api-token-7f3a'
 export const ACCOUNT = DEFAULT_ACCOUNT_ID
@@ -31,6 +32,27 @@ export function startFakeApi (t: TestContext, options: Partial<FakeWeiboApiOptio
   const api = createFakeWeiboApi({ accessToken: API_TOKEN, now: clock.now, ...options })
   t.after(async () => { await api.close() })
   return { api, clock }
+}
+
+/**
+ * The fake Weibo API listening on loopback, for a client, an app or a server process that calls it over HTTP. It
+ * accepts TEST_TOKEN (the token tests put in WEIBO_ACCESS_TOKEN) unless told otherwise; closed when the test ends.
+ */
+export async function listenFakeApi (t: Pick<TestContext, 'after'>, options: Partial<FakeWeiboApiOptions> = {}): Promise<FakeWeiboApi> {
+  const api = createFakeWeiboApi({ accessToken: TEST_TOKEN, ...options })
+  await api.listen()
+  t.after(async () => { await api.close() })
+  return api
+}
+
+/** The fan writes to the account, as a delivered push would: opens the fan's reply window so replies are accepted. */
+export function fanWrites (api: FakeWeiboApi, fanId = FAN): void {
+  api.recordFanActivity(fanMessage('你好', fanId))
+}
+
+/** The `data` form field of a call, parsed: the payload Weibo received (a reply's `{ text }`, say). */
+export function sentData (call: ApiCall | undefined): unknown {
+  return JSON.parse(call?.params.data ?? '')
 }
 
 export const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' }

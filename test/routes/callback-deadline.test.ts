@@ -4,18 +4,13 @@ import { text } from '../../src/index.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { TEST_TOKEN } from '../helpers/config.ts'
 import { deferred, waitFor } from '../helpers/deferred.ts'
-import { startFakeWeiboApi, type FakeWeiboApi } from '../helpers/fake-weibo-api.ts'
 import { fixture, sendPush } from '../helpers/push.ts'
-
-async function fakeApi (t: { after: (fn: () => Promise<void>) => void }): Promise<FakeWeiboApi> {
-  const api = await startFakeWeiboApi()
-  t.after(async () => { await api.close() })
-  return api
-}
+import { fanWrites, listenFakeApi, sentData } from '../helpers/simulator-api.ts'
 
 describe('the 5-second window: passive when fast, active when late', () => {
   test('a late handler: blank 200 at the deadline, then its reply goes out once through messages/reply', async (t) => {
-    const api = await fakeApi(t)
+    const api = await listenFakeApi(t)
+    fanWrites(api) // the fixture's fan, so the late reply is inside the fan's reply window
     const release = deferred()
     const { app, logs } = await startTestApp(t, {
       handlers: [{ on: 'text', handle: async () => { await release.promise; return text('sorry I was slow') } }],
@@ -32,9 +27,10 @@ describe('the 5-second window: passive when fast, active when late', () => {
     await waitFor(() => api.calls.length === 1)
     const [call] = api.calls
     assert.equal(call?.path, '/2/messages/reply.json')
-    assert.match(String(call?.contentType), /^application\/x-www-form-urlencoded/)
-    assert.deepEqual({ ...call?.form, data: JSON.parse(call?.form.data ?? '') }, {
-      receiver_id: '2489518277', type: 'text', data: { text: 'sorry I was slow' }, save_sender_box: '0', access_token: TEST_TOKEN
+    // The fake accepts only a form body (10007 otherwise) carrying TEST_TOKEN (21332 otherwise): a 200 proves both.
+    assert.equal(call?.status, 200)
+    assert.deepEqual({ ...call?.params, data: sentData(call) }, {
+      receiver_id: '2489518277', type: 'text', data: { text: 'sorry I was slow' }, save_sender_box: '0', access_token: '[Redacted]'
     })
     const outcomes = logs.lines().flatMap((line) => line.push === undefined ? [] : [(line.push as { outcome: string }).outcome])
     assert.deepEqual(outcomes, ['active'])
@@ -42,7 +38,8 @@ describe('the 5-second window: passive when fast, active when late', () => {
   })
 
   test('a retry arriving after the hand-off gets a blank answer, and the reply is still sent only once', async (t) => {
-    const api = await fakeApi(t)
+    const api = await listenFakeApi(t)
+    fanWrites(api)
     const release = deferred()
     let runs = 0
     const { app } = await startTestApp(t, {
@@ -56,11 +53,12 @@ describe('the 5-second window: passive when fast, active when late', () => {
     assert.equal((await sendPush(app, fixture('text'))).body, '', 'a retry after the late reply went out stays blank')
     await app.close()
     assert.equal(api.calls.length, 1)
+    assert.equal(api.calls[0]?.status, 200)
     assert.equal(runs, 1)
   })
 
   test('a late handler that returns nothing, throws or returns an invalid reply sends nothing', async (t) => {
-    const api = await fakeApi(t)
+    const api = await listenFakeApi(t)
     const release = deferred()
     const { app, logs } = await startTestApp(t, {
       handlers: [
@@ -81,7 +79,7 @@ describe('the 5-second window: passive when fast, active when late', () => {
   })
 
   test('without WEIBO_ACCESS_TOKEN the late reply is logged as a dry run, not sent', async (t) => {
-    const api = await fakeApi(t)
+    const api = await listenFakeApi(t)
     const release = deferred()
     const { app, logs } = await startTestApp(t, {
       handlers: [{ on: 'text', handle: async () => { await release.promise; return text('dry') } }],
@@ -96,9 +94,9 @@ describe('the 5-second window: passive when fast, active when late', () => {
   })
 
   test('a late reply refused by Weibo (expired token 21327) is logged with error_code and a rebind hint, not retried', async (t) => {
-    const api = await fakeApi(t)
+    const api = await listenFakeApi(t)
     const release = deferred()
-    api.script({ status: 400, body: { request: '/2/messages/reply.json', error_code: 21327, error: 'expired_token' } })
+    api.faults.inject({ kind: 'expired-token' })
     const { app, logs } = await startTestApp(t, {
       handlers: [{ on: 'text', handle: async () => { await release.promise; return text('late') } }],
       env: { REPLY_DEADLINE_MS: '1', WEIBO_API_BASE_URL: api.baseUrl, WEIBO_ACCESS_TOKEN: TEST_TOKEN }
@@ -113,9 +111,11 @@ describe('the 5-second window: passive when fast, active when late', () => {
   })
 
   test('a late reply survives transient failures: 503 and system error 10001 are retried, delivered once', async (t) => {
-    const api = await fakeApi(t)
+    const api = await listenFakeApi(t)
+    fanWrites(api)
     const release = deferred()
-    api.script({ status: 503, body: 'busy' }, { status: 200, body: { error_code: 10001, error: 'system error' } })
+    api.faults.inject({ kind: 'server-error', status: 503 })
+    api.faults.inject({ kind: 'system-error' })
     const { app } = await startTestApp(t, {
       handlers: [{ on: 'text', handle: async () => { await release.promise; return text('late') } }],
       env: { REPLY_DEADLINE_MS: '1', WEIBO_API_BASE_URL: api.baseUrl, WEIBO_ACCESS_TOKEN: TEST_TOKEN }
@@ -123,6 +123,7 @@ describe('the 5-second window: passive when fast, active when late', () => {
     assert.equal((await sendPush(app, fixture('text'))).body, '')
     release.resolve()
     await app.close()
-    assert.equal(api.calls.length, 3)
+    assert.deepEqual(api.calls.map((call) => [call.fault, call.status]), [['server-error', 503], ['system-error', 500], [undefined, 200]])
+    assert.deepEqual(sentData(api.calls[2]), { text: 'late' })
   })
 })

@@ -4,8 +4,8 @@ import { text } from '../../src/index.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { TEST_TOKEN } from '../helpers/config.ts'
 import { deferred } from '../helpers/deferred.ts'
-import { startFakeWeiboApi } from '../helpers/fake-weibo-api.ts'
 import { fixture, fixtureWith, sendPush } from '../helpers/push.ts'
+import { listenFakeApi } from '../helpers/simulator-api.ts'
 
 /** The value of one sample line of the exposition text, e.g. `weibo_fanbot_pushes_total{type="text",outcome="passive"}`. */
 function sample (exposition: string, line: string): number | undefined {
@@ -60,15 +60,17 @@ describe('/metrics', () => {
   })
 
   test('counts Weibo API attempts by outcome and error_code', async (t) => {
-    const api = await startFakeWeiboApi()
-    t.after(async () => { await api.close() })
-    api.script({ status: 200, body: { error_code: 10001, error: 'system error' } }, { status: 400, body: { error_code: 21327, error: 'expired_token' } })
+    const api = await listenFakeApi(t)
+    // The late reply's first attempt gets Weibo's 10001 (retried), the retry 21327 (not retried).
+    api.faults.inject({ kind: 'system-error' })
+    api.faults.inject({ kind: 'expired-token' })
     const { app } = await startTestApp(t, {
       handlers: [{ on: 'text', handle: async () => { await new Promise((resolve) => setTimeout(resolve, 30)); return text('late') } }],
       env: { REPLY_DEADLINE_MS: '1', WEIBO_API_BASE_URL: api.baseUrl, WEIBO_ACCESS_TOKEN: TEST_TOKEN }
     })
     await sendPush(app, fixture('text'))
     await app.fanbot.dispatcher.idle()
+    assert.deepEqual(api.calls.map((call) => call.fault), ['system-error', 'expired-token'])
     const body = (await app.inject({ method: 'GET', url: '/metrics' })).body
     assert.equal(sample(body, 'weibo_fanbot_api_calls_total{endpoint="/2/messages/reply.json",outcome="WEIBO_ERR_API_REJECTED",error_code="10001"}'), 1)
     assert.equal(sample(body, 'weibo_fanbot_api_calls_total{endpoint="/2/messages/reply.json",outcome="WEIBO_ERR_API_REJECTED",error_code="21327"}'), 1)

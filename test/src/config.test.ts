@@ -79,7 +79,7 @@ describe('loadConfig defaults', () => {
       WEIBO_PUSH_SUBID: 'abc',
       WEIBO_PUSH_RECONNECT_MIN_MS: '5000',
       WEIBO_PUSH_RECONNECT_MAX_MS: '1000',
-      REPLY_QUOTA_PER_WINDOW: '0',
+      REPLY_QUOTA_PER_WINDOW: '-1',
       REPLY_QUOTA_ENFORCE: 'maybe'
     }), (error: unknown) => {
       assert.ok(error instanceof Error)

@@ -10,9 +10,9 @@ import { createWeiboApiClient, type WeiboApiClient } from '../../src/weibo-api-c
 import { createWeiboHttp } from '../../src/weibo-http.ts'
 import { TEST_TOKEN } from '../helpers/config.ts'
 import { deferred } from '../helpers/deferred.ts'
-import { startFakeWeiboApi } from '../helpers/fake-weibo-api.ts'
 import { captureLogs, type CapturedLogs } from '../helpers/logs.ts'
 import { fixture } from '../helpers/push.ts'
+import { fanWrites, listenFakeApi, sentData } from '../helpers/simulator-api.ts'
 
 const DEDUP_KEY = 'dedup-key-123'
 
@@ -241,7 +241,7 @@ describe('runHandler: logging and context', () => {
     let signalAbortedDuringRun: boolean | undefined
     const { result } = await run((m, ctx) => {
       seen = ctx
-      message = m
+      message = m as Message // a fixture push, never a stream record
       signalAbortedDuringRun = ctx.signal.aborted
       ctx.log.info({ step: 'greeting' }, 'handler says hi')
       return undefined
@@ -262,24 +262,25 @@ describe('runHandler: logging and context', () => {
   })
 
   test('a handler can send an active reply through ctx.api', async (t: TestContext) => {
-    const fake = await startFakeWeiboApi()
-    t.after(fake.close)
+    const fake = await listenFakeApi(t)
+    fanWrites(fake, '2489518277') // the fixture's fan, so the reply is inside the fan's reply window
     const logs = captureLogs()
     const api = apiFor(logs, { baseUrl: fake.baseUrl, accessToken: TEST_TOKEN })
     const { result } = await run(async (m, ctx) => {
-      await ctx.api.messages.reply({ receiverId: m.sender_id, reply: { type: 'text', text: 'sent actively' } })
+      await ctx.api.messages.reply({ receiverId: (m as Message).sender_id, reply: { type: 'text', text: 'sent actively' } })
       return undefined
     }, { logs, api })
 
     assert.equal(result.status, 'none')
     assert.equal(fake.calls.length, 1)
-    assert.equal(fake.calls[0]?.form.receiver_id, '2489518277')
-    assert.deepEqual(JSON.parse(fake.calls[0]?.form.data ?? ''), { text: 'sent actively' })
+    assert.equal(fake.calls[0]?.status, 200, 'Weibo accepted the reply')
+    assert.equal(fake.calls[0]?.params.receiver_id, '2489518277')
+    assert.deepEqual(sentData(fake.calls[0]), { text: 'sent actively' })
   })
 
   test('an API failure inside the handler surfaces as WEIBO_ERR_HANDLER_THREW with the API error as cause', async () => {
     const { result } = await run(async (m, ctx) => {
-      await ctx.api.messages.reply({ receiverId: m.sender_id, reply: { type: 'text', text: 'no token' } })
+      await ctx.api.messages.reply({ receiverId: (m as Message).sender_id, reply: { type: 'text', text: 'no token' } })
       return undefined
     })
     const error = errorOf(result)

@@ -5,9 +5,9 @@ import { text } from '../../src/index.ts'
 import { redactUrl } from '../../src/logger.ts'
 import { TEST_SECRET, TEST_TOKEN, testConfig } from '../helpers/config.ts'
 import { deferred } from '../helpers/deferred.ts'
-import { startFakeWeiboApi } from '../helpers/fake-weibo-api.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import { fixture, sendPush, signedQuery } from '../helpers/push.ts'
+import { listenFakeApi } from '../helpers/simulator-api.ts'
 
 describe('logs', () => {
   test('one line per push with type, sender, dedup key, handler, outcome and duration', async (t) => {
@@ -27,9 +27,8 @@ describe('logs', () => {
   })
 
   test('the app secret, the access token and request signatures never reach a log line, even at trace level', async (t) => {
-    const api = await startFakeWeiboApi()
-    t.after(async () => { await api.close() })
-    api.script({ status: 400, body: { request: '/2/messages/reply.json', error_code: 21327, error: 'expired_token' } })
+    const api = await listenFakeApi(t)
+    api.faults.inject({ kind: 'expired-token' }) // Weibo's 21327 for the late reply
     const logs = captureLogs('trace')
     const release = deferred()
     const app = await buildApp({

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
 import { TEST_SECRET, TEST_TOKEN } from '../helpers/config.ts'
-import { startFakeWeiboApi } from '../helpers/fake-weibo-api.ts'
 import { freePort } from '../helpers/ports.ts'
 import { fixture, signedQuery } from '../helpers/push.ts'
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts'
+import { fanWrites, listenFakeApi, sentData } from '../helpers/simulator-api.ts'
 
 async function handlersDir (t: TestContext, files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'fanbot-main-'))
@@ -50,8 +50,8 @@ describe('the server process (src/main.ts)', () => {
   })
 
   test('SIGTERM finishes the open request and the pending late reply, then exits 0; new connections are refused', async (t) => {
-    const api = await startFakeWeiboApi()
-    t.after(async () => { await api.close() })
+    const api = await listenFakeApi(t)
+    fanWrites(api) // the fixture's fan, so the late reply is inside the fan's reply window
     const dir = await handlersDir(t, {
       'slow.ts': [
         "import { text } from '" + path.resolve('src/index.ts') + "'",
@@ -81,7 +81,8 @@ describe('the server process (src/main.ts)', () => {
     assert.equal(await response.text(), '')
     assert.equal(await server.exited, 0)
     assert.equal(api.calls.length, 1, 'the late reply went out before the process exited')
-    assert.deepEqual(JSON.parse(api.calls[0]?.form.data ?? ''), { text: 'slow but sure' })
+    assert.equal(api.calls[0]?.status, 200, 'Weibo accepted the late reply')
+    assert.deepEqual(sentData(api.calls[0]), { text: 'slow but sure' })
     await assert.rejects(fetch(`${base}/healthz`))
   })
 

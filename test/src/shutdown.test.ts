@@ -4,13 +4,13 @@ import { text } from '../../src/index.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { TEST_TOKEN } from '../helpers/config.ts'
 import { deferred, waitFor } from '../helpers/deferred.ts'
-import { startFakeWeiboApi } from '../helpers/fake-weibo-api.ts'
 import { fixture, sendPush } from '../helpers/push.ts'
+import { fanWrites, listenFakeApi, sentData } from '../helpers/simulator-api.ts'
 
 describe('graceful shutdown (app.close, as on SIGTERM)', () => {
   test('waits for a running handler and sends its late reply before it resolves', async (t) => {
-    const api = await startFakeWeiboApi()
-    t.after(async () => { await api.close() })
+    const api = await listenFakeApi(t)
+    fanWrites(api) // the fixture's fan, so the late reply is inside the fan's reply window
     const release = deferred()
     const started = deferred()
     const { app } = await startTestApp(t, {
@@ -27,7 +27,8 @@ describe('graceful shutdown (app.close, as on SIGTERM)', () => {
     release.resolve()
     await closing
     assert.equal(api.calls.length, 1)
-    assert.deepEqual(JSON.parse(api.calls[0]?.form.data ?? ''), { text: 'finished during shutdown' })
+    assert.equal(api.calls[0]?.status, 200, 'Weibo accepted the late reply')
+    assert.deepEqual(sentData(api.calls[0]), { text: 'finished during shutdown' })
     assert.equal(app.fanbot.dispatcher.pending, 0)
   })
 

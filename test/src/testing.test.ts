@@ -58,11 +58,21 @@ describe('the test kit (weibo-fanbot/testing)', () => {
     assert.equal(runs, 1)
   })
 
-  test('the platform\'s rules apply: a late reply past the quota is refused, and the refusal is in apiCalls', async (t) => {
+  test('the platform\'s rules apply to the bot: a late reply past the quota is not sent at all', async (t) => {
+    const kit = await kitFor(t, {
+      handlers: [{ on: 'text', handle: async () => await slowly(text('late')) }],
+      rules: { repliesPerWindow: 0 }
+    })
+    const result = await kit.send({ type: 'text' })
+    assert.equal(result.transport, 'none')
+    assert.deepEqual(result.apiCalls, [])
+  })
+
+  test('with the bot\'s own checks off, the fake Weibo refuses the reply, and the refusal is in apiCalls', async (t) => {
     const kit = await kitFor(t, {
       handlers: [{ on: 'text', handle: async () => await slowly(text('late')) }],
       rules: { repliesPerWindow: 0 },
-      env: { WEIBO_API_MAX_RETRIES: '0' }
+      env: { WEIBO_API_MAX_RETRIES: '0', REPLY_QUOTA_ENFORCE: 'false' }
     })
     const result = await kit.send({ type: 'text' })
     assert.equal(result.transport, 'none')

@@ -11,10 +11,11 @@ import { createWeiboApiClient, type WeiboApiClient } from '../../src/weibo-api-c
 import { WeiboApiError } from '../../src/weibo-api-error.ts'
 import { WEIBO_ERROR_CODES, describeWeiboErrorCode } from '../../src/weibo-error-codes.ts'
 import { createWeiboHttp } from '../../src/weibo-http.ts'
+import type { FakeWeiboApi } from '../../src/simulator/fake-weibo-api.ts'
 import { TEST_TOKEN } from '../helpers/config.ts'
-import { startFakeWeiboApi, type FakeWeiboApi } from '../helpers/fake-weibo-api.ts'
 import { captureLogs, type CapturedLogs } from '../helpers/logs.ts'
 import { fixture } from '../helpers/push.ts'
+import { fanWrites, listenFakeApi, sentData } from '../helpers/simulator-api.ts'
 
 const REPLY_PATH = '/2/messages/reply.json'
 /** A 19-digit uid: beyond 2^53, so any trip through a JS number would change its digits. */
@@ -47,15 +48,17 @@ function client (baseUrl: string, logs: CapturedLogs, options: ClientOptions = {
   return createWeiboApiClient({ http, saveSenderBox: options.saveSenderBox ?? true })
 }
 
-/** The fake Weibo API on loopback (closed after the test) and a client pointed at it, logging at debug. */
+/**
+ * The simulator's fake Weibo API on loopback (closed after the test) and a client pointed at it, logging at debug.
+ * The fake enforces reply windows: a test that expects a reply to go through first has the fan write (`fanWrites`).
+ */
 async function setup (t: TestContext, options: ClientOptions = {}): Promise<Setup> {
-  const fake = await startFakeWeiboApi()
-  t.after(fake.close)
+  const fake = await listenFakeApi(t)
   const logs = captureLogs('debug')
   return { fake, logs, api: client(fake.baseUrl, logs, options) }
 }
 
-/** A bare node:http server on loopback for what the fake cannot do (hold a request, show the raw URL); closed after the test. */
+/** A bare node:http server on loopback for what the fake cannot do (stall or cut a body, show the raw URL); closed after the test. */
 async function listen (t: TestContext, onRequest: RequestListener): Promise<string> {
   const server = createServer(onRequest)
   await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
@@ -84,8 +87,48 @@ async function apiError (promise: Promise<unknown>, code: ErrorCode): Promise<We
   return error
 }
 
-function weiboError (errorCode: number, status = 400): { status: number, body: unknown } {
+/** One answer of `scripted`: a string body is sent as HTML, anything else as JSON. */
+interface Answer {
+  status: number
+  body: unknown
+}
+
+interface Scripted {
+  baseUrl: string
+  /** The raw body of each call received, in order. */
+  bodies: string[]
+}
+
+/**
+ * For answers the simulator's fake never gives (it has faults for 5xx pages, drops, delays, 21327, 10023 and 10001
+ * on HTTP 500 only): a loopback server answering each call with the next of `answers`, then `{"result":true}`.
+ */
+async function scripted (t: TestContext, ...answers: Answer[]): Promise<Scripted> {
+  const bodies: string[] = []
+  const baseUrl = await listen(t, (request, response) => {
+    let body = ''
+    request.setEncoding('utf8')
+    request.on('data', (chunk: string) => { body += chunk })
+    request.on('end', () => {
+      bodies.push(body)
+      const answer = answers.shift() ?? { status: 200, body: { result: true } }
+      const json = typeof answer.body !== 'string'
+      response.writeHead(answer.status, { 'content-type': json ? 'application/json' : 'text/html' })
+      response.end(json ? JSON.stringify(answer.body) : String(answer.body))
+    })
+  })
+  return { baseUrl, bodies }
+}
+
+function weiboError (errorCode: number, status = 400): Answer {
   return { status, body: { request: REPLY_PATH, error_code: errorCode, error: `error ${errorCode}` } }
+}
+
+/** What the fake answered to its `index`th call, checking that it accepted it. */
+function accepted (fake: FakeWeiboApi, index: number): unknown {
+  const call = fake.calls[index]
+  assert.equal(call?.status, 200, `call ${index} was refused: ${JSON.stringify(call?.response)}`)
+  return call?.response
 }
 
 function textMessage (): Message {
@@ -109,38 +152,43 @@ function visibleText (error: unknown, logs: CapturedLogs): string {
 describe('messages.reply: the request', () => {
   test('posts a form to /2/messages/reply.json with the token, exact ids, type and single-encoded JSON data', async (t) => {
     const { fake, api } = await setup(t)
+    fanWrites(fake, BIG_UID)
     const answer = await api.messages.reply({ receiverId: BIG_UID, reply: { type: 'text', text: '你好 & a=b+c 100%' } })
 
-    assert.deepEqual(answer, { result: true })
     assert.equal(fake.calls.length, 1)
     const [call] = fake.calls
     assert.equal(call?.path, REPLY_PATH)
-    assert.match(call?.contentType ?? '', /^application\/x-www-form-urlencoded/)
-    assert.equal(call?.form.access_token, TEST_TOKEN)
-    assert.equal(call?.form.receiver_id, BIG_UID)
-    assert.equal(call?.form.type, 'text')
-    assert.deepEqual(JSON.parse(call?.form.data ?? ''), { text: '你好 & a=b+c 100%' })
-    assert.ok(call?.raw.includes('data=%7B%22text%22'), call?.raw)
-    assert.ok(!(call?.raw.includes('%257B') ?? true), 'the JSON must not be encoded twice')
-    assert.ok(call?.raw.includes(`receiver_id=${BIG_UID}`))
+    // The fake refuses a body that is not a form (10007), a token other than TEST_TOKEN (21332) and `data` that is
+    // not JSON after exactly one form decoding, e.g. encoded twice (10008): its acceptance proves all three.
+    assert.deepEqual(answer, accepted(fake, 0), 'the client returns Weibo\'s answer')
+    assert.equal((answer as { recipient_id?: unknown }).recipient_id, BIG_UID, 'the uid kept every digit both ways')
+    assert.equal(call?.params.access_token, '[Redacted]', 'the token was sent (the call log redacts it)')
+    assert.equal(call?.params.receiver_id, BIG_UID)
+    assert.equal(call?.params.type, 'text')
+    assert.deepEqual(sentData(call), { text: '你好 & a=b+c 100%' })
   })
 
   test('articles and position replies carry their payloads', async (t) => {
     const { fake, api } = await setup(t)
+    fanWrites(fake, '2489518277')
     const article = { display_name: '两个故事', summary: '今天讲两个故事', image: 'http://example.com/a.jpg', url: 'http://example.com/a?x=1&y=2' }
     await api.messages.reply({ receiverId: '2489518277', reply: { type: 'articles', articles: [article] } })
     await api.messages.reply({ receiverId: '2489518277', reply: { type: 'position', longitude: '116.308586', latitude: '39.982525' } })
 
-    assert.equal(fake.calls[0]?.form.type, 'articles')
-    assert.deepEqual(JSON.parse(fake.calls[0]?.form.data ?? ''), { articles: [article] })
-    assert.equal(fake.calls[1]?.form.type, 'position')
-    assert.deepEqual(JSON.parse(fake.calls[1]?.form.data ?? ''), { longitude: '116.308586', latitude: '39.982525' })
+    accepted(fake, 0)
+    accepted(fake, 1)
+    assert.equal(fake.calls[0]?.params.type, 'articles')
+    assert.deepEqual(sentData(fake.calls[0]), { articles: [article] })
+    assert.equal(fake.calls[1]?.params.type, 'position')
+    assert.deepEqual(sentData(fake.calls[1]), { longitude: '116.308586', latitude: '39.982525' })
   })
 
   test('the reply is validated before sending: position numbers go out as strings', async (t) => {
     const { fake, api } = await setup(t)
+    fanWrites(fake, '1')
     await api.messages.reply({ receiverId: '1', reply: { type: 'position', longitude: 116.308586, latitude: -39.5 } })
-    assert.deepEqual(JSON.parse(fake.calls[0]?.form.data ?? ''), { longitude: '116.308586', latitude: '-39.5' })
+    accepted(fake, 0) // the fake refuses coordinates that are not decimal strings (10008)
+    assert.deepEqual(sentData(fake.calls[0]), { longitude: '116.308586', latitude: '-39.5' })
   })
 
   test('an invalid reply → WEIBO_ERR_REPLY_INVALID and no call is made', async (t) => {
@@ -156,14 +204,16 @@ describe('messages.reply: the request', () => {
 
   test('save_sender_box follows the client default, and a per-call option overrides it', async (t) => {
     const on = await setup(t, { saveSenderBox: true })
+    fanWrites(on.fake, '1')
     await on.api.messages.reply({ receiverId: '1', reply: TEXT })
     await on.api.messages.reply({ receiverId: '1', reply: TEXT, saveSenderBox: false })
-    assert.deepEqual(on.fake.calls.map((c) => c.form.save_sender_box), ['1', '0'])
+    assert.deepEqual(on.fake.calls.map((c) => c.params.save_sender_box), ['1', '0'])
 
     const off = await setup(t, { saveSenderBox: false })
+    fanWrites(off.fake, '1')
     await off.api.messages.reply({ receiverId: '1', reply: TEXT })
     await off.api.messages.reply({ receiverId: '1', reply: TEXT, saveSenderBox: true })
-    assert.deepEqual(off.fake.calls.map((c) => c.form.save_sender_box), ['0', '1'])
+    assert.deepEqual(off.fake.calls.map((c) => c.params.save_sender_box), ['0', '1'])
   })
 
   test('hasToken reflects whether a token was given', async (t) => {
@@ -186,39 +236,53 @@ describe('messages.reply: the request', () => {
 describe('messages.reply: retries', () => {
   test('an HTTP 500 then success → retried once, resolves, 2 calls, the retry logged', async (t) => {
     const { fake, api, logs } = await setup(t)
-    fake.script({ status: 500, body: {} })
-    assert.deepEqual(await api.messages.reply({ receiverId: '1', reply: TEXT }), { result: true })
+    fanWrites(fake, '1')
+    fake.faults.inject({ kind: 'server-error', status: 500 })
+    const answer = await api.messages.reply({ receiverId: '1', reply: TEXT })
     assert.equal(fake.calls.length, 2)
-    assert.deepEqual(fake.calls[1]?.form, fake.calls[0]?.form, 'the retry sends the same request')
+    assert.deepEqual(answer, accepted(fake, 1))
+    assert.deepEqual(fake.calls[1]?.params, fake.calls[0]?.params, 'the retry sends the same request')
     const warn = logs.lines().find((line) => line.level === 40)
     assert.equal((warn?.api as { request?: unknown, status?: unknown } | undefined)?.request, REPLY_PATH)
     assert.equal((warn?.api as { status?: unknown } | undefined)?.status, 500)
   })
 
+  // The fake's faults have no 429 (its rate limit is Weibo's 10023 on HTTP 403): a scripted server plays it.
   test('an HTTP 429 then success → retried', async (t) => {
-    const { fake, api } = await setup(t)
-    fake.script({ status: 429, body: {} })
-    await api.messages.reply({ receiverId: '1', reply: TEXT })
-    assert.equal(fake.calls.length, 2)
+    const server = await scripted(t, { status: 429, body: {} })
+    await client(server.baseUrl, captureLogs()).messages.reply({ receiverId: '1', reply: TEXT })
+    assert.equal(server.bodies.length, 2)
   })
 
   test('Weibo error 10001 (system error) then success → retried', async (t) => {
     const { fake, api } = await setup(t)
-    fake.script(weiboError(10001, 200))
-    assert.deepEqual(await api.messages.reply({ receiverId: '1', reply: TEXT }), { result: true })
+    fanWrites(fake, '1')
+    fake.faults.inject({ kind: 'system-error' })
+    const answer = await api.messages.reply({ receiverId: '1', reply: TEXT })
     assert.equal(fake.calls.length, 2)
+    assert.deepEqual(answer, accepted(fake, 1))
+  })
+
+  // The fake sends 10001 on HTTP 500 only; on HTTP 200 it is still an error, never taken for the answer.
+  test('Weibo error 10001 on HTTP 200 then success → retried, not returned as the answer', async (t) => {
+    const server = await scripted(t, weiboError(10001, 200))
+    assert.deepEqual(await client(server.baseUrl, captureLogs()).messages.reply({ receiverId: '1', reply: TEXT }), { result: true })
+    assert.equal(server.bodies.length, 2)
   })
 
   test('a dropped connection then success → retried', async (t) => {
     const { fake, api } = await setup(t)
-    fake.script('drop')
-    assert.deepEqual(await api.messages.reply({ receiverId: '1', reply: TEXT }), { result: true })
+    fanWrites(fake, '1')
+    fake.faults.inject({ kind: 'drop' })
+    const answer = await api.messages.reply({ receiverId: '1', reply: TEXT })
     assert.equal(fake.calls.length, 2)
+    assert.deepEqual(answer, accepted(fake, 1))
   })
 
   test('retries are bounded by maxRetries: always 500 → maxRetries + 1 calls, then WEIBO_ERR_API_HTTP', async (t) => {
     const { fake, api } = await setup(t, { maxRetries: 2 })
-    fake.script({ status: 500, body: {} }, { status: 500, body: {} }, { status: 500, body: {} })
+    fanWrites(fake, '1')
+    fake.faults.inject({ kind: 'server-error', status: 500 }, 3)
     const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_HTTP')
     assert.equal(error.status, 500)
     assert.equal(error.request, REPLY_PATH)
@@ -227,14 +291,16 @@ describe('messages.reply: retries', () => {
 
   test('maxRetries 0 → a single call', async (t) => {
     const { fake, api } = await setup(t, { maxRetries: 0 })
-    fake.script({ status: 503, body: {} })
+    fanWrites(fake, '1')
+    fake.faults.inject({ kind: 'server-error', status: 503 })
     await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_HTTP')
     assert.equal(fake.calls.length, 1)
   })
 
   test('a dropped connection every time → WEIBO_ERR_API_NETWORK after maxRetries + 1 calls', async (t) => {
     const { fake, api } = await setup(t, { maxRetries: 1 })
-    fake.script('drop', 'drop')
+    fanWrites(fake, '1')
+    fake.faults.inject({ kind: 'drop' }, 2)
     const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_NETWORK')
     assert.equal(error.retryable, true)
     assert.equal(fake.calls.length, 2)
@@ -244,12 +310,13 @@ describe('messages.reply: retries', () => {
 describe('messages.reply: permanent failures', () => {
   test('error_code 21327 → WeiboApiError WEIBO_ERR_API_REJECTED, needsRebind, exactly 1 call', async (t) => {
     const { fake, api } = await setup(t)
-    fake.script(weiboError(21327, 400))
+    fanWrites(fake, '1')
+    fake.faults.inject({ kind: 'expired-token' }) // Weibo's 21327 on HTTP 401
     const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_REJECTED')
     assert.equal(error.errorCode, 21327)
-    assert.equal(error.status, 400)
+    assert.equal(error.status, 401)
     assert.equal(error.request, REPLY_PATH)
-    assert.equal(error.weiboMessage, 'error 21327')
+    assert.equal(error.weiboMessage, 'expired_token')
     assert.equal(error.needsRebind, true)
     assert.equal(error.retryable, false)
     assert.equal(error.statusCode, 502)
@@ -257,48 +324,45 @@ describe('messages.reply: permanent failures', () => {
     assert.equal(fake.calls.length, 1)
   })
 
-  test('error_code 20301 (fan does not follow) → rejected, no rebind, not retried', async (t) => {
-    const { fake, api } = await setup(t)
-    fake.script(weiboError(20301, 400))
+  test('error_code 20301 (the fan never wrote: no reply window) → rejected, no rebind, not retried', async (t) => {
+    const { fake, api } = await setup(t) // fan 1 has not written, so the fake refuses as Weibo does
     const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_REJECTED')
     assert.equal(error.errorCode, 20301)
+    assert.equal(error.status, 403)
     assert.equal(error.needsRebind, false)
     assert.equal(fake.calls.length, 1)
   })
 
+  // The cases below are answers the simulator's fake never gives, so a scripted server plays them.
   test('an unknown error_code, even with HTTP 500, is permanent', async (t) => {
-    const { fake, api } = await setup(t)
-    fake.script(weiboError(29999, 500))
-    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_REJECTED')
+    const server = await scripted(t, weiboError(29999, 500))
+    const error = await apiError(client(server.baseUrl, captureLogs()).messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_REJECTED')
     assert.equal(error.errorCode, 29999)
     assert.match(error.message, /unknown Weibo error/)
-    assert.equal(fake.calls.length, 1)
+    assert.equal(server.bodies.length, 1)
   })
 
   test('an error_code sent as a string is read as a number', async (t) => {
-    const { fake, api } = await setup(t)
-    fake.script({ status: 400, body: { error_code: '21315', error: 'expired_token' } })
-    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_REJECTED')
+    const server = await scripted(t, { status: 400, body: { error_code: '21315', error: 'expired_token' } })
+    const error = await apiError(client(server.baseUrl, captureLogs()).messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_REJECTED')
     assert.equal(error.errorCode, 21315)
     assert.equal(error.needsRebind, true)
     assert.equal(error.request, REPLY_PATH, 'without a request field in the body, the path called is reported')
   })
 
   test('an HTTP 404 without a Weibo error body → WEIBO_ERR_API_HTTP, not retried', async (t) => {
-    const { fake, api } = await setup(t)
-    fake.script({ status: 404, body: { message: 'not found' } })
-    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_HTTP')
+    const server = await scripted(t, { status: 404, body: { message: 'not found' } })
+    const error = await apiError(client(server.baseUrl, captureLogs()).messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_HTTP')
     assert.equal(error.status, 404)
-    assert.equal(fake.calls.length, 1)
+    assert.equal(server.bodies.length, 1)
   })
 
   test('a 200 whose body is not JSON → WEIBO_ERR_API_BAD_RESPONSE, not retried', async (t) => {
-    const { fake, api } = await setup(t)
-    fake.script({ status: 200, body: '<html>maintenance</html>' })
-    const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_BAD_RESPONSE')
+    const server = await scripted(t, { status: 200, body: '<html>maintenance</html>' })
+    const error = await apiError(client(server.baseUrl, captureLogs()).messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_BAD_RESPONSE')
     assert.equal(error.status, 200)
     assert.equal(error.retryable, false)
-    assert.equal(fake.calls.length, 1)
+    assert.equal(server.bodies.length, 1)
   })
 
   test('no answer within timeoutMs → WEIBO_ERR_API_TIMEOUT, not retried (the reply may have gone)', async (t) => {
@@ -358,23 +422,34 @@ describe('messages.reply: permanent failures', () => {
 describe('the access token stays secret', () => {
   test('it never appears in a log line or an error, whatever the failure', async (t) => {
     const { fake, api, logs } = await setup(t, { maxRetries: 1 })
+    fanWrites(fake, '1')
     const errors: unknown[] = []
-    fake.script({ status: 500, body: {} }, weiboError(21327))
+    fake.faults.inject({ kind: 'server-error', status: 500 })
+    fake.faults.inject({ kind: 'expired-token' })
     errors.push(await rejection(api.messages.reply({ receiverId: '1', reply: TEXT })))
-    fake.script('drop', 'drop')
+    fake.faults.inject({ kind: 'drop' }, 2)
     errors.push(await rejection(api.messages.reply({ receiverId: '1', reply: TEXT })))
-    fake.script({ status: 500, body: {} }, { status: 502, body: 'bad gateway' })
+    fake.faults.inject({ kind: 'server-error', status: 500 })
+    fake.faults.inject({ kind: 'server-error', status: 502 })
     errors.push(await rejection(api.messages.reply({ receiverId: '1', reply: TEXT })))
-    fake.script({ status: 200, body: 'not json' })
-    errors.push(await rejection(api.messages.reply({ receiverId: '1', reply: TEXT })))
+    // The fake never answers a 200 that is not JSON: a scripted server does, to a client logging to the same place.
+    const server = await scripted(t, { status: 200, body: 'not json' })
+    errors.push(await rejection(client(server.baseUrl, logs, { maxRetries: 1 }).messages.reply({ receiverId: '1', reply: TEXT })))
+    // And one that succeeds: the fake accepts only TEST_TOKEN, so this proves the token sent is the real one.
+    await api.messages.reply({ receiverId: '1', reply: TEXT })
 
     assert.equal(fake.calls.length, 7)
-    assert.ok(fake.calls.every((call) => call.form.access_token === TEST_TOKEN), 'the token is sent to Weibo')
+    assert.equal(server.bodies.length, 1)
+    accepted(fake, 6)
+    assert.ok(fake.calls.every((call) => call.params.access_token === '[Redacted]'), 'the token is sent to Weibo (the call log redacts it)')
+    assert.equal(new URLSearchParams(server.bodies[0]).get('access_token'), TEST_TOKEN)
     assert.ok(logs.lines().filter((line) => line.level === 40).length >= 3, 'the retries were logged')
     for (const error of errors) {
       assert.ok(error instanceof WeiboApiError)
       assert.ok(!visibleText(error, logs).includes(TEST_TOKEN), `token leaked through ${error.code}`)
     }
+    assert.deepEqual(errors.map((error) => (error as WeiboApiError).code),
+      ['WEIBO_ERR_API_REJECTED', 'WEIBO_ERR_API_NETWORK', 'WEIBO_ERR_API_HTTP', 'WEIBO_ERR_API_BAD_RESPONSE'])
     assert.ok(!logs.text().includes(TEST_TOKEN))
   })
 
@@ -427,12 +502,14 @@ describe('late reply', () => {
     const { fake, api, logs } = await setup(t)
     const sender = createLateReplySender({ api, logger: logs.logger })
     const message = textMessage()
+    fanWrites(fake, message.sender_id)
     await sender.send(late(message))
 
     assert.equal(fake.calls.length, 1)
     assert.equal(fake.calls[0]?.path, REPLY_PATH)
-    assert.equal(fake.calls[0]?.form.receiver_id, message.sender_id)
-    assert.deepEqual(JSON.parse(fake.calls[0]?.form.data ?? ''), { text: 'sorry for the wait' })
+    accepted(fake, 0)
+    assert.equal(fake.calls[0]?.params.receiver_id, message.sender_id)
+    assert.deepEqual(sentData(fake.calls[0]), { text: 'sorry for the wait' })
     const line = logs.lines().find((l) => l.msg === 'late reply sent')
     const facts = line?.lateReply as Record<string, unknown> | undefined
     assert.equal(facts?.handler, 'slow-handler')
@@ -455,7 +532,8 @@ describe('late reply', () => {
 
   test('an expired token is logged with its errorCode and the rebind hint; send() does not reject', async (t) => {
     const { fake, api, logs } = await setup(t)
-    fake.script(weiboError(21327))
+    fanWrites(fake, textMessage().sender_id)
+    fake.faults.inject({ kind: 'expired-token' })
     const sender = createLateReplySender({ api, logger: logs.logger })
     await sender.send(late(textMessage()))
 
@@ -471,8 +549,7 @@ describe('late reply', () => {
   })
 
   test('another permanent error is logged as a plain failure with its errorCode', async (t) => {
-    const { fake, api, logs } = await setup(t)
-    fake.script(weiboError(20301))
+    const { fake, api, logs } = await setup(t) // the fan never wrote: Weibo refuses with 20301
     const sender = createLateReplySender({ api, logger: logs.logger })
     await sender.send(late(textMessage()))
 
@@ -484,9 +561,11 @@ describe('late reply', () => {
 
   test('a transient failure is retried and the late reply still goes out once', async (t) => {
     const { fake, api, logs } = await setup(t)
-    fake.script({ status: 502, body: {} })
+    fanWrites(fake, textMessage().sender_id)
+    fake.faults.inject({ kind: 'server-error', status: 502 })
     await createLateReplySender({ api, logger: logs.logger }).send(late(textMessage()))
     assert.equal(fake.calls.length, 2)
+    accepted(fake, 1)
     assert.ok(logs.lines().some((l) => l.msg === 'late reply sent'))
     assert.ok(!logs.lines().some((l) => l.level === 50))
   })

@@ -1,10 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { WeiboApiError } from '../../src/weibo-api-error.ts'
 import { createWeiboApiClient } from '../../src/weibo-api-client.ts'
 import { createWeiboHttp } from '../../src/weibo-http.ts'
 import { createCommercialLimiter } from '../../src/weibo-rate-limiter.ts'
-import { startFakeWeiboApi } from '../helpers/fake-weibo-api.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import { follower, refused, setup } from './setup.ts'
 
@@ -55,12 +56,22 @@ test('the commercial limiter: with a reservoir of 2 the 3rd c.api call waits for
 })
 
 test('an answer of the wrong shape is WEIBO_ERR_API_BAD_RESPONSE', async (t) => {
-  const scripted = await startFakeWeiboApi()
-  t.after(scripted.close)
-  const http = createWeiboHttp({ baseUrl: scripted.baseUrl, accessToken: 'tok', timeoutMs: 2000, maxRetries: 0, retryMinMs: 1, logger: captureLogs().logger })
-  const api = createWeiboApiClient({ http, saveSenderBox: true, commercialBaseUrl: scripted.baseUrl })
-  scripted.script({ status: 200, body: { result: true } })
+  // The simulator's fake always answers a DM with the DM object, so a bare loopback server plays the wrong shape.
+  let requests = 0
+  const server = createServer((_request, response) => {
+    requests++
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"result":true}')
+  })
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+  t.after(async () => {
+    server.closeAllConnections()
+    await new Promise((resolve) => { server.close(resolve) })
+  })
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const http = createWeiboHttp({ baseUrl, accessToken: 'tok', timeoutMs: 2000, maxRetries: 0, retryMinMs: 1, logger: captureLogs().logger })
+  const api = createWeiboApiClient({ http, saveSenderBox: true, commercialBaseUrl: baseUrl })
   const error = await refused<WeiboApiError>(api.directMessages.send({ uid: '1', text: 'hi' }), 'WEIBO_ERR_API_BAD_RESPONSE')
   assert.equal(error.request, '/2/direct_messages/send.json')
   assert.equal(error.retryable, false)
+  assert.equal(requests, 1)
 })
