@@ -17,7 +17,8 @@ ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# data/ holds the push stream position (WEIBO_PUSH_SINCE_ID_FILE); the node user writes it. Mount a volume there.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && mkdir -p data && chown node:node data
 COPY --from=build /app/src ./src
 COPY --from=build /app/routes ./routes
 COPY --from=build /app/handlers ./handlers

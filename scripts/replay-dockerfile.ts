@@ -74,8 +74,9 @@ async function main (): Promise<void> {
   try {
     layOut(root, runtime.filter((instruction) => instruction.keyword === 'COPY').map((instruction) => instruction.args))
     for (const run of runtime.filter((instruction) => instruction.keyword === 'RUN')) {
-      // `npm cache clean` only slims the image; here it would empty this machine's cache.
-      const steps = run.args.split('&&').map((step) => step.trim()).filter((step) => !step.startsWith('npm cache clean'))
+      // `npm cache clean` only slims the image; here it would empty this machine's cache. `chown` gives a folder to
+      // the image's `node` user; the replay runs as this machine's user, who owns what it creates already.
+      const steps = run.args.split('&&').map((step) => step.trim()).filter((step) => !step.startsWith('npm cache clean') && !step.startsWith('chown '))
       for (const step of steps) {
         say(`RUN ${step}`)
         execFileSync('sh', ['-c', step], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...envOf(instructions, stage) } })

@@ -34,6 +34,8 @@ describe('Dockerfile', () => {
 
   test('runs as the non-root node user, listening on 0.0.0.0', () => {
     assert.deepEqual(args(runtime, 'USER'), ['node'])
+    // The push stream position is written by the node user under WORKDIR (WEIBO_PUSH_SINCE_ID_FILE=data/…).
+    assert.ok(args(runtime, 'RUN').some((run) => /mkdir -p data && chown node:node data/.test(run)), 'data/ is writable by node')
     assert.equal(envOf(instructions, lastStage).HOST, '0.0.0.0')
   })
 
