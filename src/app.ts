@@ -15,6 +15,7 @@ import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
 import { setUpPushStream, type PushStreamRunner } from './push-stream/stream-setup.ts'
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
+import { createStreamDispatcher, type StreamDispatcher } from './stream-dispatcher.ts'
 import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import { setUpDedupStore, type StoreSetup } from './store-setup.ts'
 import { createWeiboApiClient, type WeiboApiClient } from './weibo-api-client.ts'
@@ -47,6 +48,8 @@ export interface Fanbot {
   quota: ReplyQuota | undefined
   /** The commercial push stream, when WEIBO_PUSH_SUBID is set; it connects once the app is ready. */
   pushStream: PushStreamRunner | undefined
+  /** Stream records to handlers (the push stream's consumer; the test kit's `publish` calls it directly). */
+  streamDispatcher: StreamDispatcher
 }
 
 declare module 'fastify' {
@@ -126,7 +129,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     metrics
   })
 
-  const pushStream = setUpPushStream({ config, storeSetup, router, api, logger, metrics })
+  const streamDispatcher = createStreamDispatcher({ router, api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics })
+  const pushStream = setUpPushStream({ config, storeSetup, dispatcher: streamDispatcher, logger, metrics })
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -137,7 +141,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const readiness = createReadiness({
     checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
   })
-  app.decorate('fanbot', { config, dispatcher, api, handlers, store, readiness, metrics, pushStream, quota })
+  app.decorate('fanbot', { config, dispatcher, api, handlers, store, readiness, metrics, pushStream, streamDispatcher, quota })
   // Node closes only the connections idle when close() starts; one that finishes a request later would hold the
   // process for Fastify's 72 s keep-alive. Asking clients to close after each response during shutdown avoids it.
   let closing = false

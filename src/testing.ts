@@ -6,6 +6,8 @@
  *   assert.equal(result.transport, 'passive')
  *   await kit.close()
  *
+ * Stream handlers (`on: 'status'`) are tested the same way: `await kit.publish({ text: '…', uid: '…' })`.
+ *
  * The bot runs in-process with its real pipeline (signature, dedup, deadline, late replies) and replies through the
  * simulator's fake Weibo API on loopback, which enforces the platform's rules. Deadlines are short (50 ms unless
  * `env` says otherwise), so a test of the late path takes milliseconds.
@@ -21,9 +23,12 @@ import { signUrl, type Try } from './simulator/callback-client.ts'
 import { createConversation, type Conversation } from './simulator/conversation.ts'
 import { createFakeWeiboApi, type ApiCall, type FakeWeiboApi } from './simulator/fake-weibo-api.ts'
 import { makePush, pushToJson, type PushSpec } from './simulator/push-factory.ts'
+import { recordLine, type PushRecordSpec } from './simulator/fake-push-stream.ts'
+import { parseStreamRecord, type StreamRecord } from './push-stream/stream-record.ts'
 import type { PlatformRules } from './simulator/reply-rules.ts'
 
 export { makePush, pushToJson, type PushSpec } from './simulator/push-factory.ts'
+export type { PushRecordSpec } from './simulator/fake-push-stream.ts'
 
 export const KIT_SECRET = 'test-kit-app-secret'
 export const KIT_TOKEN = 'test-kit-access-token'
@@ -54,6 +59,13 @@ export interface KitResult {
   body: string
 }
 
+export interface StreamKitResult {
+  /** The record as the handler's message was made from it (ids as strings). */
+  record: StreamRecord
+  /** The Weibo API calls the handler made (a direct message, usually). */
+  apiCalls: ApiCall[]
+}
+
 export interface TestKit {
   /** Sends a push built from `spec` (each push gets its own `created_at`, one second after the last). */
   send: (spec: PushSpec) => Promise<KitResult>
@@ -61,6 +73,11 @@ export interface TestKit {
   sendRaw: (json: string) => Promise<KitResult>
   /** Sends the same push again, as Weibo's retry would. */
   retry: (previous: KitResult) => Promise<KitResult>
+  /**
+   * A commercial push stream record for handlers on `status` / `comment`: built like the simulator's stream writes
+   * it, read like the bot's stream client reads it, and handled; resolves once its handler is done.
+   */
+  publish: (spec: PushRecordSpec) => Promise<StreamKitResult>
   app: FastifyInstance
   api: FakeWeiboApi
   conversation: Conversation
@@ -149,6 +166,12 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
       return await deliver(pushToJson(makePush({ createdAt: new Date(clock), ...spec })))
     },
     sendRaw: async (json) => await deliver(json),
+    async publish (spec) {
+      const record = parseStreamRecord(recordLine(api.pushStream.publish(spec)).toString('utf8'))
+      const callsBefore = api.calls.length
+      await app.fanbot.streamDispatcher.dispatch(record)
+      return { record, apiCalls: api.calls.slice(callsBefore) }
+    },
     retry: async (previous) => await deliver(previous.body),
     async close () {
       await app.close()

@@ -1,10 +1,8 @@
 import type { Config } from '../config.ts'
-import type { HandlerRouter } from '../handler-router.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { StoreSetup } from '../store-setup.ts'
-import { createStreamDispatcher } from '../stream-dispatcher.ts'
-import type { WeiboApiClient } from '../weibo-api-client.ts'
+import type { StreamDispatcher } from '../stream-dispatcher.ts'
 import { createFileSinceIdStore } from './file-since-id-store.ts'
 import { startPushStream, type PushStream } from './push-stream-client.ts'
 import { createRedisSinceIdStore } from './redis-since-id-store.ts'
@@ -14,8 +12,8 @@ export interface PushStreamSetupOptions {
   config: Config
   /** Where dedup lives decides where the stream position and seen ids live: Redis (shared) or this process. */
   storeSetup: StoreSetup
-  router: HandlerRouter
-  api: WeiboApiClient
+  /** Runs the handlers for each record (the app's, shared with the test kit's `publish`). */
+  dispatcher: StreamDispatcher
   logger: Logger
   metrics: Metrics
 }
@@ -39,7 +37,7 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
   const settings = config.pushStream
   if (settings === undefined) return undefined
   const { redis } = storeSetup
-  const dispatcher = createStreamDispatcher({ router: options.router, api: options.api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics })
+  const { dispatcher } = options
   let stream: PushStream | undefined
   return {
     get stream () { return stream },
