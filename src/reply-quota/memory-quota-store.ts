@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { stateExpiresAt, type FanState, type ReplyLimits } from './fan-quota.ts'
-import type { QuotaStore } from './quota-store.ts'
+import type { QuotaChange, QuotaStore } from './quota-store.ts'
 
 export interface MemoryQuotaStoreOptions {
   limits: ReplyLimits
@@ -18,17 +18,19 @@ export function createMemoryQuotaStore (options: MemoryQuotaStoreOptions): Quota
   const startedAt = now()
   // ttlResolution 0: lru-cache would otherwise reuse a clock reading for 1 ms of real time, missing an injected jump.
   const fans = new LRUCache<string, FanState>({ max: options.maxFans, ttl: limits.windowMs, perf: { now }, ttlResolution: 0 })
+  function updateNow<T> (fanId: string, change: QuotaChange<T>): T {
+    const { state, result } = change(fans.get(fanId))
+    if (state !== undefined) {
+      const ttl = stateExpiresAt(state, limits) - now()
+      if (ttl > 0) fans.set(fanId, state, { ttl })
+      else fans.delete(fanId)
+    }
+    return result
+  }
   return {
     kind: 'memory',
-    async update (fanId, change) {
-      const { state, result } = change(fans.get(fanId))
-      if (state !== undefined) {
-        const ttl = stateExpiresAt(state, limits) - now()
-        if (ttl > 0) fans.set(fanId, state, { ttl })
-        else fans.delete(fanId)
-      }
-      return result
-    },
+    update: async (fanId, change) => updateNow(fanId, change),
+    updateNow,
     trackingSince: async () => startedAt,
     get size () { return fans.size }
   }

@@ -10,6 +10,8 @@ export type QuotaChange<T> = (state: FanState | undefined) => { state?: FanState
 export interface QuotaStore {
   readonly kind: 'memory' | 'redis'
   update: <T>(fanId: string, change: QuotaChange<T>) => Promise<T>
+  /** The same, done before returning, where the store can (memory): every push pays for it, so no promise. */
+  updateNow?: <T>(fanId: string, change: QuotaChange<T>) => T
   /** When tracking began (the store's first use): a fan still unknown a full window later has not written since. */
   trackingSince: () => Promise<number>
   /** Fans tracked (memory only; Redis counts its own keys). */

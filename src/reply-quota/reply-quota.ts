@@ -61,6 +61,10 @@ export function createReplyQuota (options: ReplyQuotaOptions): ReplyQuota {
       if (activity === undefined) return
       const fanId = push.sender_id
       const at = now()
+      if (store.updateNow !== undefined) {
+        store.updateNow(fanId, (state) => ({ state: recordActivity(state, activity, at, limits), result: undefined }))
+        return
+      }
       const previous = pending.get(fanId) ?? Promise.resolve()
       const write = previous
         .then(async () => { await store.update(fanId, (state) => ({ state: recordActivity(state, activity, at, limits), result: undefined })) })
