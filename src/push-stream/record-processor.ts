@@ -82,11 +82,15 @@ export function createRecordProcessor (options: RecordProcessorOptions): RecordP
         logger.debug({ pushStream: { id: record.id } }, 'push stream record already seen; skipped')
         outcome = 'duplicate'
       } else {
-        await options.onRecord(record)
+        try {
+          await options.onRecord(record)
+        } finally {
+          options.dedup.settle?.(record.id)
+        }
         outcome = 'handled'
       }
     } catch (error) {
-      // Settled all the same (its id is claimed, a replay would be a duplicate): the position must not stall.
+      // Settled all the same (its id is marked handled, a replay would be a duplicate): the position must not stall.
       logger.error({ err: error, pushStream: { id: record.id, type: record.text.type } }, 'push stream consumer failed on a record; it will not be retried')
       outcome = 'failed'
     }

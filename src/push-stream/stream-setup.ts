@@ -39,6 +39,16 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
   const { redis } = storeSetup
   const { dispatcher } = options
   let stream: PushStream | undefined
+  const dedup = redis === undefined
+    ? createMemoryStreamDedup()
+    : createRedisStreamDedup({
+      redis,
+      prefix: `${config.redisKeyPrefix}:`,
+      // A copy claimed by a live replica waits at most for that replica's handler to time out.
+      maxWaitMs: config.handlerTimeoutMs + 5000,
+      logger,
+      onError: () => { metrics.storeErrors.inc({ operation: 'stream-dedup' }) }
+    })
   return {
     get stream () { return stream },
     start () {
@@ -49,9 +59,7 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
         sinceIds: redis === undefined
           ? createFileSinceIdStore({ path: settings.sinceIdFile, logger })
           : createRedisSinceIdStore({ redis, key: `${config.redisKeyPrefix}:stream:since-id:${settings.subid}`, logger }),
-        dedup: redis === undefined
-          ? createMemoryStreamDedup()
-          : createRedisStreamDedup({ redis, prefix: `${config.redisKeyPrefix}:`, logger, onError: () => { metrics.storeErrors.inc({ operation: 'stream-dedup' }) } }),
+        dedup,
         onRecord: dispatcher.dispatch,
         logger,
         maxInFlight: settings.concurrency,
@@ -72,6 +80,7 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
     async close () {
       await stream?.close()
       dispatcher.abort() // anything still running after the drain gets its abort signal
+      await dedup.close?.()
     }
   }
 }

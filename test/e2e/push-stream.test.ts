@@ -6,7 +6,9 @@ import { EXAMPLES_DIR } from '../helpers/examples.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import { waitFor } from '../helpers/deferred.ts'
 import { recordLine } from '../../src/simulator/fake-push-stream.ts'
-import { removeTempFolders, startStreamBot, streamSimulator, tempFolder } from './push-stream-helpers.ts'
+import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
+import { Redis } from 'ioredis'
+import { removeTempFolders, startStreamBot, streamSimulator, SUBID, tempFolder } from './push-stream-helpers.ts'
 
 function collector (): { seen: StreamMessage[], handler: ReturnType<typeof defineHandler<'status' | 'comment'>> } {
   const seen: StreamMessage[] = []
@@ -147,5 +149,33 @@ describe('the commercial push stream, end to end against the simulator', () => {
     await sim.pushStream.waitForConnection()
     sim.pushStream.publish({ text: 'healed' })
     await waitFor(() => seen.length === 1)
+  })
+
+  test('two replicas on one Redis both hold the stream; each record is handled once, and the position is shared', { skip: skipWithoutRedis }, async (t) => {
+    const url = redisUrl() as string
+    const prefix = uniquePrefix()
+    t.after(async () => { await deleteKeys(url, prefix) })
+    const sim = await streamSimulator(t)
+    const seen: string[] = []
+    const handler = defineHandler({ on: 'status', handle (message) { seen.push(message.id) } })
+    const env = { REDIS_URL: url, REDIS_KEY_PREFIX: prefix }
+    const folder = await tempFolder()
+    const a = await startStreamBot({ sim, handlers: [handler], sinceIdFile: path.join(folder, 'a'), env })
+    const b = await startStreamBot({ sim, handlers: [handler], sinceIdFile: path.join(folder, 'b'), env })
+    t.after(async () => { await Promise.all([a.close(), b.close()]) })
+    await sim.pushStream.waitForConnection()
+    await sim.pushStream.waitForConnection()
+    const published = Array.from({ length: 20 }, (_, index) => sim.pushStream.publish({ text: `record ${index}` }).id)
+    await waitFor(() => seen.length >= 20)
+    await new Promise((resolve) => setTimeout(resolve, 200)) // a second handling would show up by now
+    assert.deepEqual([...seen].sort(), [...published].sort())
+    const redis = new Redis(url)
+    t.after(() => { redis.disconnect() })
+    let position: string | null = null
+    for (let tries = 0; tries < 100 && position !== published.at(-1); tries++) {
+      position = await redis.get(`${prefix}:stream:since-id:${SUBID}`)
+      if (position !== published.at(-1)) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.equal(position, published.at(-1), 'the shared since_id reached the last record')
   })
 })

@@ -70,15 +70,55 @@ describe('Redis since-id store', () => {
 })
 
 describe('Redis stream dedup', () => {
-  test('claims an id once across replicas, under <prefix>stream:seen:<id> with a TTL', { skip: skipWithoutRedis }, async (t) => {
+  test('claims an id once across replicas: a copy waits for the first claim to be handled, then is a duplicate', { skip: skipWithoutRedis }, async (t) => {
     const { redis, prefix } = await connect(t)
     const { logger } = captureLogs()
-    const a = createRedisStreamDedup({ redis, prefix, ttlMs: 60_000, logger })
-    const b = createRedisStreamDedup({ redis, prefix, ttlMs: 60_000, logger })
+    const a = createRedisStreamDedup({ redis, prefix, ttlMs: 60_000, heartbeatMs: 100, logger })
+    const b = createRedisStreamDedup({ redis, prefix, ttlMs: 60_000, heartbeatMs: 100, logger })
+    t.after(async () => { await a.close?.(); await b.close?.() })
     assert.equal(await a.claim('4404160103598340123'), true)
-    assert.equal(await b.claim('4404160103598340123'), false)
+    let copy: boolean | undefined
+    const waiting = b.claim('4404160103598340123').then((claimed) => { copy = claimed })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(copy, undefined, 'the copy waits while the first claim is in hand and its replica alive')
+    a.settle?.('4404160103598340123')
+    await waiting
+    assert.equal(copy, false)
+    assert.equal(await a.claim('4404160103598340123'), false, 'a replay in the same process is a duplicate too')
     const ttl = await redis.pttl(`${prefix}stream:seen:4404160103598340123`)
     assert.ok(ttl > 50_000 && ttl <= 60_000, `ttl ${ttl}`)
+  })
+
+  test('a record claimed by a process that died before handling it is taken over (at least once)', { skip: skipWithoutRedis }, async (t) => {
+    const { redis, prefix } = await connect(t)
+    const logs = captureLogs()
+    // What a crash leaves: the claim, and no heartbeat (the dead process's alive key has expired).
+    await redis.set(`${prefix}stream:seen:77`, 'P:deadbeefdeadbeef', 'PX', 60_000)
+    const restarted = createRedisStreamDedup({ redis, prefix, heartbeatMs: 100, logger: logs.logger })
+    t.after(async () => { await restarted.close?.() })
+    assert.equal(await restarted.claim('77'), true)
+    assert.ok(logs.lines().some((line) => /claimed by a process that stopped; taking it over/.test(String(line.msg))))
+  })
+
+  test('a crashed replica\'s claim is taken over once its heartbeat stops', { skip: skipWithoutRedis }, async (t) => {
+    const { redis, prefix } = await connect(t)
+    const { logger } = captureLogs()
+    const crashed = createRedisStreamDedup({ redis, prefix, heartbeatMs: 50, logger })
+    const survivor = createRedisStreamDedup({ redis, prefix, heartbeatMs: 50, logger })
+    t.after(async () => { await survivor.close?.() })
+    assert.equal(await crashed.claim('88'), true)
+    await crashed.close?.() // its heartbeat stops; the claim stays, never settled
+    assert.equal(await survivor.claim('88'), true)
+  })
+
+  test('a copy stops waiting after maxWaitMs and counts as a duplicate', { skip: skipWithoutRedis }, async (t) => {
+    const { redis, prefix } = await connect(t)
+    const { logger } = captureLogs()
+    const slow = createRedisStreamDedup({ redis, prefix, heartbeatMs: 50, logger })
+    const impatient = createRedisStreamDedup({ redis, prefix, heartbeatMs: 50, maxWaitMs: 200, logger })
+    t.after(async () => { await slow.close?.(); await impatient.close?.() })
+    assert.equal(await slow.claim('99'), true)
+    assert.equal(await impatient.claim('99'), false)
   })
 
   test('Redis down: the record is taken as new (at-least-once), with a warning', async (t) => {
