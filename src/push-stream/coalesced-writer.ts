@@ -1,4 +1,5 @@
-import { compareIds } from './since-id-store.ts'
+import type { Logger } from '../logger.ts'
+import { compareIds, SINCE_ID_PATTERN, type SinceIdStore } from './since-id-store.ts'
 
 export interface CoalescedWriterOptions {
   /** Writes one id; may reject (the failure is reported and the id written again on the next save or flush). */
@@ -59,6 +60,33 @@ export function createCoalescedWriter (options: CoalescedWriterOptions): Coalesc
       // A write in flight may be of an older id: wait for it, then write the newest if it is still not written.
       if (running !== undefined) await running
       if (wanted !== written) await kick()
+    }
+  }
+}
+
+/**
+ * A since-id store from its two halves: `load` (the stored text, undefined when there is none) and a coalesced
+ * writer. Stored text that is not a data id is logged and read as no position (start like a first run).
+ */
+export function sinceIdStoreOf (options: { read: () => Promise<string | undefined>, writer: CoalescedWriter, where: Record<string, string>, logger: Logger }): SinceIdStore {
+  const { writer } = options
+  let closed = false
+  return {
+    async load () {
+      const text = await options.read()
+      if (text === undefined) return undefined
+      const id = text.trim()
+      if (SINCE_ID_PATTERN.test(id)) return id
+      options.logger.warn({ pushStream: { ...options.where, content: text.slice(0, 100) } }, 'saved push stream position is not a data id; starting without since_id')
+      return undefined
+    },
+    save (id) {
+      if (!closed) writer.save(id)
+    },
+    flush: writer.flush,
+    async close () {
+      closed = true
+      await writer.flush()
     }
   }
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from '../logger.ts'
-import { createCoalescedWriter } from './coalesced-writer.ts'
-import { SINCE_ID_PATTERN, type SinceIdStore } from './since-id-store.ts'
+import { createCoalescedWriter, sinceIdStoreOf } from './coalesced-writer.ts'
+import type { SinceIdStore } from './since-id-store.ts'
 
 export interface FileSinceIdStoreOptions {
   /** The file; its folder is created when missing. Content: the id and a newline, nothing else. */
@@ -20,7 +20,6 @@ export function createFileSinceIdStore (options: FileSinceIdStoreOptions): Since
   const file = path.resolve(options.path)
   const folder = path.dirname(file)
   let folderReady = false
-  let closed = false
 
   async function write (id: string): Promise<void> {
     if (!folderReady) {
@@ -55,29 +54,19 @@ export function createFileSinceIdStore (options: FileSinceIdStoreOptions): Since
     }
   })
 
-  return {
-    async load () {
-      let text: string
+  return sinceIdStoreOf({
+    writer,
+    where: { path: file },
+    logger,
+    async read () {
       try {
-        text = await readFile(file, 'utf8')
+        return await readFile(file, 'utf8')
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
         // Unreadable: start like a first run (the latest records) rather than never; the writes will say more.
         logger.warn({ err: error, pushStream: { path: file } }, 'cannot read the saved push stream position; starting without since_id')
         return undefined
       }
-      const id = text.trim()
-      if (SINCE_ID_PATTERN.test(id)) return id
-      logger.warn({ pushStream: { path: file, content: text.slice(0, 100) } }, 'saved push stream position is not a data id; starting without since_id')
-      return undefined
-    },
-    save (id) {
-      if (!closed) writer.save(id)
-    },
-    flush: writer.flush,
-    async close () {
-      closed = true
-      await writer.flush()
     }
-  }
+  })
 }

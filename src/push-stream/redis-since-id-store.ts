@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from '../logger.ts'
-import { createCoalescedWriter } from './coalesced-writer.ts'
-import { SINCE_ID_PATTERN, type SinceIdStore } from './since-id-store.ts'
+import { createCoalescedWriter, sinceIdStoreOf } from './coalesced-writer.ts'
+import type { SinceIdStore } from './since-id-store.ts'
 
 export interface RedisSinceIdStoreOptions {
   /** The caller's connection: never closed here. */
@@ -24,7 +24,6 @@ return 1
 /** Keeps the push stream's position in Redis, shared by replicas; writes coalesced, errors logged, never thrown. */
 export function createRedisSinceIdStore (options: RedisSinceIdStoreOptions): SinceIdStore {
   const { redis, key, logger } = options
-  let closed = false
   const writer = createCoalescedWriter({
     async write (id) {
       await redis.eval(SAVE_IF_GREATER, 1, key, id)
@@ -37,22 +36,11 @@ export function createRedisSinceIdStore (options: RedisSinceIdStoreOptions): Sin
       logger.info({ pushStream: { key } }, 'push stream position (since_id) saved again')
     }
   })
-  return {
-    async load () {
-      // A Redis error rejects: the client retries rather than start without a position and skip records.
-      const value = await redis.get(key)
-      if (value === null) return undefined
-      if (SINCE_ID_PATTERN.test(value)) return value
-      logger.warn({ pushStream: { key, content: value.slice(0, 100) } }, 'saved push stream position is not a data id; starting without since_id')
-      return undefined
-    },
-    save (id) {
-      if (!closed) writer.save(id)
-    },
-    flush: writer.flush,
-    async close () {
-      closed = true
-      await writer.flush()
-    }
-  }
+  return sinceIdStoreOf({
+    writer,
+    where: { key },
+    logger,
+    // A Redis error rejects: the client retries rather than start without a position and skip records.
+    read: async () => await redis.get(key) ?? undefined
+  })
 }
