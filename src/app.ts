@@ -152,7 +152,13 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close')
   })
-  app.addHook('onReady', async () => { pushStream?.start() })
+  app.addHook('onReady', async () => {
+    if (pushStream === undefined) return
+    if (!handlers.some((handler) => handler.triggers.some((trigger) => trigger === 'status' || trigger === 'comment'))) {
+      logger.warn({ pushStream: { subid: config.pushStream?.subid } }, "WEIBO_PUSH_SUBID is set but no handler listens to 'status' or 'comment': stream records will be read and dropped")
+    }
+    pushStream.start()
+  })
   app.addHook('onClose', async () => {
     await Promise.all([
       dispatcher.drain(config.shutdownTimeoutMs), // first: late replies still being handed to the outbox

@@ -70,6 +70,14 @@ describe('the commercial push stream, end to end against the simulator', () => {
     assert.match(metrics, /weibo_fanbot_stream_connected 1/)
   })
 
+  test('holding the stream with no handler on status or comment is warned about at start', async (t) => {
+    const sim = await streamSimulator(t)
+    const logs = captureLogs('info')
+    const app = await startStreamBot({ sim, handlers: [defineHandler({ on: 'text', handle () {} })], sinceIdFile: path.join(await tempFolder(), 'since-id'), logger: logs.logger })
+    t.after(async () => { await app.close() })
+    assert.ok(logs.lines().some((line) => line.level === 40 && /no handler listens to 'status' or 'comment'/.test(String(line.msg))))
+  })
+
   test('a restart resumes after the saved since_id: no record twice, none lost, not the 100-record replay', async (t) => {
     const sim = await streamSimulator(t)
     const sinceIdFile = path.join(await tempFolder(), 'since-id')
