@@ -6,6 +6,7 @@ import type { Metrics } from './metrics.ts'
 import type { StreamRecord } from './push-stream/stream-record.ts'
 import { toStreamMessage } from './stream-message.ts'
 import type { WeiboApiClient } from './weibo-api-client.ts'
+import { createWorkTracker } from './work-tracker.ts'
 
 export interface StreamDispatcherOptions {
   router: HandlerRouter
@@ -20,6 +21,10 @@ export interface StreamDispatcher {
   dispatch: (record: StreamRecord) => Promise<void>
   /** Shutdown's grace period is over: handlers still running get their abort signal. */
   abort: () => void
+  /** Records being dispatched now (their handler not done yet). */
+  readonly pending: number
+  /** Resolves when no record is being dispatched (at once if none is); what `weibo-fanbot chat` waits for. */
+  idle: () => Promise<void>
 }
 
 /**
@@ -32,35 +37,41 @@ export function createStreamDispatcher (options: StreamDispatcherOptions): Strea
   const { router, logger } = options
   const shutdown = new AbortController()
   setMaxListeners(0, shutdown.signal)
+  const work = createWorkTracker()
+
+  async function handle (record: StreamRecord): Promise<void> {
+    const message = toStreamMessage(record)
+    if (message === undefined) {
+      logger.debug({ pushStream: { id: record.id, type: record.text.type } }, 'push stream record of a type no handler can take; skipped')
+      return
+    }
+    const handler = router.select(message)
+    if (handler === undefined) {
+      logger.debug({ pushStream: { id: record.id, type: message.type } }, 'no handler for this push stream record')
+      return
+    }
+    const result = await runHandler({
+      handler,
+      message,
+      dedupKey: `stream:${record.id}`,
+      timeoutMs: options.handlerTimeoutMs,
+      shutdownSignal: shutdown.signal,
+      api: options.api,
+      logger,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics })
+    })
+    if (result.status === 'reply') {
+      logger.warn({ handler: handler.name, pushStream: { id: record.id, type: message.type } },
+        `handler ${handler.name} returned a reply to a push stream record; it was not sent (there is no conversation): message the author with ctx.api.directMessages.send`)
+    }
+  }
+
   return {
-    async dispatch (record) {
-      const message = toStreamMessage(record)
-      if (message === undefined) {
-        logger.debug({ pushStream: { id: record.id, type: record.text.type } }, 'push stream record of a type no handler can take; skipped')
-        return
-      }
-      const handler = router.select(message)
-      if (handler === undefined) {
-        logger.debug({ pushStream: { id: record.id, type: message.type } }, 'no handler for this push stream record')
-        return
-      }
-      const result = await runHandler({
-        handler,
-        message,
-        dedupKey: `stream:${record.id}`,
-        timeoutMs: options.handlerTimeoutMs,
-        shutdownSignal: shutdown.signal,
-        api: options.api,
-        logger,
-        ...(options.metrics === undefined ? {} : { metrics: options.metrics })
-      })
-      if (result.status === 'reply') {
-        logger.warn({ handler: handler.name, pushStream: { id: record.id, type: message.type } },
-          `handler ${handler.name} returned a reply to a push stream record; it was not sent (there is no conversation): message the author with ctx.api.directMessages.send`)
-      }
-    },
+    dispatch: async (record) => { await work.track(handle(record)) },
     abort () {
       shutdown.abort()
-    }
+    },
+    get pending () { return work.size },
+    idle: work.idle
   }
 }

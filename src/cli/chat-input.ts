@@ -1,8 +1,12 @@
 import type { PushSpec } from '../simulator/push-factory.ts'
 
+/** A weibo or a comment by the fan, published on the simulator's push stream (not a push to the account). */
+export interface StreamPost { type: 'status' | 'comment', text: string }
+
 /** What one typed line asks for. A mistake is explained and the chat goes on: nobody wants to restart for a typo. */
 export type ChatAction =
   | { kind: 'push', spec: PushSpec }
+  | { kind: 'publish', post: StreamPost }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'nothing' }
@@ -14,6 +18,7 @@ export const CHAT_HELP = [
   '  /click KEY      taps the menu button KEY           /view URL   opens a menu link',
   '  /scan KEY       scans the QR code with scene KEY   /image, /voice   sends a picture or a voice message',
   '  /position LAT LON   sends a location               /mention TEXT   mentions the account in a status',
+  '  /status TEXT    posts a weibo on the push stream   /comment TEXT   comments on the push stream',
   '  /help           this list                          /quit   ends (so does Ctrl-D)'
 ].join('\n')
 
@@ -52,6 +57,10 @@ function slashCommand (name: string, rest: string): ChatAction {
     }
     case 'mention':
       return { kind: 'push', spec: rest === '' ? { type: 'mention' } : { type: 'mention', text: rest } }
+    case 'status':
+    case 'comment':
+      if (rest === '') return { kind: 'mistake', message: `/${name} needs the ${name === 'status' ? 'weibo' : 'comment'}'s TEXT, e.g. /${name} 今天喝了青柚` }
+      return { kind: 'publish', post: { type: name, text: rest } }
     case 'help':
       return { kind: 'help' }
     case 'quit':

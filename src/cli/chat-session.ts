@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../app.ts'
 import { loadConfig, type Config, type Environment } from '../config.ts'
 import { createLogger } from '../logger.ts'
+import type { PushStream } from '../push-stream/push-stream-client.ts'
 import { startSimulator, type Simulator } from '../simulator/simulator.ts'
+import { simulatorEnv } from './chat-env.ts'
+import { STREAM_CONNECT_MS } from './chat-stream.ts'
+import { waitUntil } from './wait-until.ts'
 
 /**
  * The token the fake API accepts. Not a secret (the fake listens on loopback only), and fixed so that the env line
@@ -27,7 +34,22 @@ export interface ChatSession {
    * got there. A server in another process cannot be asked; chat watches for the replies it expects instead.
    */
   settle?: (timeoutMs: number) => Promise<boolean>
+  /** In-process only: the bot holds the simulator's push stream. A server elsewhere may, if started so; chat cannot tell. */
+  stream?: ChatStream
   close: () => Promise<void>
+}
+
+/** What became of a record published on the push stream, as far as the in-process bot says. */
+export type RecordOutcome = 'handled' | 'not-received' | 'still-running'
+
+export interface ChatStream {
+  /** Whether the bot's first stream connection came before the first prompt (within STREAM_CONNECT_MS). */
+  connected: boolean
+  /**
+   * Waits until the bot has received the record `id` (its stream position is there), at most `receiptMs`, then
+   * until no stream handler is running, at most `handlerMs`.
+   */
+  handled: (id: string, timeouts: { receiptMs: number, handlerMs: number }) => Promise<RecordOutcome>
 }
 
 export interface InProcessOptions {
@@ -48,15 +70,33 @@ export interface InProcessOptions {
 export async function startInProcessChat (options: InProcessOptions): Promise<ChatSession> {
   const secret = options.secret ?? options.config().appSecret ?? randomBytes(16).toString('hex')
   const sim = await startSimulator({ secret: secret === '' ? undefined : secret, accessToken: CHAT_ACCESS_TOKEN, apiPort: options.apiPort ?? 0 })
-  const config = loadConfig({
-    ...options.env,
-    WEIBO_API_BASE_URL: sim.apiBaseUrl,
-    WEIBO_ACCESS_TOKEN: CHAT_ACCESS_TOKEN,
-    WEIBO_APP_SECRET: secret, // '' (from --secret=) counts as unset: verification off, as asked
-    ...(options.handlersDir === undefined ? {} : { HANDLERS_DIR: options.handlersDir }),
-    // chat has already waited for late replies when it closes the bot; a long drain would only delay the exit.
-    SHUTDOWN_TIMEOUT_MS: '500'
+  // The stream position of this chat only: a fresh file, so a real server's position is never touched.
+  const tempFolder = await mkdtemp(path.join(os.tmpdir(), 'weibo-fanbot-chat-')).catch(async (error: unknown) => {
+    await sim.close()
+    throw error
   })
+  const removeTemp = async (): Promise<void> => { await rm(tempFolder, { recursive: true, force: true }) }
+  const { api, stream } = simulatorEnv(sim, CHAT_ACCESS_TOKEN)
+  let config: Config
+  try {
+    config = loadConfig({
+      ...options.env,
+      ...api,
+      ...stream,
+      WEIBO_PUSH_SINCE_ID_FILE: path.join(tempFolder, 'push-since-id'),
+      // The fake closes a stream quiet for 5 s, as Weibo does: the bot should be back before the next /status.
+      WEIBO_PUSH_RECONNECT_MIN_MS: '50',
+      WEIBO_PUSH_RECONNECT_MAX_MS: '500',
+      WEIBO_APP_SECRET: secret, // '' (from --secret=) counts as unset: verification off, as asked
+      ...(options.handlersDir === undefined ? {} : { HANDLERS_DIR: options.handlersDir }),
+      // chat has already waited for late replies when it closes the bot; a long drain would only delay the exit.
+      SHUTDOWN_TIMEOUT_MS: '500'
+    })
+  } catch (error) {
+    await sim.close()
+    await removeTemp()
+    throw error
+  }
   // The bot's log lines would tear the conversation apart on the terminal: to a file, or nowhere.
   const logger = options.logFile === undefined
     ? createLogger({ level: 'silent' })
@@ -70,23 +110,42 @@ export async function startInProcessChat (options: InProcessOptions): Promise<Ch
   } catch (error) {
     await bot?.close()
     await sim.close()
+    await removeTemp()
     throw error
   }
   const running = bot
+  const { dispatcher, streamDispatcher } = running.fanbot
+  /** Resolves true when `work` is done, false after `timeoutMs`. */
+  const within = async (work: Promise<unknown>, timeoutMs: number): Promise<boolean> =>
+    await Promise.race([work.then(() => true, () => false), sleep(timeoutMs, false, { ref: false })])
+  // The bot connects once it is ready (it listens by now); a stream that does not come is a note, not a failure.
+  const streamConnected = await within(sim.pushStream.waitForConnection(), STREAM_CONNECT_MS)
   return {
     sim,
     callbackUrl,
     accessToken: CHAT_ACCESS_TOKEN,
     signed: secret !== '',
     bot: running,
-    async settle (timeoutMs) {
-      const timeout = sleep(timeoutMs, false, { ref: false })
-      return await Promise.race([running.fanbot.dispatcher.idle().then(() => true), timeout])
+    // Stream handlers count too: one may still be sending a direct message.
+    settle: async (timeoutMs) => await within(Promise.all([dispatcher.idle(), streamDispatcher.idle()]), timeoutMs),
+    stream: {
+      connected: streamConnected,
+      async handled (id, timeouts) {
+        // The position moves when a record is read; it is settled once deduplicated (a Redis round trip) and handled.
+        const stream = (): PushStream | undefined => running.fanbot.pushStream?.stream
+        const received = await waitUntil(() => stream()?.sinceId === id, timeouts.receiptMs, 20)
+        if (!received) return 'not-received'
+        return await waitUntil(() => stream()?.pending === 0, timeouts.handlerMs, 20) ? 'handled' : 'still-running'
+      }
     },
     async close () {
-      // The bot first: its last late replies still need the fake API.
-      await running.close()
-      await sim.close()
+      // The bot first: its last late replies still need the fake API, and it saves its stream position on close.
+      try {
+        await running.close()
+        await sim.close()
+      } finally {
+        await removeTemp()
+      }
     }
   }
 }

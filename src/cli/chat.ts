@@ -5,13 +5,16 @@ import { DEFAULT_ACCOUNT_ID, DEFAULT_FAN_ID, makePush, pushToJson, type PushSpec
 import { HELP_OPTION, noMorePositionals, parseCommandArgs, portOption, TARGET_OPTIONS, urlOption } from './args.ts'
 import { describeError, usageError } from './cli-error.ts'
 import { CHAT_HELP, parseChatLine } from './chat-input.ts'
+import { simulatorEnv } from './chat-env.ts'
 import { createChatPrinter, watchBot, wipeLine, type BotWatcher } from './chat-output.ts'
 import type { ChatSession } from './chat-session.ts'
+import { createStreamPoster, STREAM_CONNECT_MS } from './chat-stream.ts'
 import { explainFailure } from './delivery-report.ts'
 import { describeFanAction } from './format.ts'
 import { printHelp } from './help.ts'
 import { out } from './print.ts'
 import { lazyConfig } from './target.ts'
+import { waitUntil } from './wait-until.ts'
 
 const OPTIONS = {
   ...TARGET_OPTIONS,
@@ -23,10 +26,17 @@ const OPTIONS = {
 
 /** How long chat waits, once input ends, for late replies still on their way. */
 const LATE_REPLY_GRACE_MS = 5000
+/** The stream position file suggested to a server chat talks to: not its real one, which a fake id would spoil. */
+const REMOTE_SINCE_ID_FILE = 'data/chat-push-since-id'
 
 async function requireFolder (dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined)
   if (info?.isDirectory() !== true) throw usageError(`--handlers ${dir} is not a folder`)
+}
+
+/** `NAME=value` lines, indented under the banner's labels, to paste into a server's environment (or .env). */
+function envLines (env: Record<string, string>): string[] {
+  return Object.entries(env).map(([name, value]) => `             ${name}=${value}`)
 }
 
 function printBanner (session: ChatSession, print: (line: string) => void): void {
@@ -35,11 +45,18 @@ function printBanner (session: ChatSession, print: (line: string) => void): void
     const { config, handlers } = session.bot.fanbot
     print(`bot        in this process at ${session.callbackUrl}: ${handlers.length} handler${handlers.length === 1 ? '' : 's'} from ${config.handlersDir}, ` +
       `passive deadline ${config.replyDeadlineMs} ms`)
-    print(`weibo api  fake, at ${session.sim.apiBaseUrl}; the bot's late replies go there`)
+    print(`weibo api  fake, at ${session.sim.apiBaseUrl}; the bot's late replies, direct messages and downloads go there`)
+    print(session.stream?.connected === true
+      ? `stream     on: the bot holds the fake push stream (subid ${session.sim.pushStream.subid}); /status and /comment post on it`
+      : `stream     (the bot's push stream did not connect within ${STREAM_CONNECT_MS / 1000} s; /status and /comment may go unanswered)`)
   } else {
+    const { api, stream } = simulatorEnv(session.sim, session.accessToken)
     print(`bot        your server at ${session.callbackUrl}`)
-    print(`weibo api  fake, at ${session.sim.apiBaseUrl}; for late replies to arrive, run the server with:`)
-    print(`           WEIBO_API_BASE_URL=${session.sim.apiBaseUrl} WEIBO_ACCESS_TOKEN=${session.accessToken}`)
+    print(`weibo api  fake, at ${session.sim.apiBaseUrl}`)
+    print('           for late replies, direct messages and downloads to reach it, run the server with:')
+    for (const line of envLines(api)) print(line)
+    print('           and, to try its stream handlers with /status and /comment, also:')
+    for (const line of envLines({ ...stream, WEIBO_PUSH_SINCE_ID_FILE: REMOTE_SINCE_ID_FILE })) print(line)
   }
   print('Type a message, or /help for the commands; /quit or Ctrl-D ends.')
 }
@@ -66,24 +83,15 @@ async function sendAsFan (options: { session: ChatSession, spec: PushSpec, watch
   }
 }
 
-/** Polls `condition` until it holds or `timeoutMs` passes; true if it held. */
-async function until (condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() >= deadline) return false
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return true
-}
-
 /** Waits for late replies the fan could still get: the in-process bot says when it is idle; another is watched. */
 async function waitForLateReplies (session: ChatSession, watcher: BotWatcher, print: (line: string) => void): Promise<void> {
-  const busy = session.bot === undefined ? watcher.lateExpected > 0 : session.bot.fanbot.dispatcher.pending > 0
+  const bot = session.bot?.fanbot
+  const busy = bot === undefined ? watcher.lateExpected > 0 : bot.dispatcher.pending > 0 || bot.streamDispatcher.pending > 0
   if (!busy) return
   print(`     (waiting up to ${LATE_REPLY_GRACE_MS / 1000} s for late replies)`)
   const settled = session.settle !== undefined
     ? await session.settle(LATE_REPLY_GRACE_MS)
-    : await until(() => { watcher.flush(); return watcher.lateExpected === 0 }, LATE_REPLY_GRACE_MS)
+    : await waitUntil(() => { watcher.flush(); return watcher.lateExpected === 0 }, LATE_REPLY_GRACE_MS)
   watcher.flush()
   if (!settled) print(`     (stopped waiting after ${LATE_REPLY_GRACE_MS / 1000} s)`)
 }
@@ -101,6 +109,7 @@ async function converse (session: ChatSession, rl: Interface, lines: AsyncIterab
   await checkRemote(session, out)
   const print = createChatPrinter(rl, tty)
   const watcher = watchBot({ sim: session.sim, fanId: DEFAULT_FAN_ID, print, quota: session.bot?.fanbot.quota })
+  const postOnStream = createStreamPoster({ session, watcher, print, echo: !tty })
   try {
     if (tty) rl.prompt()
     for await (const line of lines) {
@@ -111,6 +120,11 @@ async function converse (session: ChatSession, rl: Interface, lines: AsyncIterab
       if (action.kind === 'push') {
         await sendAsFan({ session, spec: action.spec, watcher, print, echo: !tty }).catch((error: unknown) => {
           print(`     (could not send: ${describeError(error)})`)
+        })
+      }
+      if (action.kind === 'publish') {
+        await postOnStream(action.post).catch((error: unknown) => {
+          print(`     (could not publish: ${describeError(error)})`)
         })
       }
       if (tty) rl.prompt()

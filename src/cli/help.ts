@@ -82,16 +82,19 @@ ${EXIT_CODES}`,
   chat: `Usage: weibo-fanbot chat [options]
 
 Starts a fake Weibo API and lets you type as a fan. Without --url it also starts the bot in this process (handlers
-from $HANDLERS_DIR or --handlers, configured from the environment, pointed at the fake API). With --url it talks
-to your running server, and prints the WEIBO_API_BASE_URL and WEIBO_ACCESS_TOKEN it needs for late replies.
+from $HANDLERS_DIR or --handlers, configured from the environment, every Weibo host pointed at the fake API, and
+holding the fake's commercial push stream). With --url it talks to your running server, and prints the
+WEIBO_* variables it needs for late replies, direct messages and downloads, and to hold the push stream.
 
 Replies are marked: "bot (passive)" came in the answer to the push; "bot (late, via messages/reply)" came later
-through the API; refusals of the fake API (reply window, quota) are shown too.
+through the API; "bot (active, via direct_messages/send)" is a direct message; refusals of the fake API (reply
+window, quota, a direct message to a fan who does not follow) are shown too.
 
 Type a line to send a text message, or:
   /follow  /unfollow  /subscribe  /unsubscribe
   /click KEY   /view URL   /scan KEY   /image   /voice
   /position LAT LON   /mention TEXT   /help   /quit (or Ctrl-D)
+  /status TEXT   /comment TEXT   post a weibo or a comment on the push stream, for status and comment handlers
 
   --url URL         a running server's callback URL (default: start the bot in this process)
   --secret SECRET   the app secret (default $WEIBO_APP_SECRET; in-process, a random one if unset)
@@ -100,7 +103,8 @@ Type a line to send a text message, or:
   --log FILE        in-process bot: write its log lines to FILE (default: no logs, to keep the chat readable)
   -h, --help        this help
 
-On end of input, chat waits up to 5 s for late replies still coming, then exits 0.
+After /status or /comment, the bot in this process handles the record before the next line is read. On end of
+input, chat waits up to 5 s for late replies and direct messages still coming, then exits 0.
 
 ${EXIT_CODES}`,
 

@@ -51,6 +51,8 @@ export interface PushStream {
   readonly sinceId: string | undefined
   /** A connection is open (answered 2xx). */
   readonly connected: boolean
+  /** Records received and not settled yet (being deduplicated or handled). */
+  readonly pending: number
   /**
    * Stops: aborts the connection, stops reconnecting, waits for records being handled (up to `drainTimeoutMs`),
    * then flushes and closes the since-id store. Idempotent.
@@ -230,6 +232,7 @@ export function startPushStream (options: PushStreamOptions): PushStream {
   return {
     get sinceId () { return processor?.lastReceived },
     get connected () { return connected },
+    get pending () { return processor?.inFlight ?? 0 },
     async close () {
       closing ??= (async () => {
         stop.abort()

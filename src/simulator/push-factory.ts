@@ -110,8 +110,10 @@ export function makePush (spec: PushSpec): Record<string, unknown> {
         data: { longitude: spec.longitude ?? '116.308586', latitude: spec.latitude ?? '39.982525' }
       }
     case 'voice':
+      return { ...envelope, text: spec.text ?? DEFAULT_TEXT.voice, data: { vfid: spec.vfid ?? '821804459', tovfid: spec.tovfid ?? '821804469' } }
     case 'image':
-      return { ...envelope, text: spec.text ?? DEFAULT_TEXT[spec.type], data: { vfid: spec.vfid ?? '821804459', tovfid: spec.tovfid ?? '821804469' } }
+      // An even fid: the fake's msget serves an image for it (a PNG), an odd one a voice recording.
+      return { ...envelope, text: spec.text ?? DEFAULT_TEXT.image, data: { vfid: spec.vfid ?? '821804458', tovfid: spec.tovfid ?? '821804468' } }
     case 'event': {
       const subtype = requireSubtype(spec) as EventSubtype
       return { ...envelope, text: spec.text ?? DEFAULT_TEXT[subtype], data: eventData(subtype, spec) }

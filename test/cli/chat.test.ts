@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
-import { runCli, tempDir } from '../helpers/cli.ts'
+import { deadUrl, runCli, tempDir } from '../helpers/cli.ts'
+import { EXAMPLES_DIR } from '../helpers/examples.ts'
 
 // Plain JS handler modules, as a user might write them: "fast" answers within the deadline, "slow" after it.
 const HANDLERS = `
@@ -56,5 +57,65 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
     assert.match(run.stdout, /\(\/position needs LAT LON as decimal numbers/)
     assert.match(run.stdout, /\(unknown command \/teleport; \/help lists them/)
     assert.equal(run.stdout.split('\n').filter((line) => line === 'bot (passive): quick answer').length, 1)
+  })
+})
+
+/** The env of a chat whose in-process bot loads the shipped example handlers. */
+const EXAMPLES_ENV = { HANDLERS_DIR: EXAMPLES_DIR, LOG_LEVEL: 'silent' }
+const DIRECT_MESSAGE = 'bot (active, via direct_messages/send): '
+
+describe('weibo-fanbot chat: the push stream and every Weibo host, with the shipped example handlers', { concurrency: true }, () => {
+  test('/follow then /status: the bot holds the stream, and its direct message prints after the fan\'s weibo', async () => {
+    const run = await runCli(['chat'], { env: EXAMPLES_ENV, input: '/follow\n/status 今天喝了青柚\n' })
+    assert.equal(run.code, 0, run.stderr)
+    assert.equal(run.stderr, '')
+    assert.match(run.stdout, /^stream +on: the bot holds the fake push stream \(subid \d+\)/m)
+    const lines = run.stdout.split('\n')
+    const posted = lines.indexOf('fan: [weibo on the push stream] 今天喝了青柚')
+    const answered = lines.findIndex((line) => line.startsWith(DIRECT_MESSAGE) && line.includes('看到你提到了青柚茶饮'))
+    assert.ok(posted >= 0 && answered > posted, run.stdout)
+  })
+
+  test('/status by a fan who does not follow: the fake refuses the direct message (20301), and chat shows it', async () => {
+    const run = await runCli(['chat'], { env: EXAMPLES_ENV, input: '/status 青柚\n' })
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^fan: \[weibo on the push stream\] 青柚$/m)
+    assert.match(run.stdout, /^weibo refused the bot's direct message \(POST \/2\/direct_messages\/send\.json, HTTP 403\): error_code 20301,/m)
+    assert.ok(!run.stdout.includes(DIRECT_MESSAGE), run.stdout)
+  })
+
+  test('/status without TEXT is explained; each stream record is handled before the next line is read', async () => {
+    const run = await runCli(['chat'], { env: EXAMPLES_ENV, input: '/status\n/comment\n/follow\n/status 青柚真好喝\n/comment 好评\n你好\n' })
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^ +\(\/status needs the weibo's TEXT, e\.g\. \/status /m)
+    assert.match(run.stdout, /^ +\(\/comment needs the comment's TEXT/m)
+    const lines = run.stdout.split('\n')
+    const at = (prefix: string): number => lines.findIndex((line) => line.startsWith(prefix))
+    assert.ok(at(DIRECT_MESSAGE) > at('fan: [weibo on the push stream] 青柚真好喝'), run.stdout)
+    assert.ok(at('fan: [comment on the push stream] 好评') > at(DIRECT_MESSAGE), run.stdout)
+    // The example handles weibos only: the comment gets nothing, and chat says so before reading on.
+    assert.ok(at('     (the bot sent nothing in answer: no comment handler matched') > at('fan: [comment on the push stream]'), run.stdout)
+    assert.ok(at('fan: 你好') > at('     (the bot sent nothing in answer'), run.stdout)
+  })
+
+  test('/image: the example handler downloads the picture from the fake upload host and describes it', async () => {
+    const run = await runCli(['chat'], { env: EXAMPLES_ENV, input: '/image\n' })
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^bot \(passive\): 图片收到啦（[^）]*KB）/m)
+    assert.doesNotMatch(run.stdout, /暂时没能打开它/)
+  })
+
+  test('with --url, the banner lists every host and the stream variables; /status publishes and says what chat cannot see', async () => {
+    const run = await runCli(['chat', '--url', await deadUrl(), '--secret='], { input: '/status 青柚\n' })
+    assert.equal(run.code, 0, run.stderr)
+    const api = /^weibo api +fake, at (http:\/\/127\.0\.0\.1:\d+)$/m.exec(run.stdout)?.[1]
+    assert.ok(api !== undefined, run.stdout)
+    for (const name of ['WEIBO_API_BASE_URL', 'WEIBO_C_API_BASE_URL', 'WEIBO_UPLOAD_API_BASE_URL', 'WEIBO_OPEN_API_BASE_URL']) {
+      assert.ok(run.stdout.includes(` ${name}=${api}\n`), name)
+    }
+    assert.match(run.stdout, /^ +WEIBO_ACCESS_TOKEN=weibo-fanbot-chat$/m)
+    assert.match(run.stdout, /^ +WEIBO_PUSH_SUBID=\d+$/m)
+    assert.ok(run.stdout.includes(` WEIBO_PUSH_URL=${api}/commercial/push\n`), run.stdout)
+    assert.match(run.stdout, /^fan: \[weibo on the push stream\] 青柚\n +\(published on the push stream: chat cannot see a server handle it/m)
   })
 })

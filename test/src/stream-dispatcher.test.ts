@@ -81,3 +81,38 @@ describe('stream records to handlers', () => {
     assert.ok(logs.lines().some((line) => (line.err as { code?: string } | undefined)?.code === 'WEIBO_ERR_HANDLER_THREW'))
   })
 })
+
+describe('stream dispatcher: pending and idle', () => {
+  test('idle resolves at once with nothing in flight, and only once every running handler is done', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    const logs = captureLogs('info')
+    const router = createHandlerRouter(normaliseHandlers({ file: 'inline.ts', exported: [{ on: 'status', handle: async () => { await gate } }] }), logs.logger)
+    const dispatcher = createStreamDispatcher({ router, api: {} as WeiboApiClient, logger: logs.logger, handlerTimeoutMs: 1000 })
+    assert.equal(dispatcher.pending, 0)
+    await dispatcher.idle() // nothing in flight: at once
+
+    const first = dispatcher.dispatch(record())
+    const second = dispatcher.dispatch(record((raw) => { raw.id = 1404160103598341 }))
+    assert.equal(dispatcher.pending, 2)
+    let idle = false
+    const waiting = dispatcher.idle().then(() => { idle = true })
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(idle, false, 'idle while handlers run')
+
+    release()
+    await Promise.all([first, second, waiting])
+    assert.equal(idle, true)
+    assert.equal(dispatcher.pending, 0)
+  })
+
+  test('a record no handler takes, or a handler that throws, still leaves the dispatcher idle', async () => {
+    const logs = captureLogs('info')
+    const router = createHandlerRouter(normaliseHandlers({ file: 'inline.ts', exported: [{ on: 'comment', handle () { throw new Error('boom') } }] }), logs.logger)
+    const dispatcher = createStreamDispatcher({ router, api: {} as WeiboApiClient, logger: logs.logger, handlerTimeoutMs: 1000 })
+    await dispatcher.dispatch(record())
+    await dispatcher.dispatch(record((raw) => { raw.text = { type: 'comment', event: 'add', comment: { id: 5, text: '评论', user: { id: 7 } } } }))
+    assert.equal(dispatcher.pending, 0)
+    await dispatcher.idle()
+  })
+})
