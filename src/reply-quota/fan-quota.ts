@@ -112,7 +112,10 @@ function refusal (state: FanState | undefined, fanId: string, at: number, limits
   const asked = count === 1 ? '' : ` (${count} replies asked at once)`
   if (state === undefined) return { allowed: false, reason: 'no-window', detail: `fan ${fanId} has never messaged the account${asked}` }
   if (windowOpen(state, at, limits)) {
-    return { allowed: false, reason: 'quota-exhausted', detail: `all ${limits.repliesPerWindow} replies of this ${window} window are used${asked}; the quota renews when the fan writes again` }
+    const left = Math.max(0, limits.repliesPerWindow - state.repliesUsedInWindow) +
+      liveCredits(state.mentionCredits, at, limits).reduce((sum, credit) => sum + credit.remaining, 0)
+    const used = left === 0 ? `all ${limits.repliesPerWindow} replies of this ${window} window are used` : `only ${left} of this ${window} window's replies are left`
+    return { allowed: false, reason: 'quota-exhausted', detail: `${used}${asked}; the quota renews when the fan writes again` }
   }
   if (state.followState === 'unfollowed') return { allowed: false, reason: 'unfollowed', detail: `fan ${fanId} unfollowed; no reply until they follow or write again` }
   if (liveCredits(state.mentionCredits, at, limits).length > 0) {

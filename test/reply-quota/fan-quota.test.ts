@@ -46,7 +46,9 @@ describe('reply window and quota rules', () => {
   test('several replies are taken all or none', () => {
     let state = recordActivity(undefined, 'interaction', 0, LIMITS)
     state = allowed(take(state, HOUR, 2))
-    assert.equal(reasonOf(take(state, HOUR, 2)), 'quota-exhausted')
+    const refusal = take(state, HOUR, 2)
+    assert.equal(reasonOf(refusal), 'quota-exhausted')
+    assert.match(refusal.allowed ? '' : refusal.detail, /only 1 of this 48 h window's replies are left \(2 replies asked at once\)/)
     // The refused request took nothing: the last reply is still there.
     allowed(take(state, HOUR, 1))
   })
