@@ -1,8 +1,8 @@
-import { LosslessNumber, stringify } from 'lossless-json'
 import type { Logger } from '../logger.ts'
-import { createMessageIds } from './fake-api-context.ts'
-import { fakeScreenName } from './fake-direct-message-route.ts'
-import { DEFAULT_FAN_ID, formatWeiboDate } from './push-factory.ts'
+import { checkId, createRecordFactory, recordLine, type PushRecordSpec, type PushStreamRecord } from './push-stream-records.ts'
+
+export { recordLine }
+export type { PushRecordSpec, PushStreamComment, PushStreamRecord, PushStreamStatus, PushStreamUser } from './push-stream-records.ts'
 
 /** The fake's commercial/push subscription (protocol §8); every duration in ms of real time, except `retentionMs`. */
 export interface PushStreamOptions {
@@ -31,45 +31,6 @@ export const PUSH_STREAM_DEFAULTS = {
   maxRecords: 10_000,
   fragment: false
 } as const satisfies Required<PushStreamOptions>
-
-/** A user as a record carries it: ids are digit strings here, bare JSON numbers on the wire. */
-export interface PushStreamUser { id: string, screen_name: string }
-export interface PushStreamStatus { created_at: string, id: string, mid: string, text: string, user: PushStreamUser, mentions?: string[] }
-/** A comment, with the weibo it comments on (kept minimal: id, mid, text, user). */
-export interface PushStreamComment extends Omit<PushStreamStatus, 'mentions'> {
-  status: { id: string, mid: string, text: string, user: PushStreamUser }
-}
-
-/** One record of protocol §8, as `publish` returns it (frozen). `id` is the data id clients pass back as `since_id`. */
-export interface PushStreamRecord {
-  id: string
-  text: { type: 'status', event: string, status: PushStreamStatus } | { type: 'comment', event: string, comment: PushStreamComment }
-  match_info: { keyword: string, uid: string }
-}
-
-export interface PushRecordSpec {
-  /** The subscription's data type; default 'status'. */
-  type?: 'status' | 'comment'
-  text: string
-  /** The author's uid; default the push factory's fan. */
-  uid?: string
-  /** Default `fakeScreenName(uid)`, the name the fake's DM route knows the author by. */
-  screenName?: string
-  /** `match_info.keyword`; default '' (a match by uid). */
-  keyword?: string
-  /** `match_info.uid`; default '0' (a match by keyword), as in Weibo's sample. */
-  matchUid?: string
-  /** `text.event`; default 'add', the only documented value. */
-  event?: string
-  /** The data id; default the next generated one. May exceed 2^53: it is written digit for digit. */
-  id?: string
-  /** The weibo (or comment) id, used for `id` and `mid`; default the next generated one. */
-  weiboId?: string
-  /** uids @-ed in a status; omitted unless given, as Weibo may omit them. */
-  mentions?: string[]
-  /** For a comment: the weibo it is on. Defaults: a generated id, a fixed text, the fake's account as author. */
-  status?: { id?: string, text?: string, uid?: string, screenName?: string }
-}
 
 export interface PushStreamWriteOptions {
   /** Overrides the stream's `fragment` option for this write. */
@@ -141,16 +102,9 @@ export interface PushStreamHub extends FakePushStream {
   closeAll: (graceMs?: number) => Promise<void>
 }
 
-interface StoredRecord { record: PushStreamRecord, line: Buffer, at: number, weiboIds: string[] }
+interface StoredRecord { record: PushStreamRecord, line: Buffer, at: number }
 
-const DIGITS = /^\d{1,20}$/
 const MAX_CONNECTIONS_KEPT = 1_000
-const COMMENTED_STATUS_TEXT = '今天上新，欢迎评论'
-
-function checkDigits (name: string, value: string): string {
-  if (!DIGITS.test(value)) throw new TypeError(`${name} must be a decimal id of 1 to 20 digits, got "${value}"`)
-  return value
-}
 
 function checkCount (name: string, value: number, min: number): number {
   if (!Number.isInteger(value) || value < min) throw new RangeError(`pushStream.${name} must be an integer >= ${min}, got ${value}`)
@@ -165,18 +119,6 @@ function deepFreeze<T> (value: T): T {
   return value
 }
 
-const NUMERIC_KEYS = new Set(['id', 'uid'])
-
-/** One record as a line: ids as bare JSON numbers digit for digit (`mid` stays a string, as Weibo writes it), then CRLF. */
-export function recordLine (record: PushStreamRecord): Buffer {
-  const json = stringify(record, (key, value) => {
-    if (NUMERIC_KEYS.has(key) && typeof value === 'string' && DIGITS.test(value)) return new LosslessNumber(value)
-    if (key === 'mentions' && Array.isArray(value)) return value.map((uid: unknown) => typeof uid === 'string' ? new LosslessNumber(uid) : uid)
-    return value
-  })
-  return Buffer.from(`${json ?? '{}'}\r\n`, 'utf8')
-}
-
 /**
  * The fake's commercial/push subscription: a bounded store of records, kept for `retentionMs` by the fake's clock,
  * and the open connections they are written to. Data ids and weibo ids are 16 digits below 2^53, counting up.
@@ -184,7 +126,7 @@ export function recordLine (record: PushStreamRecord): Buffer {
  */
 export function createFakePushStream (options: PushStreamOptions & { now: () => number, accountId: string, logger: Logger }): PushStreamHub {
   const settings: Required<PushStreamOptions> = {
-    subid: checkDigits('pushStream.subid', options.subid ?? PUSH_STREAM_DEFAULTS.subid),
+    subid: checkId('pushStream.subid', options.subid ?? PUSH_STREAM_DEFAULTS.subid),
     maxConnectionMs: checkCount('maxConnectionMs', options.maxConnectionMs ?? PUSH_STREAM_DEFAULTS.maxConnectionMs, 1),
     idleCloseMs: checkCount('idleCloseMs', options.idleCloseMs ?? PUSH_STREAM_DEFAULTS.idleCloseMs, 1),
     retentionMs: checkCount('retentionMs', options.retentionMs ?? PUSH_STREAM_DEFAULTS.retentionMs, 0),
@@ -193,12 +135,8 @@ export function createFakePushStream (options: PushStreamOptions & { now: () => 
     fragment: options.fragment ?? PUSH_STREAM_DEFAULTS.fragment
   }
   const { now, logger } = options
-  const nextDataId = createMessageIds(1_400_000_000_000_001)
-  const nextWeiboId = createMessageIds(3_700_000_000_000_001)
+  const records = createRecordFactory({ now, accountId: options.accountId })
   const stored: StoredRecord[] = []
-  // The ids in `stored`, so a caller-given id cannot be generated again while its record is kept.
-  const dataIds = new Set<string>()
-  const weiboIds = new Set<string>()
   const open = new Set<PushStreamSink>()
   const accepted: PushStreamConnection[] = []
   let acceptedOffset = 0 // the absolute number of accepted[0], once old entries are dropped
@@ -207,10 +145,7 @@ export function createFakePushStream (options: PushStreamOptions & { now: () => 
   let ipLimited = false
 
   const forget = (count: number): void => {
-    for (const entry of stored.splice(0, count)) {
-      dataIds.delete(entry.record.id)
-      for (const id of entry.weiboIds) weiboIds.delete(id)
-    }
+    for (const entry of stored.splice(0, count)) records.release(entry.record)
   }
   const prune = (): void => {
     // Records are stored in publishing order, so the expired ones come first.
@@ -219,43 +154,6 @@ export function createFakePushStream (options: PushStreamOptions & { now: () => 
     forget(expired < 0 ? stored.length : expired)
     if (stored.length > settings.maxRecords) forget(stored.length - settings.maxRecords)
   }
-  const fresh = (next: () => string, taken: Set<string>): string => {
-    let id = next()
-    while (taken.has(id)) id = next()
-    return id
-  }
-
-  const build = (spec: PushRecordSpec): PushStreamRecord => {
-    if (typeof spec.text !== 'string') throw new TypeError('a push-stream record needs a text')
-    const id = spec.id === undefined ? fresh(nextDataId, dataIds) : checkDigits('id', spec.id)
-    if (dataIds.has(id)) throw new Error(`a stored record already has the data id ${id}`)
-    const uid = checkDigits('uid', spec.uid ?? DEFAULT_FAN_ID)
-    const weiboId = spec.weiboId === undefined ? fresh(nextWeiboId, weiboIds) : checkDigits('weiboId', spec.weiboId)
-    const head = {
-      created_at: formatWeiboDate(new Date(now())),
-      id: weiboId,
-      mid: weiboId,
-      text: spec.text,
-      user: { id: uid, screen_name: spec.screenName ?? fakeScreenName(uid) }
-    }
-    const event = spec.event ?? 'add'
-    const matchInfo = { keyword: spec.keyword ?? '', uid: checkDigits('matchUid', spec.matchUid ?? '0') }
-    if ((spec.type ?? 'status') === 'status') {
-      const mentions = spec.mentions?.map((mention) => checkDigits('mentions', mention))
-      return { id, text: { type: 'status', event, status: { ...head, ...(mentions === undefined ? {} : { mentions }) } }, match_info: matchInfo }
-    }
-    if (spec.type !== 'comment') throw new TypeError(`a push-stream record is a status or a comment, got "${String(spec.type)}"`)
-    const statusId = spec.status?.id === undefined ? fresh(nextWeiboId, weiboIds) : checkDigits('status.id', spec.status.id)
-    const statusUid = checkDigits('status.uid', spec.status?.uid ?? options.accountId)
-    const status = {
-      id: statusId,
-      mid: statusId,
-      text: spec.status?.text ?? COMMENTED_STATUS_TEXT,
-      user: { id: statusUid, screen_name: spec.status?.screenName ?? fakeScreenName(statusUid) }
-    }
-    return { id, text: { type: 'comment', event, comment: { ...head, status } }, match_info: matchInfo }
-  }
-
   const writeAll = (bytes: Uint8Array, fragment: boolean): number => {
     for (const sink of open) sink.write(bytes, fragment)
     return open.size
@@ -272,13 +170,9 @@ export function createFakePushStream (options: PushStreamOptions & { now: () => 
     get ipLimited () { return ipLimited },
     publish (spec, writeOptions = {}) {
       prune()
-      const record = deepFreeze(build(spec))
-      const { text } = record
-      const ids = text.type === 'status' ? [text.status.id] : [text.comment.id, text.comment.status.id]
+      const record = deepFreeze(records.build(spec))
       const line = recordLine(record)
-      stored.push({ record, line, at: now(), weiboIds: ids })
-      dataIds.add(record.id)
-      for (const id of ids) weiboIds.add(id)
+      stored.push({ record, line, at: now() })
       prune()
       writeAll(line, writeOptions.fragment ?? settings.fragment)
       return record
