@@ -130,7 +130,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   })
 
   const streamDispatcher = createStreamDispatcher({ router, api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics })
-  const pushStream = setUpPushStream({ config, storeSetup, dispatcher: streamDispatcher, logger, metrics })
+  const pushStream = setUpPushStream({ config, storeSetup, dispatcher: streamDispatcher, logger, metrics, commercialLimiter })
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -166,6 +166,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     ])
     await outbox?.close() // the worker finishes the replies it is sending; queued ones stay in Redis
     await storeSetup.close()
+    // A request still waiting for the hourly refill (the budget spent) would hold the process open for up to an hour.
+    await commercialLimiter.stop({ dropWaitingJobs: true })
   })
 
   await app.register(healthRoutes, { readiness })

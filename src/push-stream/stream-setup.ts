@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { StoreSetup } from '../store-setup.ts'
 import type { StreamDispatcher } from '../stream-dispatcher.ts'
+import type { WeiboRateLimiter } from '../weibo-rate-limiter.ts'
 import { createFileSinceIdStore } from './file-since-id-store.ts'
 import { startPushStream, type PushStream } from './push-stream-client.ts'
 import { createRedisSinceIdStore } from './redis-since-id-store.ts'
@@ -16,6 +17,8 @@ export interface PushStreamSetupOptions {
   dispatcher: StreamDispatcher
   logger: Logger
   metrics: Metrics
+  /** The commercial (c.api) budget: each stream connection is one request of Weibo's 50,000 per hour per IP. */
+  commercialLimiter?: WeiboRateLimiter
 }
 
 export interface PushStreamRunner {
@@ -28,6 +31,30 @@ export interface PushStreamRunner {
 }
 
 /**
+ * `fetch` through the commercial budget. A connection waiting for the budget's refill still stops at once when the
+ * stream closes (its signal aborts): the job left in the limiter's queue then fails on its own aborted signal.
+ */
+function budgetedFetch (limiter: WeiboRateLimiter): typeof fetch {
+  return async (url, init) => {
+    const signal = init?.signal ?? undefined
+    const scheduled = limiter.schedule(async () => await fetch(url, init))
+    if (signal === undefined || signal === null) return await scheduled
+    scheduled.catch(() => {}) // once aborted, nobody awaits it
+    signal.throwIfAborted()
+    let onAbort: (() => void) | undefined
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => { reject(signal.reason) }
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+    try {
+      return await Promise.race([scheduled, aborted])
+    } finally {
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+    }
+  }
+}
+
+/**
  * The commercial push stream as the config asks for it (WEIBO_PUSH_SUBID set), or undefined. With REDIS_URL every
  * replica holds the stream: seen ids are claimed in Redis so each record is handled once, and the position is
  * shared (it only moves forward). Without Redis the position is kept in WEIBO_PUSH_SINCE_ID_FILE.
@@ -37,7 +64,7 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
   const settings = config.pushStream
   if (settings === undefined) return undefined
   const { redis } = storeSetup
-  const { dispatcher } = options
+  const { dispatcher, commercialLimiter: limiter } = options
   let stream: PushStream | undefined
   const dedup = redis === undefined
     ? createMemoryStreamDedup()
@@ -61,6 +88,7 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
           : createRedisSinceIdStore({ redis, key: `${config.redisKeyPrefix}:stream:since-id:${settings.subid}`, logger }),
         dedup,
         onRecord: dispatcher.dispatch,
+        ...(limiter === undefined ? {} : { fetch: budgetedFetch(limiter) }),
         logger,
         maxInFlight: settings.concurrency,
         idleTimeoutMs: settings.idleTimeoutMs,

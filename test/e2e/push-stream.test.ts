@@ -126,6 +126,16 @@ describe('the commercial push stream, end to end against the simulator', () => {
     assert.match(metrics, /weibo_fanbot_stream_connections_total\{reason="end"\} [2-9]/)
   })
 
+  test('each stream connection counts against the commercial budget (WEIBO_C_API_REQUESTS_PER_HOUR)', async (t) => {
+    const sim = await streamSimulator(t)
+    const app = await startStreamBot({ sim, handlers: [collector().handler], sinceIdFile: path.join(await tempFolder(), 'since-id'), env: { WEIBO_C_API_REQUESTS_PER_HOUR: '1' } })
+    t.after(async () => { await app.close() })
+    await sim.pushStream.waitForConnection()
+    await sim.pushStream.endConnections() // Weibo's normal close: the bot would reconnect at once
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    assert.equal(sim.api.calls.filter((call) => call.path === '/commercial/push').length, 1, 'the budget of 1 per hour is spent')
+  })
+
   test('a record that does not parse is skipped; the next one still arrives', async (t) => {
     const sim = await streamSimulator(t)
     const logs = captureLogs('info')
