@@ -63,6 +63,17 @@ export interface WeiboApiClientOptions {
 export const REPLY_PATH = '/2/messages/reply.json'
 export const BIZ_REPLY_PATH = '/2/messages/reply/biz.json'
 
+/** Direct messages to a fan known to have unfollowed are refused before the call (Weibo would answer 20301). */
+function checkedDirectMessages (api: DirectMessagesApi, quota: ReplyQuota | undefined): DirectMessagesApi {
+  if (quota === undefined) return api
+  return {
+    async send (input) {
+      if (typeof input.uid === 'string') await quota.checkFollower(input.uid)
+      return await api.send(input)
+    }
+  }
+}
+
 /** Typed Weibo API methods for handlers (`ctx.api`), the late-reply path and scripts. */
 export function createWeiboApiClient (options: WeiboApiClientOptions): WeiboApiClient {
   const { http } = options
@@ -107,7 +118,7 @@ export function createWeiboApiClient (options: WeiboApiClientOptions): WeiboApiC
       },
       ...createSendAllApi({ http })
     },
-    directMessages: createDirectMessagesApi({ http, commercialBaseUrl: options.commercialBaseUrl }),
+    directMessages: checkedDirectMessages(createDirectMessagesApi({ http, commercialBaseUrl: options.commercialBaseUrl }), quota),
     media,
     menu: createMenuApi({ http }),
     users: createUsersApi({ http, openBaseUrl: options.openBaseUrl }),

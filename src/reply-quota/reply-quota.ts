@@ -18,6 +18,11 @@ export interface ReplyQuota {
   take: (fanId: string, count: number) => Promise<ReplyTicket>
   /** Gives back the replies of a ticket that were not sent (the last `unsent` of them). Never rejects. */
   refund: (ticket: ReplyTicket, unsent: number) => Promise<void>
+  /**
+   * For a direct message, which Weibo allows only to followers: throws ReplyRefusedError (WEIBO_ERR_QUOTA_UNFOLLOWED)
+   * when the fan's latest news is an unfollow. A fan the bot knows nothing of is left to Weibo. Never counts anything.
+   */
+  checkFollower: (fanId: string) => Promise<void>
   /** Calls `listener` with every local refusal from now on (the chat CLI shows them); returns the unsubscribe. */
   onRefusal: (listener: (refusal: ReplyRefusedError) => void) => () => void
 }
@@ -97,6 +102,21 @@ export function createReplyQuota (options: ReplyQuotaOptions): ReplyQuota {
         fail('take', fanId, error)
         return { fanId, taken: [], at }
       }
+    },
+    async checkFollower (fanId) {
+      await pending.get(fanId)
+      let unfollowed: boolean
+      try {
+        unfollowed = await store.update(fanId, (state) => ({ result: state?.followState === 'unfollowed' }))
+      } catch (error) {
+        fail('take', fanId, error)
+        return
+      }
+      if (!unfollowed) return
+      options.onRefused?.('unfollowed')
+      const refusal = new ReplyRefusedError({ reason: 'unfollowed', fanId, detail: `fan ${fanId} unfollowed; Weibo sends direct messages to followers only` })
+      for (const listener of listeners) listener(refusal)
+      throw refusal
     },
     onRefusal (listener) {
       listeners.add(listener)

@@ -60,6 +60,26 @@ describe('reply windows and quotas in the running bot', () => {
     assert.equal(replyCalls(kit), 0)
   })
 
+  test('a direct message to a fan who unfollowed is refused locally; after a new follow it goes out', async (t) => {
+    const outcomes: string[] = []
+    const { kit } = await kitWith(t, [defineHandler({
+      on: 'event',
+      async handle (message, ctx) {
+        try {
+          await ctx.api.directMessages.send({ uid: message.sender_id, text: '欢迎回来' })
+          outcomes.push('sent')
+        } catch (error) {
+          outcomes.push((error as { code: string }).code)
+        }
+      }
+    })])
+    await kit.send({ type: 'event', subtype: 'unfollow' })
+    await kit.send({ type: 'event', subtype: 'follow' })
+    assert.deepEqual(outcomes, ['WEIBO_ERR_QUOTA_UNFOLLOWED', 'sent'])
+    assert.equal(kit.api.calls.filter((call) => call.path === '/2/direct_messages/send.json').length, 1)
+    assert.match(await scrape(kit), /weibo_fanbot_replies_refused_total\{reason="unfollowed"\} 1/)
+  })
+
   test('a long text with split: true reaches the fan as several messages, in order, over the active API', async (t) => {
     const paragraph = '青柚茶饮的会员积分规则如下，请耐心阅读。'.repeat(14) // 280 characters
     const long = [paragraph, paragraph, paragraph].join('\n')
