@@ -59,6 +59,14 @@ export function createReplyQuota (options: ReplyQuotaOptions): ReplyQuota {
       operation === 'take' ? 'reply quota store failed: sending the reply unchecked (Weibo will judge it)' : `reply quota ${operation} failed`)
   }
 
+  /** Counts, announces and throws one local refusal. */
+  function refuse (input: { reason: RefusalReason, fanId: string, detail: string }): never {
+    options.onRefused?.(input.reason)
+    const refusal = new ReplyRefusedError(input)
+    for (const listener of listeners) listener(refusal)
+    throw refusal
+  }
+
   return {
     limits,
     async record (push) {
@@ -93,10 +101,7 @@ export function createReplyQuota (options: ReplyQuotaOptions): ReplyQuota {
           return { fanId, taken: [], at }
         }
         if (outcome.allowed) return { fanId, taken: outcome.taken, at }
-        options.onRefused?.(outcome.reason)
-        const refusal = new ReplyRefusedError({ reason: outcome.reason, fanId, detail: outcome.detail })
-        for (const listener of listeners) listener(refusal)
-        throw refusal
+        return refuse({ reason: outcome.reason, fanId, detail: outcome.detail })
       } catch (error) {
         if (error instanceof ReplyRefusedError) throw error
         fail('take', fanId, error)
@@ -112,11 +117,7 @@ export function createReplyQuota (options: ReplyQuotaOptions): ReplyQuota {
         fail('take', fanId, error)
         return
       }
-      if (!unfollowed) return
-      options.onRefused?.('unfollowed')
-      const refusal = new ReplyRefusedError({ reason: 'unfollowed', fanId, detail: `fan ${fanId} unfollowed; Weibo sends direct messages to followers only` })
-      for (const listener of listeners) listener(refusal)
-      throw refusal
+      if (unfollowed) refuse({ reason: 'unfollowed', fanId, detail: `fan ${fanId} unfollowed; Weibo sends direct messages to followers only` })
     },
     onRefusal (listener) {
       listeners.add(listener)
