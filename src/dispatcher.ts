@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events'
-import type { DedupStore } from './dedup-store.ts'
-import { dedupKey } from './dedup-key.ts'
+import type { DedupStore } from './dedup/dedup-store.ts'
+import { dedupKey } from './dedup/dedup-key.ts'
 import type { HandlerRouter } from './handler-router.ts'
 import { runHandler, type RunResult } from './handler-runner.ts'
 import type { Logger } from './logger.ts'
@@ -10,7 +10,7 @@ import { replyParts } from './reply.ts'
 import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import type { LateReplySender } from './late-reply.ts'
 import type { Metrics } from './metrics.ts'
-import type { WeiboApiClient } from './weibo-api-client.ts'
+import type { WeiboApiClient } from './weibo-api/client.ts'
 import { createWorkTracker } from './work-tracker.ts'
 
 /**

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { FanbotError } from './errors.ts'
 import type { LoadedHandler, Trigger } from './handler.ts'
 import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES } from './message-schema.ts'
-import { STREAM_TYPES } from './stream-message.ts'
+import { STREAM_TYPES } from './push-stream/stream-message.ts'
 
 const TRIGGERS: readonly string[] = [
   ...MESSAGE_TYPES,

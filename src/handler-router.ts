@@ -1,6 +1,6 @@
 import type { AnyMessage, LoadedHandler } from './handler.ts'
 import type { Logger } from './logger.ts'
-import { isStreamMessage } from './stream-message.ts'
+import { isStreamMessage } from './push-stream/stream-message.ts'
 
 export interface HandlerRouter {
   /** The handler that takes this message, or undefined when none accepts it. */

@@ -4,7 +4,7 @@ import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import type { ImageMessage, VoiceMessage } from './message-schema.ts'
 import { validateReply, type ValidReply } from './reply.ts'
-import type { WeiboApiClient } from './weibo-api-client.ts'
+import type { WeiboApiClient } from './weibo-api/client.ts'
 
 function isMediaMessage (message: AnyMessage): message is VoiceMessage | ImageMessage {
   return message.type === 'voice' || message.type === 'image'

@@ -3,9 +3,9 @@ import type {
   EventMessage, EventSubtype, ImageMessage, MentionMessage, MentionSubtype, Message, PositionMessage, TextMessage, VoiceMessage
 } from './message-schema.ts'
 import type { Reply } from './reply.ts'
-import type { CommentStreamMessage, StatusStreamMessage, StreamMessage, StreamType } from './stream-message.ts'
+import type { CommentStreamMessage, StatusStreamMessage, StreamMessage, StreamType } from './push-stream/stream-message.ts'
 import type { DownloadedMedia } from './weibo-api/media.ts'
-import type { WeiboApiClient } from './weibo-api-client.ts'
+import type { WeiboApiClient } from './weibo-api/client.ts'
 
 /**
  * What a handler listens to: a message type, an event or mention subtype (`event:follow`), everything a fan sends

@@ -2,8 +2,8 @@ import type { Logger } from './logger.ts'
 import type { Message } from './message-schema.ts'
 import type { ValidReply } from './reply.ts'
 import { ReplyRefusedError } from './reply-quota/reply-refused-error.ts'
-import { WeiboApiError } from './weibo-api-error.ts'
-import type { WeiboApiClient } from './weibo-api-client.ts'
+import { WeiboApiError } from './weibo-api/api-error.ts'
+import type { WeiboApiClient } from './weibo-api/client.ts'
 
 export interface LateReply {
   message: Message

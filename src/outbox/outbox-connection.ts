@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis'
 import { FanbotError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import { FAST_FAIL_OPTIONS, safeRedisUrl } from '../redis-connection.ts'
+import { FAST_FAIL_OPTIONS, safeRedisUrl } from '../storage/redis-connection.ts'
 
 /**
  * The connection the outbox queues on, for a server. It connects in the background and never fails the start:

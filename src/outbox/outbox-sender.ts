@@ -1,6 +1,6 @@
 import { createLateReplySender, type LateReplySender } from '../late-reply.ts'
 import type { Logger } from '../logger.ts'
-import type { WeiboApiClient } from '../weibo-api-client.ts'
+import type { WeiboApiClient } from '../weibo-api/client.ts'
 import type { OutboxObserver } from './outbox-observer.ts'
 import type { OutboxQueue } from './outbox-queue.ts'
 

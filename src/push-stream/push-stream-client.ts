@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describeFetchFailure } from '../fetch-failure.ts'
+import { describeFetchFailure } from '../weibo-api/fetch-failure.ts'
 import { redactUrl, type Logger } from '../logger.ts'
 import { backoffDelay } from './backoff.ts'
 import { createRecordProcessor, type RecordOutcome, type RecordProcessor } from './record-processor.ts'
 import type { SinceIdStore } from './since-id-store.ts'
 import { runConnection, type ConnectionEnd } from './stream-connection.ts'
-import type { StreamDedup } from './stream-dedup.ts'
+import type { StreamDedup } from './stream-dedup-store.ts'
 import { isIpLimited } from './stream-error.ts'
 import type { StreamRecord } from './stream-record.ts'
 

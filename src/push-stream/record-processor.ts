@@ -2,7 +2,7 @@ import { isFanbotError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { SplitLine } from './record-splitter.ts'
 import type { SinceIdStore } from './since-id-store.ts'
-import type { StreamDedup } from './stream-dedup.ts'
+import type { StreamDedup } from './stream-dedup-store.ts'
 import { parseStreamRecord, recordIdOf, type StreamRecord } from './stream-record.ts'
 
 export type RecordOutcome = 'handled' | 'duplicate' | 'invalid' | 'skipped' | 'failed'

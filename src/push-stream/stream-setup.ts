@@ -1,13 +1,13 @@
 import type { Config } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
-import type { StoreSetup } from '../store-setup.ts'
-import type { StreamDispatcher } from '../stream-dispatcher.ts'
-import type { WeiboRateLimiter } from '../weibo-rate-limiter.ts'
+import type { StoreSetup } from '../storage/storage.ts'
+import type { StreamDispatcher } from './stream-dispatcher.ts'
+import type { WeiboRateLimiter } from '../weibo-api/rate-limiter.ts'
 import { createFileSinceIdStore } from './file-since-id-store.ts'
 import { startPushStream, type PushStream } from './push-stream-client.ts'
 import { createRedisSinceIdStore } from './redis-since-id-store.ts'
-import { createMemoryStreamDedup, createRedisStreamDedup } from './stream-dedup.ts'
+import { createMemoryStreamDedup, createRedisStreamDedup } from './stream-dedup-store.ts'
 
 export interface PushStreamSetupOptions {
   config: Config

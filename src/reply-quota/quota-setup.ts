@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
-import type { StoreSetup } from '../store-setup.ts'
+import type { StoreSetup } from '../storage/storage.ts'
 import { createMemoryQuotaStore } from './memory-quota-store.ts'
 import { createRedisQuotaStore } from './redis-quota-store.ts'
 import { createReplyQuota, type ReplyQuota } from './reply-quota.ts'

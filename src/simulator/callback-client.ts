@@ -1,5 +1,5 @@
 import { randomInt, randomBytes } from 'node:crypto'
-import { describeFetchFailure } from '../fetch-failure.ts'
+import { describeFetchFailure } from '../weibo-api/fetch-failure.ts'
 import { decodePassiveReplyBody, type DecodedPassiveReply } from '../reply-encoding.ts'
 import { computeSignature } from '../signature.ts'
 

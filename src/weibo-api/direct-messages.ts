@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { MAX_TEXT_LENGTH } from '../reply.ts'
-import type { WeiboHttp } from '../weibo-http.ts'
+import type { WeiboHttp } from './http.ts'
 import { codePoints, IdSchema, invalidRequest, parseResponse } from './parse-response.ts'
 
 export const DIRECT_MESSAGE_SEND_PATH = '/2/direct_messages/send.json'

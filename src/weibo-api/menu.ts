@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { WeiboHttp } from '../weibo-http.ts'
+import type { WeiboHttp } from './http.ts'
 import { invalidRequest, parseResponse } from './parse-response.ts'
 
 export const MENU_CREATE_PATH = '/2/messages/menu/create.json'

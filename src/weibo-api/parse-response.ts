@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { FanbotError } from '../errors.ts'
-import { WeiboApiError } from '../weibo-api-error.ts'
+import { WeiboApiError } from './api-error.ts'
 
 /** Checks Weibo's answer against the method's schema: an answer of another shape is WEIBO_ERR_API_BAD_RESPONSE. */
 export function parseResponse<T> (schema: z.ZodType<T>, body: unknown, request: string): T {

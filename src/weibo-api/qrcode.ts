@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { WeiboHttp } from '../weibo-http.ts'
+import type { WeiboHttp } from './http.ts'
 import { invalidRequest, parseResponse } from './parse-response.ts'
 
 export const QRCODE_CREATE_PATH = '/2/eps/qrcode/create.json'

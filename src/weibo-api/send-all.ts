@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { ArticleSchema, MAX_ARTICLES, MAX_TEXT_LENGTH, type Article } from '../reply.ts'
-import type { WeiboHttp } from '../weibo-http.ts'
+import type { WeiboHttp } from './http.ts'
 import { codePoints, IdSchema, invalidRequest, parseResponse } from './parse-response.ts'
 
 export const SEND_ALL_PATH = '/2/messages/sendall.json'

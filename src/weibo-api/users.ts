@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { WeiboHttp } from '../weibo-http.ts'
+import type { WeiboHttp } from './http.ts'
 import { IdSchema, invalidRequest, parseResponse } from './parse-response.ts'
 
 export const USER_INFO_PATH = '/2/eps/user/info.json'

@@ -8,7 +8,7 @@ import { waitFor } from '../helpers/deferred.ts'
 import { recordLine } from '../../src/simulator/fake-push-stream.ts'
 import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
 import { Redis } from 'ioredis'
-import { removeTempFolders, startStreamBot, streamSimulator, SUBID, tempFolder } from './push-stream-helpers.ts'
+import { removeTempFolders, startStreamBot, streamSimulator, SUBID, tempFolder } from '../helpers/push-stream-e2e.ts'
 
 function collector (): { seen: StreamMessage[], handler: ReturnType<typeof defineHandler<'status' | 'comment'>> } {
   const seen: StreamMessage[] = []

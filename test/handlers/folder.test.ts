@@ -9,7 +9,7 @@ import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES, MessageSchema } from '
 import { EXAMPLES_DIR } from '../helpers/examples.ts'
 import { fixture } from '../helpers/push.ts'
 import { parseStreamRecord } from '../../src/push-stream/stream-record.ts'
-import { toStreamMessage, type StreamMessage } from '../../src/stream-message.ts'
+import { toStreamMessage, type StreamMessage } from '../../src/push-stream/stream-message.ts'
 
 const FIXTURES = ['text', 'position', 'voice', 'image', 'event-follow', 'event-unfollow', 'event-subscribe', 'event-scan',
   'event-scan-follow', 'event-click', 'event-view', 'mention-status', 'mention-comment']

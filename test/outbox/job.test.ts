@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { dedupKey } from '../../src/dedup-key.ts'
+import { dedupKey } from '../../src/dedup/dedup-key.ts'
 import { KEEP_COMPLETED, KEEP_FAILED, outboxJobId, outboxJobOptions } from '../../src/outbox/outbox-job.ts'
 import { readPush } from '../../src/push-reader.ts'
 import { fixture } from '../helpers/push.ts'

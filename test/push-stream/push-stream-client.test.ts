@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { createMemorySinceIdStore } from '../../src/push-stream/memory-since-id-store.ts'
 import type { StreamRecord } from '../../src/push-stream/stream-record.ts'
 import { deferred, waitFor, type Deferred } from '../helpers/deferred.ts'
-import { linesWithCode, recordLine, startFakeStream, startTestClient } from './helpers.ts'
+import { linesWithCode, recordLine, startFakeStream, startTestClient } from '../helpers/push-stream.ts'
 
 describe('push stream client: records', () => {
   test('connects with subid, delivers records split anywhere across chunks, ids exact', async (t) => {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { createMemorySinceIdStore } from '../../src/push-stream/memory-since-id-store.ts'
 import { freePort } from '../helpers/ports.ts'
 import { waitFor } from '../helpers/deferred.ts'
-import { linesWithCode, recordLine, startFakeStream, startTestClient } from './helpers.ts'
+import { linesWithCode, recordLine, startFakeStream, startTestClient } from '../helpers/push-stream.ts'
 
 const IP_LIMITED = '{"request":"/commercial/push","error_code":10004,"error":"Ip is limited"}'
 

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import { createFileSinceIdStore } from '../../src/push-stream/file-since-id-store.ts'
 import { waitFor } from '../helpers/deferred.ts'
 import { captureLogs } from '../helpers/logs.ts'
-import { recordLine, startFakeStream, startTestClient } from './helpers.ts'
+import { recordLine, startFakeStream, startTestClient } from '../helpers/push-stream.ts'
 
 test('a restart resumes from the position saved in the file: the first request carries the stored since_id', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'fanbot-resume-'))

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { splitRecords, type SplitLine, type SplitRecordsOptions } from '../../src/push-stream/record-splitter.ts'
-import { chunksOf } from './helpers.ts'
+import { chunksOf } from '../helpers/push-stream.ts'
 
 async function split (chunks: Array<string | Uint8Array>, options?: SplitRecordsOptions): Promise<SplitLine[]> {
   const items: SplitLine[] = []

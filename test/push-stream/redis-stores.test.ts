@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
 import { Redis } from 'ioredis'
-import { FAST_FAIL_OPTIONS } from '../../src/redis-connection.ts'
+import { FAST_FAIL_OPTIONS } from '../../src/storage/redis-connection.ts'
 import { createRedisSinceIdStore } from '../../src/push-stream/redis-since-id-store.ts'
-import { createRedisStreamDedup } from '../../src/push-stream/stream-dedup.ts'
+import { createRedisStreamDedup } from '../../src/push-stream/stream-dedup-store.ts'
 import { freePort } from '../helpers/ports.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
-import { linesWithCode } from './helpers.ts'
+import { linesWithCode } from '../helpers/push-stream.ts'
 
 async function connect (t: TestContext): Promise<{ redis: Redis, prefix: string }> {
   const url = redisUrl() ?? ''

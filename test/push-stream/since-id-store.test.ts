@@ -8,7 +8,7 @@ import { createFileSinceIdStore } from '../../src/push-stream/file-since-id-stor
 import { compareIds } from '../../src/push-stream/since-id-store.ts'
 import { deferred, waitFor, type Deferred } from '../helpers/deferred.ts'
 import { captureLogs } from '../helpers/logs.ts'
-import { linesWithCode } from './helpers.ts'
+import { linesWithCode } from '../helpers/push-stream.ts'
 
 async function tempDir (t: TestContext): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'fanbot-since-id-'))

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { isFanbotError } from '../../src/errors.ts'
 import { parseStreamRecord, recordIdOf } from '../../src/push-stream/stream-record.ts'
 import { isIpLimited, readStreamError } from '../../src/push-stream/stream-error.ts'
-import { recordLine } from './helpers.ts'
+import { recordLine } from '../helpers/push-stream.ts'
 
 function invalidDetail (line: string): string {
   try {

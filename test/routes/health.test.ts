@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.ts'
-import { createMemoryDedupStore, type DedupStore } from '../../src/dedup-store.ts'
+import { createMemoryDedupStore, type DedupStore } from '../../src/dedup/dedup-store.ts'
 import { testConfig } from '../helpers/config.ts'
 
 async function appWith (t: TestContext, store?: DedupStore): Promise<FastifyInstance> {

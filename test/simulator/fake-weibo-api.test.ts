@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createConversation } from '../../src/simulator/conversation.ts'
 import { createFakeWeiboApi } from '../../src/simulator/fake-weibo-api.ts'
-import { createWeiboApiClient } from '../../src/weibo-api-client.ts'
-import { WeiboApiError } from '../../src/weibo-api-error.ts'
-import { createWeiboHttp } from '../../src/weibo-http.ts'
+import { createWeiboApiClient } from '../../src/weibo-api/client.ts'
+import { WeiboApiError } from '../../src/weibo-api/api-error.ts'
+import { createWeiboHttp } from '../../src/weibo-api/http.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import {
   ACCOUNT, API_TOKEN, FAN, fanEvent, fanMessage, FORM_HEADERS, postForm, replyFields, sendReply, START, startFakeApi, weiboError

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { buildApp } from '../../src/app.ts'
 import { createFakeWeiboApi } from '../../src/simulator/fake-weibo-api.ts'
 import { testConfig, TEST_TOKEN } from '../helpers/config.ts'
-import { follower } from './setup.ts'
+import { follower } from '../helpers/weibo-api.ts'
 
 test('the app\'s client (ctx.api) reaches each configured host, and WEIBO_REPLY_ENDPOINT=biz picks reply/biz', async (t) => {
   const fake = createFakeWeiboApi({ accessToken: TEST_TOKEN })

@@ -2,12 +2,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { WeiboApiError } from '../../src/weibo-api-error.ts'
-import { createWeiboApiClient } from '../../src/weibo-api-client.ts'
-import { createWeiboHttp } from '../../src/weibo-http.ts'
-import { createCommercialLimiter } from '../../src/weibo-rate-limiter.ts'
+import type { WeiboApiError } from '../../src/weibo-api/api-error.ts'
+import { createWeiboApiClient } from '../../src/weibo-api/client.ts'
+import { createWeiboHttp } from '../../src/weibo-api/http.ts'
+import { createCommercialLimiter } from '../../src/weibo-api/rate-limiter.ts'
 import { captureLogs } from '../helpers/logs.ts'
-import { follower, refused, setup } from './setup.ts'
+import { follower, refused, setup } from '../helpers/weibo-api.ts'
 
 test('directMessages.send by uid and by screen name to a follower', async (t) => {
   const { fake, api } = await setup(t)

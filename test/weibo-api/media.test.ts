@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ImageMessage } from '../../src/message-schema.ts'
-import type { WeiboApiError } from '../../src/weibo-api-error.ts'
+import type { WeiboApiError } from '../../src/weibo-api/api-error.ts'
 import { TEST_TOKEN } from '../helpers/config.ts'
-import { refused, setup } from './setup.ts'
+import { refused, setup } from '../helpers/weibo-api.ts'
 
 test('media.download returns the bytes, content type and filename', async (t) => {
   const { fake, api, logs } = await setup(t)

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Menu } from '../../src/weibo-api/menu.ts'
-import type { WeiboApiError } from '../../src/weibo-api-error.ts'
-import { follower, refused, setup } from './setup.ts'
+import type { WeiboApiError } from '../../src/weibo-api/api-error.ts'
+import { follower, refused, setup } from '../helpers/weibo-api.ts'
 
 const MENU: Menu = {
   button: [

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { WeiboApiError } from '../../src/weibo-api-error.ts'
+import type { WeiboApiError } from '../../src/weibo-api/api-error.ts'
 import { TEST_TOKEN } from '../helpers/config.ts'
-import { follower, refused, setup } from './setup.ts'
+import { follower, refused, setup } from '../helpers/weibo-api.ts'
 
 describe('messages.reply', () => {
   test('standard endpoint: a follower gets the reply through /2/messages/reply.json', async (t) => {

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { describe, test, type TestContext } from 'node:test'
+import { TEST_SECRET, TEST_TOKEN } from './helpers/config.ts'
+import { freePort } from './helpers/ports.ts'
+import { fixture, signedQuery } from './helpers/push.ts'
+import { startServerProcess, type ServerProcess } from './helpers/server-process.ts'
+import { fanWrites, listenFakeApi, sentData } from './helpers/simulator-api.ts'
+
+async function handlersDir (t: TestContext, files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'fanbot-main-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  for (const [name, source] of Object.entries(files)) await writeFile(path.join(dir, name), source)
+  return dir
+}
+
+function stopAtEnd (t: TestContext, server: ServerProcess): void {
+  t.after(() => { if (server.child.exitCode === null) server.child.kill('SIGKILL') })
+}
+
+describe('the server process (src/main.ts)', () => {
+  test('starts with embedded defaults, warns loudly that verification is off, answers /healthz, exits 0 on SIGTERM', async (t) => {
+    const server = startServerProcess({ env: {} })
+    stopAtEnd(t, server)
+    const base = await server.ready
+    const health = await fetch(`${base}/healthz`)
+    assert.equal(health.status, 200)
+    assert.match(server.stdout(), /SIGNATURE VERIFICATION IS OFF/)
+    assert.match(server.stdout(), /dry run/)
+    server.child.kill('SIGTERM')
+    assert.equal(await server.exited, 0)
+  })
+
+  test('a bad configuration exits 1 and names every bad variable at once', async () => {
+    const server = startServerProcess({ env: { PORT: 'eighty', LOG_LEVEL: 'loud', REPLY_DEADLINE_MS: '9000', NODE_ENV: 'production' } })
+    assert.equal(await server.exited, 1)
+    const stderr = server.stderr()
+    assert.match(stderr, /WEIBO_ERR_CONFIG_INVALID/)
+    for (const key of ['PORT', 'LOG_LEVEL', 'REPLY_DEADLINE_MS', 'WEIBO_APP_SECRET']) assert.match(stderr, new RegExp(key))
+  })
+
+  test('an invalid handler module stops the start with an error naming the file', async (t) => {
+    const dir = await handlersDir(t, { 'broken.ts': 'export default { on: "txt", handle () {} }\n' })
+    const server = startServerProcess({ env: { HANDLERS_DIR: dir } })
+    assert.equal(await server.exited, 1)
+    assert.match(server.stderr(), /WEIBO_ERR_HANDLER_INVALID/)
+    assert.match(server.stderr(), /broken\.ts/)
+  })
+
+  test('SIGTERM finishes the open request and the pending late reply, then exits 0; new connections are refused', async (t) => {
+    const api = await listenFakeApi(t)
+    fanWrites(api) // the fixture's fan, so the late reply is inside the fan's reply window
+    const dir = await handlersDir(t, {
+      'slow.ts': [
+        "import { text } from '" + path.resolve('src/index.ts') + "'",
+        'export default { on: \'text\', async handle (): Promise<ReturnType<typeof text>> {',
+        '  await new Promise((resolve) => setTimeout(resolve, 400))',
+        "  return text('slow but sure')",
+        '} }',
+        ''
+      ].join('\n')
+    })
+    const server = startServerProcess({
+      env: {
+        HANDLERS_DIR: dir,
+        WEIBO_APP_SECRET: TEST_SECRET,
+        WEIBO_ACCESS_TOKEN: TEST_TOKEN,
+        WEIBO_API_BASE_URL: api.baseUrl,
+        REPLY_DEADLINE_MS: '100'
+      }
+    })
+    stopAtEnd(t, server)
+    const base = await server.ready
+    const pushed = fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body: fixture('text') })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    server.child.kill('SIGTERM')
+    const response = await pushed
+    assert.equal(response.status, 200)
+    assert.equal(await response.text(), '')
+    assert.equal(await server.exited, 0)
+    assert.equal(api.calls.length, 1, 'the late reply went out before the process exited')
+    assert.equal(api.calls[0]?.status, 200, 'Weibo accepted the late reply')
+    assert.deepEqual(sentData(api.calls[0]), { text: 'slow but sure' })
+    await assert.rejects(fetch(`${base}/healthz`))
+  })
+
+  test('with SHUTDOWN_DRAIN_DELAY_MS, SIGTERM first turns /readyz to 503 while still serving, then exits 0', async (t) => {
+    const server = startServerProcess({ env: { SHUTDOWN_DRAIN_DELAY_MS: '400' } })
+    stopAtEnd(t, server)
+    const base = await server.ready
+    assert.equal((await fetch(`${base}/readyz`)).status, 200)
+    server.child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const draining = await fetch(`${base}/readyz`)
+    assert.equal(draining.status, 503)
+    assert.equal((await draining.json() as { status: string }).status, 'shutting-down')
+    assert.equal(await server.exited, 0)
+  })
+
+  test('LOG_FORMAT=pretty writes human-readable lines (no JSON), secrets still redacted', async (t) => {
+    const server = startServerProcess({ env: { LOG_FORMAT: 'pretty', WEIBO_APP_SECRET: TEST_SECRET } })
+    stopAtEnd(t, server)
+    await server.ready
+    server.child.kill('SIGTERM')
+    assert.equal(await server.exited, 0)
+    assert.match(server.stdout(), /INFO.*weibo-fanbot is ready/)
+    assert.doesNotMatch(server.stdout(), /^\{"level"/m)
+    assert.doesNotMatch(server.stdout(), new RegExp(TEST_SECRET))
+  })
+
+  test('`npm run dev` restarts the server when a handler file changes', async (t) => {
+    const dir = await handlersDir(t, { 'reply.js': "export default { on: 'text', handle: () => ({ type: 'text', text: 'version one' }) }\n" })
+    // A fixed port: after a restart the server must come back where the test (like a person) expects it.
+    const port = await freePort()
+    const server = startServerProcess({ command: 'npm', args: ['run', 'dev', '--silent'], env: { HANDLERS_DIR: dir, WEIBO_APP_SECRET: TEST_SECRET, PORT: String(port) } })
+    stopAtEnd(t, server)
+    const base = await server.ready
+    const ask = async (second: string): Promise<string> => {
+      const body = fixture('text').replace('18:09:20', `18:09:${second}`)
+      return await (await fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body })).text()
+    }
+    assert.match(await ask('01'), /version%20one/)
+    await writeFile(path.join(dir, 'reply.js'), "export default { on: 'text', handle: () => ({ type: 'text', text: 'version two' }) }\n")
+    const restarted = Date.now()
+    let answer = ''
+    while (!answer.includes('version%20two') && Date.now() - restarted < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      answer = await ask(String(Math.floor((Date.now() - restarted) / 200) % 50 + 10)).catch(() => '')
+    }
+    assert.match(answer, /version%20two/)
+    process.kill(-(server.child.pid ?? 0), 'SIGTERM')
+    await server.exited
+  })
+
+  test('`npm start` works with NODE_ENV=production and a secret', async (t) => {
+    const server = startServerProcess({ command: 'npm', args: ['start', '--silent'], env: { NODE_ENV: 'production', WEIBO_APP_SECRET: TEST_SECRET } })
+    stopAtEnd(t, server)
+    const base = await server.ready
+    assert.equal((await fetch(`${base}/healthz`)).status, 200)
+    assert.doesNotMatch(server.stdout(), /VERIFICATION IS OFF/)
+    server.child.kill('SIGTERM')
+    assert.equal(await server.exited, 0)
+  })
+})
