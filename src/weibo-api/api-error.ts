@@ -9,7 +9,7 @@ export interface WeiboApiErrorOptions {
   /** Weibo's `error_code`, when its answer had one. */
   errorCode?: number
   /** Weibo's `error` text, when its answer had one. */
-  weiboMessage?: string
+  weiboMessage?: string | undefined
   retryable: boolean
   cause?: unknown
 }

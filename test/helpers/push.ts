@@ -18,7 +18,7 @@ export function fixtureWith (name: string, changes: Record<string, unknown>): st
 let nonceCounter = 0
 
 /** Query string Weibo would add: fresh timestamp (ms) and nonce, signed with `secret`. */
-export function signedQuery (options: { secret?: string, echostr?: string, timestamp?: string } = {}): string {
+export function signedQuery (options: { secret?: string | undefined, echostr?: string, timestamp?: string } = {}): string {
   const timestamp = options.timestamp ?? String(Date.now())
   const nonce = String(57155157 + nonceCounter++)
   const signature = computeSignature({ secret: options.secret ?? TEST_SECRET, timestamp, nonce })
