@@ -6,6 +6,7 @@ import { FanbotError } from './errors.ts'
 import type { LoadedHandler, Trigger } from './handler.ts'
 import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES } from './message-schema.ts'
 import { STREAM_TYPES } from './push-stream/stream-message.ts'
+import { describeZodError } from './describe-zod-error.ts'
 
 const TRIGGERS: readonly string[] = [
   ...MESSAGE_TYPES,
@@ -46,7 +47,7 @@ function invalid (file: string, detail: string): FanbotError {
 function normalise (file: string, exported: unknown, index: number | undefined, order: number): LoadedHandler {
   const where = index === undefined ? file : `${file}[${index}]`
   const parsed = HandlerShape.safeParse(exported)
-  if (!parsed.success) throw invalid(where, z.prettifyError(parsed.error).replace(/\n\s*/g, ' '))
+  if (!parsed.success) throw invalid(where, describeZodError(parsed.error))
   const handler = parsed.data
   const base = path.basename(file).replace(HANDLER_FILE, '')
   return {

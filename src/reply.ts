@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { FanbotError } from './errors.ts'
 import { codePointLength, splitText } from './text-split.ts'
+import { describeZodError } from './describe-zod-error.ts'
 
 /** Weibo documents "< 300 Chinese characters" (error 20013 beyond); we accept up to 300 code points, the tolerant reading. */
 export const MAX_TEXT_LENGTH = 300
@@ -89,7 +90,7 @@ export function validateReply (value: unknown): ValidReply | undefined {
   const result = ReplySchema.safeParse(value)
   if (!result.success) {
     throw new FanbotError('WEIBO_ERR_REPLY_INVALID', {
-      detail: z.prettifyError(result.error).replace(/\n\s*/g, ' '),
+      detail: describeZodError(result.error),
       cause: result.error
     })
   }

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { FanbotError, isFanbotError } from '../errors.ts'
 import { WeiboIdSchema } from '../message-schema.ts'
 import { parsePushBody } from '../push-body.ts'
+import { describeZodError } from '../describe-zod-error.ts'
 
 // Every object is loose: Weibo adds fields over time, and a consumer may want them. Only the fields below are
 // checked; their ids become decimal strings. Other numbers are kept as parsed (64-bit ones as digit strings).
@@ -66,7 +67,7 @@ export function parseStreamRecord (line: string): StreamRecord {
   const result = StreamRecordSchema.safeParse(body)
   if (!result.success) {
     throw new FanbotError('WEIBO_ERR_STREAM_RECORD_INVALID', {
-      detail: z.prettifyError(result.error).replace(/\n\s*/g, ' '),
+      detail: describeZodError(result.error),
       cause: result.error
     })
   }

@@ -21,6 +21,7 @@ import { fakeMenuRoute, MENU_PATHS } from './fake-menu-route.ts'
 import { fakeSendAllRoute, SEND_ALL_PATH } from './fake-send-all-route.ts'
 import { DEFAULT_ACCOUNT_ID } from './push-factory.ts'
 import { activityOf, createReplyRules, type PlatformRules, type ReplyRules } from './reply-rules.ts'
+import { describeZodError } from '../describe-zod-error.ts'
 
 export type { ApiCall } from './api-call-log.ts'
 export type { Fault } from './api-faults.ts'
@@ -231,7 +232,7 @@ export function createFakeWeiboApi (options: FakeWeiboApiOptions): FakeWeiboApi 
     },
     recordFanActivity (push) {
       const parsed = FanPushSchema.safeParse(push)
-      if (!parsed.success) throw new TypeError(`not a push: ${z.prettifyError(parsed.error).replace(/\n\s*/g, ' ')}`)
+      if (!parsed.success) throw new TypeError(`not a push: ${describeZodError(parsed.error)}`)
       const { type, sender_id: fanId, text, data } = parsed.data
       const subtype = typeof data === 'object' && data !== null ? (data as { subtype?: unknown }).subtype : undefined
       conversation.add({ from: 'fan', fanId, at: now(), type, ...(typeof subtype === 'string' ? { subtype } : {}), text: text ?? '' })

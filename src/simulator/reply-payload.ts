@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ArticleSchema, MAX_ARTICLES, MAX_TEXT_LENGTH } from '../reply.ts'
 import { WeiboRefusal } from './fake-api-errors.ts'
+import { describeZodError } from '../describe-zod-error.ts'
 
 export const REPLY_TYPES = ['text', 'articles', 'position'] as const
 export type ReplyType = typeof REPLY_TYPES[number]
@@ -54,7 +55,7 @@ export function parseReplyData (type: ReplyType, data: string): Record<string, u
   }
   const result = PAYLOAD_SCHEMAS[type].safeParse(value)
   if (!result.success) {
-    throw new WeiboRefusal('DATA_INVALID', `data for type ${type}: ${z.prettifyError(result.error).replace(/\n\s*/g, ' ')}`)
+    throw new WeiboRefusal('DATA_INVALID', `data for type ${type}: ${describeZodError(result.error)}`)
   }
   if (type === 'text') checkTextLength((result.data as { text: string }).text)
   return result.data

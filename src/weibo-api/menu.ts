@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { WeiboHttp } from './http.ts'
 import { invalidRequest, parseResponse } from './parse-response.ts'
+import { describeZodError } from '../describe-zod-error.ts'
 
 export const MENU_CREATE_PATH = '/2/messages/menu/create.json'
 export const MENU_SHOW_PATH = '/2/messages/menu/show.json'
@@ -32,7 +33,7 @@ export interface MenuApi {
 /** The menu as Weibo needs it, or every problem at once. */
 export function validateMenu (menu: unknown): Menu {
   const result = MenuSchema.safeParse(menu)
-  if (!result.success) throw invalidRequest(`the menu breaks Weibo's rules: ${z.prettifyError(result.error).replace(/\n\s*/g, ' ')}`)
+  if (!result.success) throw invalidRequest(`the menu breaks Weibo's rules: ${describeZodError(result.error)}`)
   return result.data
 }
 

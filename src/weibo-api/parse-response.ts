@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { FanbotError } from '../errors.ts'
 import { WeiboApiError } from './api-error.ts'
+import { describeZodError } from '../describe-zod-error.ts'
 
 /** Checks Weibo's answer against the method's schema: an answer of another shape is WEIBO_ERR_API_BAD_RESPONSE. */
 export function parseResponse<T> (schema: z.ZodType<T>, body: unknown, request: string): T {
@@ -8,7 +9,7 @@ export function parseResponse<T> (schema: z.ZodType<T>, body: unknown, request: 
   if (result.success) return result.data
   throw new WeiboApiError('WEIBO_ERR_API_BAD_RESPONSE', {
     request,
-    weiboMessage: z.prettifyError(result.error).replace(/\n\s*/g, ' '),
+    weiboMessage: describeZodError(result.error),
     retryable: false,
     cause: result.error
   })

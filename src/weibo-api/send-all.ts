@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { ArticleSchema, MAX_ARTICLES, MAX_TEXT_LENGTH, type Article } from '../reply.ts'
 import type { WeiboHttp } from './http.ts'
 import { codePoints, IdSchema, invalidRequest, parseResponse } from './parse-response.ts'
+import { describeZodError } from '../describe-zod-error.ts'
 
 export const SEND_ALL_PATH = '/2/messages/sendall.json'
 
@@ -29,7 +30,7 @@ function bodyOf (input: SendAllInput): Record<string, unknown> {
     return { ...audience, text: { content: input.message.text }, msgtype: 'text' }
   }
   const articles = z.array(ArticleSchema).min(1).max(MAX_ARTICLES).safeParse(input.message.articles)
-  if (!articles.success) throw invalidRequest(`group send articles must be 1 to ${MAX_ARTICLES} valid articles: ${z.prettifyError(articles.error).replace(/\n\s*/g, ' ')}`)
+  if (!articles.success) throw invalidRequest(`group send articles must be 1 to ${MAX_ARTICLES} valid articles: ${describeZodError(articles.error)}`)
   return { ...audience, articles: articles.data, msgtype: 'articles' }
 }
 
