@@ -97,7 +97,7 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     const raw = typeof request.body === 'string' ? request.body : ''
     const answer = await pushes.process(raw, () => reply.elapsedTime)
     return answer.body === ''
-      ? await reply.code(answer.statusCode).type('text/plain; charset=utf-8').send('')
-      : await reply.code(answer.statusCode).type('application/json; charset=utf-8').send(answer.body)
+      ? await reply.code(200).type('text/plain; charset=utf-8').send('')
+      : await reply.code(200).type('application/json; charset=utf-8').send(answer.body)
   })
 }

@@ -2,7 +2,7 @@ import type { Logger } from './logger.ts'
 import type { Message } from './message-schema.ts'
 import type { ValidReply } from './reply.ts'
 import { ReplyRefusedError } from './reply-quota/reply-refused-error.ts'
-import { WeiboApiError } from './weibo-api/api-error.ts'
+import { REBIND_HINT, WeiboApiError } from './weibo-api/api-error.ts'
 import type { WeiboApiClient } from './weibo-api/client.ts'
 
 export interface LateReply {
@@ -50,7 +50,7 @@ export function createLateReplySender (options: LateReplySenderOptions): LateRep
           : {}
         logger.error({ err: error, lateReply: { ...facts, ...weibo } },
           weibo.needsRebind === true
-            ? 'late reply refused: the access token is expired or revoked; bind the callback URL again to get a new WEIBO_ACCESS_TOKEN'
+            ? `late reply refused: ${REBIND_HINT}`
             : 'late reply failed')
       }
     }

@@ -4,8 +4,8 @@ import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { readPush } from './push-reader.ts'
 
+/** Every verified push is answered 200 (Weibo retries anything else); only the body varies. */
 export interface PushAnswer {
-  statusCode: number
   /** The passive reply JSON, or `''` for a blank answer. */
   body: string
 }
@@ -46,7 +46,7 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
         // One label for every unknown type: label values must stay few.
         options.metrics?.pushes.inc({ type: 'unknown', outcome: 'ignored' })
         logger.debug({ push: { type: reading.type, subtype: reading.subtype, outcome: 'ignored', durationMs: Math.round(elapsedMs()) } }, 'push ignored')
-        return { statusCode: 200, body: '' }
+        return { body: '' }
       }
       const { message } = reading
       const result = await dispatcher.dispatch(message)
@@ -62,7 +62,7 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
           durationMs: Math.round(elapsedMs())
         }
       }, `push ${result.outcome}`)
-      return { statusCode: 200, body: result.body }
+      return { body: result.body }
     },
     logRejected (error, durationMs) {
       const outcome = error.code === 'WEIBO_ERR_SERVER_OVERLOADED' ? 'overloaded' : 'rejected'

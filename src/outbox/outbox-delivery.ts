@@ -2,7 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq'
 import { FanbotError, isFanbotError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { Reply } from '../reply.ts'
-import { WeiboApiError } from '../weibo-api/api-error.ts'
+import { REBIND_HINT, WeiboApiError } from '../weibo-api/api-error.ts'
 import type { WeiboApiClient } from '../weibo-api/client.ts'
 import { OutboxJobDataSchema, type LastError, type StoredOutboxJob } from './outbox-job.ts'
 import type { OutboxObserver } from './outbox-observer.ts'
@@ -40,7 +40,7 @@ function describeFailure (error: unknown): Failure {
 
 function failureMessage (failure: Failure, last: boolean): string {
   if (failure.needsRebind) {
-    return 'late reply refused: the access token is expired or revoked; bind the callback URL again to get a new WEIBO_ACCESS_TOKEN, then run weibo-fanbot outbox retry --all'
+    return `late reply refused: ${REBIND_HINT}, then run weibo-fanbot outbox retry --all`
   }
   if (!last) return 'late reply failed; the outbox will try again'
   return failure.retryable

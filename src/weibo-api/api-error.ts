@@ -46,3 +46,6 @@ export class WeiboApiError extends FanbotError {
     return this.errorCode !== undefined && describeWeiboErrorCode(this.errorCode).rebind === true
   }
 }
+
+/** What the operator must do when the token is dead (`needsRebind`), said the same way by every log that meets it. */
+export const REBIND_HINT = 'the access token is expired or revoked; bind the callback URL again to get a new WEIBO_ACCESS_TOKEN'
