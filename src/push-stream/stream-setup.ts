@@ -7,7 +7,8 @@ import type { WeiboRateLimiter } from '../weibo-api/rate-limiter.ts'
 import { createFileSinceIdStore } from './file-since-id-store.ts'
 import { startPushStream, type PushStream } from './push-stream-client.ts'
 import { createRedisSinceIdStore } from './redis-since-id-store.ts'
-import { createMemoryStreamDedup, createRedisStreamDedup } from './stream-dedup-store.ts'
+import { createMemoryStreamDedup } from './memory-stream-dedup-store.ts'
+import { createRedisStreamDedup } from './redis-stream-dedup-store.ts'
 
 export interface PushStreamSetupOptions {
   config: Config

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Config } from '../config.ts'
-import { createMemoryDedupStore, type DedupStore } from '../dedup/dedup-store.ts'
+import type { DedupStore } from '../dedup/dedup-store.ts'
+import { createMemoryDedupStore } from '../dedup/memory-dedup-store.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { connectRedis, safeRedisUrl } from './redis-connection.ts'

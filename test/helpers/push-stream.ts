@@ -4,7 +4,7 @@ import type { TestContext } from 'node:test'
 import { createMemorySinceIdStore } from '../../src/push-stream/memory-since-id-store.ts'
 import { startPushStream, type CloseReason, type PushStream, type PushStreamOptions } from '../../src/push-stream/push-stream-client.ts'
 import type { RecordOutcome } from '../../src/push-stream/record-processor.ts'
-import { createMemoryStreamDedup } from '../../src/push-stream/stream-dedup-store.ts'
+import { createMemoryStreamDedup } from '../../src/push-stream/memory-stream-dedup-store.ts'
 import type { StreamRecord } from '../../src/push-stream/stream-record.ts'
 import { captureLogs, type CapturedLogs } from './logs.ts'
 

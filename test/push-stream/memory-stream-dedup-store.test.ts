@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { createMemoryStreamDedup } from '../../src/push-stream/stream-dedup-store.ts'
+import { createMemoryStreamDedup } from '../../src/push-stream/memory-stream-dedup-store.ts'
 
 describe('memory stream dedup', () => {
   test('an id is new once, then a duplicate', async () => {
