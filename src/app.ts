@@ -17,9 +17,10 @@ import { setUpPushStream, type PushStreamRunner } from './push-stream/stream-set
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
 import { createStreamDispatcher, type StreamDispatcher } from './push-stream/stream-dispatcher.ts'
 import type { ReplyQuota } from './reply-quota/reply-quota.ts'
-import { setUpDedupStore, type StoreSetup } from './storage/storage.ts'
-import { createWeiboApiClient, type WeiboApiClient } from './weibo-api/client.ts'
-import { createWeiboHttp, type WeiboHttpOptions } from './weibo-api/http.ts'
+import { memoryStorage, openStorage } from './storage/storage.ts'
+import type { WeiboApiClient } from './weibo-api/client.ts'
+import { createWeiboApiClientFromConfig } from './weibo-api/client-from-config.ts'
+import type { WeiboHttpOptions } from './weibo-api/http.ts'
 import { createCommercialLimiter } from './weibo-api/rate-limiter.ts'
 import { createOutbox } from './outbox/outbox.ts'
 
@@ -71,38 +72,19 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   // Metrics count store errors, and read the store's size at scrape time: the store is set up after them.
   const storeRef: { current?: DedupStore } = {}
   const metrics = createMetrics({ dedupEntries: () => storeRef.current?.size ?? 0 })
-  const storeSetup: StoreSetup = options.store === undefined
-    ? await setUpDedupStore({ config, logger, metrics })
-    : { store: options.store, kind: 'memory', close: async () => {} }
-  const store = storeSetup.store
+  const storage = options.store === undefined ? await openStorage({ config, logger, metrics }) : memoryStorage(options.store)
+  const store = storage.dedup
   storeRef.current = store
-  const quota = setUpReplyQuota({ config, storeSetup, logger, metrics, ...(options.now === undefined ? {} : { now: options.now }) })
+  const quota = setUpReplyQuota({ config, storage, logger, metrics, ...(options.now === undefined ? {} : { now: options.now }) })
   const countApiAttempt: NonNullable<WeiboHttpOptions['onAttempt']> = ({ request, outcome, errorCode }) => {
     metrics.apiCalls.inc({ endpoint: request, outcome, error_code: errorCode === undefined ? 'none' : String(errorCode) })
   }
   // One commercial budget per process, shared by the app's client and the outbox worker's.
   const commercialLimiter = createCommercialLimiter({ reservoir: config.commercialRequestsPerHour })
-  const api = createWeiboApiClient({
-    http: createWeiboHttp({
-      baseUrl: config.apiBaseUrl,
-      accessToken: config.accessToken,
-      timeoutMs: config.apiTimeoutMs,
-      maxRetries: config.apiMaxRetries,
-      retryMinMs: config.apiRetryMinMs,
-      logger,
-      onAttempt: countApiAttempt,
-      commercialLimiter
-    }),
-    saveSenderBox: config.replySaveSenderBox,
-    replyEndpoint: config.replyEndpoint,
-    quota,
-    commercialBaseUrl: config.commercialApiBaseUrl,
-    uploadBaseUrl: config.uploadApiBaseUrl,
-    openBaseUrl: config.openApiBaseUrl
-  })
+  const api = createWeiboApiClientFromConfig({ config, logger, quota, onAttempt: countApiAttempt, commercialLimiter })
   // With Redis, late replies go through the durable outbox (BullMQ); without it (or when REDIS_OPTIONAL started
   // this replica in memory), straight to the API.
-  const outbox = storeSetup.kind !== 'redis' || config.redisUrl === undefined
+  const outbox = storage.kind !== 'redis' || config.redisUrl === undefined
     ? undefined
     : createOutbox({
       config,
@@ -130,7 +112,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   })
 
   const streamDispatcher = createStreamDispatcher({ router, api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics })
-  const pushStream = setUpPushStream({ config, storeSetup, dispatcher: streamDispatcher, logger, metrics, commercialLimiter })
+  const pushStream = setUpPushStream({ config, storage, dispatcher: streamDispatcher, logger, metrics, commercialLimiter })
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -165,7 +147,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
       pushStream?.close() // stream handlers may still be sending direct messages
     ])
     await outbox?.close() // the worker finishes the replies it is sending; queued ones stay in Redis
-    await storeSetup.close()
+    await storage.close()
     // A request still waiting for the hourly refill (the budget spent) would hold the process open for up to an hour.
     await commercialLimiter.stop({ dropWaitingJobs: true })
   })

@@ -5,5 +5,5 @@ import { z } from 'zod'
  * one line each. zod's own pretty form has a line per problem; every caller folded it the same way.
  */
 export function describeZodError (error: z.ZodError): string {
-  return describeZodError(error)
+  return z.prettifyError(error).replace(/\n\s*/g, ' ')
 }

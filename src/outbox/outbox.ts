@@ -2,8 +2,9 @@ import type { Config } from '../config.ts'
 import type { LateReplySender } from '../late-reply.ts'
 import type { Logger } from '../logger.ts'
 import type { ReplyQuota } from '../reply-quota/reply-quota.ts'
-import { createWeiboApiClient, type WeiboApiClient } from '../weibo-api/client.ts'
-import { createWeiboHttp, type WeiboHttpOptions } from '../weibo-api/http.ts'
+import type { WeiboApiClient } from '../weibo-api/client.ts'
+import { createWeiboApiClientFromConfig } from '../weibo-api/client-from-config.ts'
+import type { WeiboHttpOptions } from '../weibo-api/http.ts'
 import { openOutboxConnection } from './outbox-connection.ts'
 import type { OutboxObserver } from './outbox-observer.ts'
 import { createOutboxQueue, type OutboxQueue } from './outbox-queue.ts'
@@ -49,22 +50,14 @@ export function createOutbox (options: CreateOutboxOptions): Outbox {
     backoffMs: config.outboxBackoffMs,
     logger
   })
-  // No inner retries: a job retried inside the client and again by BullMQ would multiply the attempts and waits.
-  const workerApi = createWeiboApiClient({
-    http: createWeiboHttp({
-      baseUrl: config.apiBaseUrl,
-      accessToken: config.accessToken,
-      timeoutMs: config.apiTimeoutMs,
-      maxRetries: 0,
-      retryMinMs: config.apiRetryMinMs,
-      logger,
-      ...(options.onApiAttempt === undefined ? {} : { onAttempt: options.onApiAttempt }),
-      ...(options.commercialLimiter === undefined ? {} : { commercialLimiter: options.commercialLimiter })
-    }),
-    saveSenderBox: config.replySaveSenderBox,
-    replyEndpoint: config.replyEndpoint,
+  // No inner retries: BullMQ retries the job.
+  const workerApi = createWeiboApiClientFromConfig({
+    config,
+    logger,
     quota: options.quota,
-    commercialBaseUrl: config.commercialApiBaseUrl
+    onAttempt: options.onApiAttempt,
+    commercialLimiter: options.commercialLimiter,
+    maxRetries: 0
   })
   const observer = options.observer === undefined ? {} : { observer: options.observer }
   const worker = startOutboxWorker({

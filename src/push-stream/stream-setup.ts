@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
-import type { StoreSetup } from '../storage/storage.ts'
+import type { Storage } from '../storage/storage.ts'
 import type { StreamDispatcher } from './stream-dispatcher.ts'
 import type { WeiboRateLimiter } from '../weibo-api/rate-limiter.ts'
 import { createFileSinceIdStore } from './file-since-id-store.ts'
@@ -12,8 +12,8 @@ import { createRedisStreamDedup } from './redis-stream-dedup-store.ts'
 
 export interface PushStreamSetupOptions {
   config: Config
-  /** Where dedup lives decides where the stream position and seen ids live: Redis (shared) or this process. */
-  storeSetup: StoreSetup
+  /** Where the stream position and seen ids live: Redis (shared) or this process (the position in a file). */
+  storage: Storage
   /** Runs the handlers for each record (the app's, shared with the test kit's `publish`). */
   dispatcher: StreamDispatcher
   logger: Logger
@@ -61,15 +61,14 @@ function budgetedFetch (limiter: WeiboRateLimiter): typeof fetch {
  * shared (it only moves forward). Without Redis the position is kept in WEIBO_PUSH_SINCE_ID_FILE.
  */
 export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRunner | undefined {
-  const { config, storeSetup, logger, metrics } = options
+  const { config, storage, logger, metrics } = options
   const settings = config.pushStream
   if (settings === undefined) return undefined
-  const { redis } = storeSetup
   const { dispatcher, commercialLimiter: limiter } = options
   let stream: PushStream | undefined
-  const dedup = redis === undefined
-    ? createMemoryStreamDedup()
-    : createRedisStreamDedup({
+  const dedup = storage.choose({
+    memory: () => createMemoryStreamDedup(),
+    redis: (redis) => createRedisStreamDedup({
       redis,
       prefix: `${config.redisKeyPrefix}:`,
       // A copy claimed by a live replica waits at most for that replica's handler to time out.
@@ -77,6 +76,7 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
       logger,
       onError: () => { metrics.storeErrors.inc({ operation: 'stream-dedup' }) }
     })
+  })
   return {
     get stream () { return stream },
     start () {
@@ -84,9 +84,10 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
       stream = startPushStream({
         url: settings.url,
         subid: settings.subid,
-        sinceIds: redis === undefined
-          ? createFileSinceIdStore({ path: settings.sinceIdFile, logger })
-          : createRedisSinceIdStore({ redis, key: `${config.redisKeyPrefix}:stream:since-id:${settings.subid}`, logger }),
+        sinceIds: storage.choose({
+          memory: () => createFileSinceIdStore({ path: settings.sinceIdFile, logger }),
+          redis: (redis) => createRedisSinceIdStore({ redis, key: `${config.redisKeyPrefix}:stream:since-id:${settings.subid}`, logger })
+        }),
         dedup,
         onRecord: dispatcher.dispatch,
         ...(limiter === undefined ? {} : { fetch: budgetedFetch(limiter) }),

@@ -1,15 +1,15 @@
 import type { Config } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
-import type { StoreSetup } from '../storage/storage.ts'
+import type { Storage } from '../storage/storage.ts'
 import { createMemoryQuotaStore } from './memory-quota-store.ts'
 import { createRedisQuotaStore } from './redis-quota-store.ts'
 import { createReplyQuota, type ReplyQuota } from './reply-quota.ts'
 
 export interface SetUpReplyQuotaOptions {
   config: Config
-  /** The dedup store's setup: quotas live where dedup lives (Redis, shared by every replica, or this process). */
-  storeSetup: StoreSetup
+  /** Quotas live where the rest of the state lives (Redis, shared by every replica, or this process). */
+  storage: Storage
   logger: Logger
   metrics: Metrics
   now?: () => number
@@ -17,7 +17,7 @@ export interface SetUpReplyQuotaOptions {
 
 /** The reply tracker the config asks for, or undefined with REPLY_QUOTA_ENFORCE=false (Weibo alone judges replies). */
 export function setUpReplyQuota (options: SetUpReplyQuotaOptions): ReplyQuota | undefined {
-  const { config, storeSetup, metrics } = options
+  const { config, storage, metrics } = options
   if (!config.replyQuota.enforce) return undefined
   const now = options.now ?? Date.now
   const limits = {
@@ -25,9 +25,10 @@ export function setUpReplyQuota (options: SetUpReplyQuotaOptions): ReplyQuota | 
     repliesPerWindow: config.replyQuota.repliesPerWindow,
     repliesPerMention: config.replyQuota.repliesPerMention
   }
-  const store = storeSetup.redis === undefined
-    ? createMemoryQuotaStore({ limits, maxFans: config.replyQuota.maxFans, now })
-    : createRedisQuotaStore({ redis: storeSetup.redis, prefix: config.redisKeyPrefix, limits, now })
+  const store = storage.choose({
+    memory: () => createMemoryQuotaStore({ limits, maxFans: config.replyQuota.maxFans, now }),
+    redis: (redis) => createRedisQuotaStore({ redis, prefix: config.redisKeyPrefix, limits, now })
+  })
   return createReplyQuota({
     store,
     limits,

@@ -7,31 +7,39 @@ import type { Metrics } from '../metrics.ts'
 import { connectRedis, safeRedisUrl } from './redis-connection.ts'
 import { createRedisDedupStore } from '../dedup/redis-dedup-store.ts'
 
-export interface StoreSetup {
-  store: DedupStore
-  /** Where dedup lives: `memory` (this process) or `redis` (shared by every replica). */
+/**
+ * Where the bot's shared state lives: this process's memory, or one Redis that every replica shares. Every store
+ * (dedup, reply quotas, the push stream's position and seen ids, …) is chosen here, so they always live together.
+ */
+export interface Storage {
   kind: 'memory' | 'redis'
-  /** The command connection, when on Redis: other shared state (reply quotas, the push stream) uses it too. */
+  /** The push dedup store. */
+  dedup: DedupStore
+  /** The command connection, on Redis (fail-fast options): every Redis store uses it. */
   redis?: Redis
+  /** Builds a store where the storage lives: `memory()` in memory, `redis(connection)` on Redis. */
+  choose: <T>(stores: { memory: () => T, redis: (redis: Redis) => T }) => T
+  /** Closes what the storage opened (the connections); the stores' own timers are theirs to stop. */
   close: () => Promise<void>
 }
 
+/** Storage in this process's memory, around a given dedup store (tests and embedders pass their own). */
+export function memoryStorage (dedup: DedupStore): Storage {
+  return { kind: 'memory', dedup, choose: (stores) => stores.memory(), close: async () => {} }
+}
+
 /**
- * The dedup store the config asks for: in memory by default; on Redis with REDIS_URL. Redis unreachable at start
+ * The storage the config asks for: in memory by default; on Redis with REDIS_URL. Redis unreachable at start
  * is an error (WEIBO_ERR_STORE_UNAVAILABLE), unless REDIS_OPTIONAL=true, which starts this replica in memory.
  */
-export async function setUpDedupStore (options: { config: Config, logger: Logger, metrics: Metrics }): Promise<StoreSetup> {
+export async function openStorage (options: { config: Config, logger: Logger, metrics: Metrics }): Promise<Storage> {
   const { config, logger } = options
-  const memory = (): StoreSetup => ({
-    store: createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs }),
-    kind: 'memory',
-    close: async () => {}
-  })
+  const memory = (): Storage => memoryStorage(createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs }))
   if (config.redisUrl === undefined) return memory()
   try {
     const redis = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup' })
     const subscriber = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup-sub' })
-    const store = createRedisDedupStore({
+    const dedup = createRedisDedupStore({
       redis,
       subscriber,
       prefix: config.redisKeyPrefix,
@@ -42,7 +50,7 @@ export async function setUpDedupStore (options: { config: Config, logger: Logger
       onError: (operation) => { options.metrics.storeErrors.inc({ operation }) }
     })
     logger.info({ redis: safeRedisUrl(config.redisUrl), prefix: config.redisKeyPrefix }, 'dedup shared on Redis')
-    return { store, kind: 'redis', redis, close: store.close }
+    return { kind: 'redis', dedup, redis, choose: (stores) => stores.redis(redis), close: dedup.close }
   } catch (error) {
     if (!config.redisOptional) throw error
     logger.warn({ err: error }, 'Redis unreachable at start and REDIS_OPTIONAL=true: this replica runs alone, in memory')
