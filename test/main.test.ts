@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
@@ -8,6 +8,14 @@ import { freePort } from './helpers/ports.ts'
 import { fixture, signedQuery } from './helpers/push.ts'
 import { startServerProcess, type ServerProcess } from './helpers/server-process.ts'
 import { fanWrites, listenFakeApi, sentData } from './helpers/simulator-api.ts'
+
+async function waitForFile (file: string): Promise<void> {
+  for (let tries = 0; tries < 1000; tries++) {
+    if (await access(file).then(() => true, () => false)) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`${file} never appeared`)
+}
 
 async function handlersDir (t: TestContext, files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'fanbot-main-'))
@@ -54,8 +62,12 @@ describe('the server process (src/main.ts)', () => {
     fanWrites(api) // the fixture's fan, so the late reply is inside the fan's reply window
     const dir = await handlersDir(t, {
       'slow.ts': [
+        "import { writeFileSync } from 'node:fs'",
         "import { text } from '" + path.resolve('src/index.ts') + "'",
         'export default { on: \'text\', async handle (): Promise<ReturnType<typeof text>> {',
+        // The test signals the server only once the push is inside the handler: a SIGTERM that came before the
+        // request reached the server would rightly get a 503 (Weibo retries it), which is not what this test is about.
+        "  writeFileSync(new URL('started', import.meta.url), '')",
         '  await new Promise((resolve) => setTimeout(resolve, 400))',
         "  return text('slow but sure')",
         '} }',
@@ -74,7 +86,7 @@ describe('the server process (src/main.ts)', () => {
     stopAtEnd(t, server)
     const base = await server.ready
     const pushed = fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body: fixture('text') })
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await waitForFile(path.join(dir, 'started'))
     server.child.kill('SIGTERM')
     const response = await pushed
     assert.equal(response.status, 200)

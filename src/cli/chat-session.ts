@@ -11,7 +11,6 @@ import { createLogger } from '../logger.ts'
 import type { PushStream } from '../push-stream/push-stream-client.ts'
 import { startSimulator, type Simulator } from '../simulator/simulator.ts'
 import { simulatorEnv } from './chat-env.ts'
-import { STREAM_CONNECT_MS } from './chat-stream.ts'
 import { waitUntil } from './wait-until.ts'
 
 /**
@@ -41,6 +40,9 @@ export interface ChatSession {
 
 /** What became of a record published on the push stream, as far as the in-process bot says. */
 export type RecordOutcome = 'handled' | 'not-received' | 'still-running'
+
+/** How long chat waits for the in-process bot's first push-stream connection, before the first prompt. */
+export const STREAM_CONNECT_MS = 3000
 
 export interface ChatStream {
   /** Whether the bot's first stream connection came before the first prompt (within STREAM_CONNECT_MS). */

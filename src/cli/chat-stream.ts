@@ -4,8 +4,6 @@ import type { StreamPost } from './chat-input.ts'
 import type { BotWatcher } from './chat-output.ts'
 import type { ChatSession } from './chat-session.ts'
 
-/** How long chat waits for the in-process bot's first push-stream connection, before the first prompt. */
-export const STREAM_CONNECT_MS = 3000
 /** How long chat waits for the in-process bot to receive a record it published. */
 export const RECORD_RECEIPT_MS = 3000
 /** How long chat waits for the in-process bot's stream handler once the record has reached the bot. */

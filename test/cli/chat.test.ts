@@ -5,12 +5,18 @@ import { describe, test, type TestContext } from 'node:test'
 import { deadUrl, runCli, tempDir } from '../helpers/cli.ts'
 import { EXAMPLES_DIR } from '../helpers/examples.ts'
 
-// Plain JS handler modules, as a user might write them: "fast" answers within the deadline, "slow" after it.
+// Plain JS handler modules, as a user might write them: "fast" answers within the deadline, "slow" after it;
+// "after unfollow" answers late too, but only once the fan's unfollow has reached the bot: a fixed sleep would race
+// the unfollow on a busy machine.
 const HANDLERS = `
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+let sawUnfollow
+const unfollowed = new Promise((resolve) => { sawUnfollow = resolve })
 export default [
   { on: 'text', match: 'fast', handle: () => ({ type: 'text', text: 'quick answer' }) },
-  { on: 'text', match: 'slow', handle: async () => { await sleep(600); return { type: 'text', text: 'slow answer' } } }
+  { on: 'text', match: 'slow', handle: async () => { await sleep(600); return { type: 'text', text: 'slow answer' } } },
+  { on: 'text', match: 'after unfollow', handle: async () => { await unfollowed; return { type: 'text', text: 'slow answer' } } },
+  { on: 'event', handle: (message) => { if (message.data.subtype === 'unfollow') sawUnfollow() } }
 ]
 `
 
@@ -36,7 +42,7 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
   })
 
   test('/unfollow before a late reply: the bot does not send it (WEIBO_ERR_QUOTA_UNFOLLOWED), and chat says why', async (t) => {
-    const run = await runCli(['chat'], { env: await chatEnv(t), input: 'slow\n/unfollow\n' })
+    const run = await runCli(['chat'], { env: await chatEnv(t), input: 'after unfollow\n/unfollow\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^fan: \[event unfollow\]$/m)
     assert.match(run.stdout, /^the bot did not send its reply \(WEIBO_ERR_QUOTA_UNFOLLOWED\): .*unfollowed/m)
@@ -44,7 +50,7 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
   })
 
   test('with the bot\'s own checks off, the fake API refuses the same reply (20301), and chat shows the refusal', async (t) => {
-    const run = await runCli(['chat'], { env: { ...await chatEnv(t), REPLY_QUOTA_ENFORCE: 'false' }, input: 'slow\n/unfollow\n' })
+    const run = await runCli(['chat'], { env: { ...await chatEnv(t), REPLY_QUOTA_ENFORCE: 'false' }, input: 'after unfollow\n/unfollow\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^fan: \[event unfollow\]$/m)
     assert.match(run.stdout, /^weibo refused the bot's reply \(POST \/2\/messages\/reply\.json, HTTP 403\): error_code 20301, .*unfollowed/m)
