@@ -12,10 +12,14 @@ export function deferred<T = void> (): Deferred<T> {
   return { promise, resolve, reject }
 }
 
-/** Resolves when `check` returns true, polling every few ms; fails after `timeoutMs`. */
-export async function waitFor (check: () => boolean, timeoutMs = 2000): Promise<void> {
+/**
+ * Resolves when `check` returns (or resolves to) true, polling every few ms; fails after `timeoutMs`. The limit only
+ * bounds how long a failing test takes to say so: a passing one returns as soon as the condition holds, so it is
+ * generous, for a machine busy enough to slow every step ten times.
+ */
+export async function waitFor (check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const started = Date.now()
-  while (!check()) {
+  while (!await check()) {
     if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }

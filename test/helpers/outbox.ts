@@ -11,6 +11,7 @@ import { createConversation } from '../../src/simulator/conversation.ts'
 import { createFakeWeiboApi, type FakeWeiboApi } from '../../src/simulator/fake-weibo-api.ts'
 import { createWeiboApiClient, type WeiboApiClient } from '../../src/weibo-api/client.ts'
 import { createWeiboHttp } from '../../src/weibo-api/http.ts'
+import { waitFor } from './deferred.ts'
 import { testConfig } from './config.ts'
 import { captureLogs, type CapturedLogs } from './logs.ts'
 import { fixtureWith } from './push.ts'
@@ -63,13 +64,8 @@ export function lateReply (words: string, reply: Reply = { type: 'text', text: `
 }
 
 /** Polls an async condition (a Redis count, a delivery) until it holds; fails after `timeoutMs`. */
-export async function until (check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const started = Date.now()
-  while (!await check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+/** The one polling helper (test/helpers/deferred.ts), under the name the outbox tests use. */
+export const until = waitFor
 
 /**
  * The world of one outbox test: the shared Redis under a random prefix, a fake Weibo API on loopback that
