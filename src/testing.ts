@@ -110,6 +110,9 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     LOG_LEVEL: 'silent',
     REPLY_DEADLINE_MS: '50',
     WEIBO_API_RETRY_MIN_MS: '1',
+    // No overload shedding: a test process compiling TypeScript on a busy machine stalls its event loop for a
+    // second, and its pushes would get 503s that no deployment would. (env can turn it back on.)
+    OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...(options.handlersDir === undefined ? {} : { HANDLERS_DIR: options.handlersDir }),
     // The bot tracks the same reply rules as the fake Weibo it talks to.
     ...quotaEnv(options.rules),
