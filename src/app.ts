@@ -8,8 +8,9 @@ import { createDispatcher, type Dispatcher } from './dispatcher.ts'
 import type { Handler, LoadedHandler } from './handler.ts'
 import { loadHandlers, normaliseHandlers } from './handler-loader.ts'
 import { createHandlerRouter } from './handler-router.ts'
-import { createLateReplySender } from './late-reply.ts'
+import { createLateReplySender, type LateReplyObserver } from './late-reply.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { metricsAccess } from './metrics-access.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
@@ -58,6 +59,11 @@ declare module 'fastify' {
   }
 }
 
+/** TRUST_PROXY as a hop count: the nearest `hops` proxies are trusted (what proxy-addr does with a number). */
+function trustHops (hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops
+}
+
 /**
  * Builds the whole server (never listens: `main.ts` does). Closing it stops accepting, finishes open requests,
  * then waits for running handlers and late replies up to SHUTDOWN_TIMEOUT_MS.
@@ -70,7 +76,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     : options.handlers.length === 0 ? [] : normaliseHandlers({ file: '<inline>', exported: [...options.handlers] })
   // Metrics count store errors, and read the store's size at scrape time: the store is set up after them.
   const storeRef: { current?: DedupStore } = {}
-  const metrics = createMetrics({ dedupEntries: () => storeRef.current?.size ?? 0 })
+  const { expose, ...metrics } = createMetrics({ dedupEntries: () => storeRef.current?.size ?? 0 })
   const storeSetup: StoreSetup = options.store === undefined
     ? await setUpDedupStore({ config, logger, metrics })
     : { store: options.store, kind: 'memory', close: async () => {} }
@@ -100,6 +106,13 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     uploadBaseUrl: config.uploadApiBaseUrl,
     openBaseUrl: config.openApiBaseUrl
   })
+  // Every mode counts how late replies end: directly here, or by the outbox worker that sent them.
+  const lateReplyObserver: LateReplyObserver = {
+    ended: ({ outcome, timeToFanMs }) => {
+      metrics.lateReplies.inc({ outcome })
+      if (timeToFanMs !== undefined) metrics.lateReplyTimeToFan.observe(timeToFanMs / 1000)
+    }
+  }
   // With Redis, late replies go through the durable outbox (BullMQ); without it (or when REDIS_OPTIONAL started
   // this replica in memory), straight to the API.
   const outbox = storeSetup.kind !== 'redis' || config.redisUrl === undefined
@@ -113,14 +126,17 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
       quota,
       observer: {
         enqueued: (result) => { metrics.outboxEnqueued.inc({ result }) },
-        attempted: (outcome) => { metrics.outboxAttempts.inc({ outcome }) }
+        attempted: (outcome) => { metrics.outboxAttempts.inc({ outcome }) },
+        ...lateReplyObserver
       }
     })
+  // Only what runs is exported: a scrape with stream_connected 0 would read as "the stream is down".
+  expose({ pushStream: config.pushStream !== undefined, outbox: outbox !== undefined, quota: quota !== undefined, redis: storeSetup.kind === 'redis' })
   const router = createHandlerRouter(handlers, logger)
   const dispatcher = createDispatcher({
     router,
     store,
-    lateReply: outbox?.lateReply ?? createLateReplySender({ api, logger }),
+    lateReply: outbox?.lateReply ?? createLateReplySender({ api, logger, observer: lateReplyObserver }),
     api,
     quota,
     logger,
@@ -136,7 +152,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     loggerInstance: logger as FastifyBaseLogger,
     // One line per push is written by the push processor; Fastify's request lines would double it (and log URLs).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.bodyLimitBytes
+    bodyLimit: config.bodyLimitBytes,
+    // request.ip (logged on refused requests) reads X-Forwarded-For only from the proxies trusted here.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy
   })
   const readiness = createReadiness({
     checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
@@ -171,7 +189,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   })
 
   await app.register(healthRoutes, { readiness })
-  await app.register(metricsRoutes, { registry: metrics.registry, token: config.metricsToken })
+  // With METRICS_PORT, /metrics lives only on that port (main.ts listens on it), never on Weibo's public one.
+  if (config.metricsPort === undefined) await app.register(metricsRoutes, { registry: metrics.registry, access: metricsAccess(config, 'public') })
   await app.register(callbackRoutes, {
     path: config.callbackPath,
     appSecret: config.appSecret,
@@ -179,7 +198,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     now: options.now ?? Date.now,
     bodyLimitBytes: config.bodyLimitBytes,
     overloadMaxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs,
-    pushes: createPushProcessor({ dispatcher, logger, metrics })
+    pushes: createPushProcessor({ dispatcher, logger, metrics }),
+    observeResponse: ({ method, status, seconds }) => { metrics.callbackDuration.observe({ method, status: String(status) }, seconds) }
   })
   return app
 }
