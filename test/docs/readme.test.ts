@@ -103,6 +103,19 @@ describe('docs', () => {
     assert.deepEqual(broken, [])
   })
 
+  test('every file or folder of this repository that the docs name in code exists', () => {
+    const missing: string[] = []
+    for (const file of markdownFiles()) {
+      for (const line of proseLines(read(file))) {
+        for (const match of line.matchAll(/`((?:src|test|routes|handlers|bin|scripts|bench|docs)\/[\w./-]*)`/g)) {
+          const named = match[1] ?? ''
+          if (!existsSync(path.join(REPO_ROOT, named))) missing.push(`${file}: ${named}`)
+        }
+      }
+    }
+    assert.deepEqual(missing, [])
+  })
+
   test('the link check knows GitHub\'s anchors', () => {
     const sample = '# Errors\n## `ctx.api`: the Weibo API client\n## Binding the URL in Weibo\'s console\n## Logs\n## Logs\n```sh\n# not a heading\n```\n## 中文快速上手\n'
     assert.deepEqual([...anchors(sample)], ['errors', 'ctxapi-the-weibo-api-client', 'binding-the-url-in-weibos-console', 'logs', 'logs-1', '中文快速上手'])
