@@ -32,7 +32,7 @@ function parseTrustProxy (value: string, context: z.RefinementCtx): boolean | nu
 
 /**
  * The single description of weibo-fanbot's configuration: names, defaults, bounds. `.env.example` lists exactly
- * these keys (a test checks it) and the README's table documents each.
+ * these keys (a test checks it) and docs/configuration.md documents each (a test checks that too).
  */
 export const ConfigSchema = z.object({
   NODE_ENV: z.string().default('development'),
