@@ -16,6 +16,8 @@ export interface CallbackRoutesOptions {
   /** 0 turns overload shedding off. */
   overloadMaxEventLoopDelayMs: number
   pushes: PushProcessor
+  /** Told of every answer on the callback URL, for the response-latency histogram. */
+  observeResponse?: (response: { method: string, status: number, seconds: number }) => void
 }
 
 interface SignedQuery { signature?: string, timestamp?: string, nonce?: string, echostr?: string }
@@ -48,16 +50,22 @@ function toFanbotError (error: FastifyError): FanbotError | undefined {
 
 /** Weibo's callback URL: GET for the binding handshake, POST for every push. HTTP in and out only. */
 export async function callbackRoutes (app: FastifyInstance, options: CallbackRoutesOptions): Promise<void> {
-  const { pushes } = options
+  const { pushes, observeResponse } = options
+  if (observeResponse !== undefined) {
+    // Every answer of this plugin (passive, blank, refused, shed): what Weibo waited for, measured by Fastify.
+    app.addHook('onResponse', async (request, reply) => {
+      observeResponse({ method: request.method, status: reply.statusCode, seconds: reply.elapsedTime / 1000 })
+    })
+  }
 
   if (options.overloadMaxEventLoopDelayMs > 0) {
     // Registered here, it sheds only Weibo's calls: /healthz, /readyz and /metrics keep answering under load.
     await app.register(underPressure, {
       maxEventLoopDelay: options.overloadMaxEventLoopDelayMs,
       sampleInterval: 250, // how often the lag is measured: fast enough to shed a burst, cheap enough to ignore
-      pressureHandler: (_request, reply) => {
+      pressureHandler: (request, reply) => {
         const error = new FanbotError('WEIBO_ERR_SERVER_OVERLOADED')
-        pushes.logRejected(error, reply.elapsedTime)
+        pushes.logRejected({ error, durationMs: reply.elapsedTime, client: request.ip })
         sendError(reply.header('retry-after', '1'), error)
       }
     })
@@ -75,8 +83,8 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
       request.log.error({ err: error }, 'unexpected error on the callback route')
       return sendError(reply, new FanbotError('WEIBO_ERR_SERVER_INTERNAL', { cause: error }))
     }
-    if (request.method === 'POST') pushes.logRejected(known, reply.elapsedTime)
-    else request.log.warn({ verify: { code: known.code } }, 'URL verification refused')
+    if (request.method === 'POST') pushes.logRejected({ error: known, durationMs: reply.elapsedTime, client: request.ip })
+    else request.log.warn({ verify: { code: known.code, client: request.ip } }, 'URL verification refused')
     return sendError(reply, known)
   })
 

@@ -5,8 +5,11 @@ import { FanbotError } from '../src/errors.ts'
 
 export interface MetricsRoutesOptions {
   registry: Registry
-  /** When set, `/metrics` wants `Authorization: Bearer <token>`. */
-  token: string | undefined
+  /**
+   * `open`: anyone may scrape; `token`: `Authorization: Bearer <token>` wanted; `refused`: never served here
+   * (production without a token: metrics show handler names, traffic and error codes to anyone).
+   */
+  access: { kind: 'open' } | { kind: 'token', token: string } | { kind: 'refused' }
 }
 
 function sameSecret (given: string, expected: string): boolean {
@@ -17,11 +20,16 @@ function sameSecret (given: string, expected: string): boolean {
 
 /** Prometheus scrape endpoint, in the text exposition format. */
 export async function metricsRoutes (app: FastifyInstance, options: MetricsRoutesOptions): Promise<void> {
+  const { access } = options
   app.get('/metrics', async (request, reply) => {
-    if (options.token !== undefined) {
+    if (access.kind === 'refused') {
+      const error = new FanbotError('WEIBO_ERR_METRICS_NOT_PUBLIC')
+      return await reply.code(error.statusCode).send({ code: error.code, message: error.message })
+    }
+    if (access.kind === 'token') {
       const header = request.headers.authorization ?? ''
       const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : ''
-      if (!sameSecret(given, options.token)) {
+      if (!sameSecret(given, access.token)) {
         const error = new FanbotError('WEIBO_ERR_METRICS_UNAUTHORIZED')
         return await reply.code(error.statusCode).header('www-authenticate', 'Bearer').send({ code: error.code, message: error.message })
       }

@@ -8,8 +8,9 @@ import { createDispatcher, type Dispatcher } from './dispatcher.ts'
 import type { Handler, LoadedHandler } from './handler.ts'
 import { loadHandlers, normaliseHandlers } from './handler-loader.ts'
 import { createHandlerRouter } from './handler-router.ts'
-import { createLateReplySender } from './late-reply.ts'
+import { createLateReplySender, type LateReplyObserver } from './late-reply.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { metricsAccess } from './metrics-access.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
@@ -59,6 +60,11 @@ declare module 'fastify' {
   }
 }
 
+/** TRUST_PROXY as a hop count: the nearest `hops` proxies are trusted (what proxy-addr does with a number). */
+function trustHops (hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops
+}
+
 /**
  * Builds the whole server (never listens: `main.ts` does). Closing it stops accepting, finishes open requests,
  * then waits for running handlers and late replies up to SHUTDOWN_TIMEOUT_MS.
@@ -71,7 +77,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     : options.handlers.length === 0 ? [] : normaliseHandlers({ file: '<inline>', exported: [...options.handlers] })
   // Metrics count store errors, and read the store's size at scrape time: the store is set up after them.
   const storeRef: { current?: DedupStore } = {}
-  const metrics = createMetrics({ dedupEntries: () => storeRef.current?.size ?? 0 })
+  const { expose, ...metrics } = createMetrics({ dedupEntries: () => storeRef.current?.size ?? 0 })
   const storage = options.store === undefined ? await openStorage({ config, logger, metrics }) : memoryStorage(options.store)
   const store = storage.dedup
   storeRef.current = store
@@ -82,6 +88,13 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   // One commercial budget per process, shared by the app's client and the outbox worker's.
   const commercialLimiter = createCommercialLimiter({ reservoir: config.commercialRequestsPerHour })
   const api = createWeiboApiClientFromConfig({ config, logger, quota, onAttempt: countApiAttempt, commercialLimiter })
+  // Every mode counts how late replies end: directly here, or by the outbox worker that sent them.
+  const lateReplyObserver: LateReplyObserver = {
+    ended: ({ outcome, timeToFanMs }) => {
+      metrics.lateReplies.inc({ outcome })
+      if (timeToFanMs !== undefined) metrics.lateReplyTimeToFan.observe(timeToFanMs / 1000)
+    }
+  }
   // With Redis, late replies go through the durable outbox (BullMQ); without it (or when REDIS_OPTIONAL started
   // this replica in memory), straight to the API.
   const outbox = storage.kind !== 'redis' || config.redisUrl === undefined
@@ -95,14 +108,17 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
       quota,
       observer: {
         enqueued: (result) => { metrics.outboxEnqueued.inc({ result }) },
-        attempted: (outcome) => { metrics.outboxAttempts.inc({ outcome }) }
+        attempted: (outcome) => { metrics.outboxAttempts.inc({ outcome }) },
+        ...lateReplyObserver
       }
     })
+  // Only what runs is exported: a scrape with stream_connected 0 would read as "the stream is down".
+  expose({ pushStream: config.pushStream !== undefined, outbox: outbox !== undefined, quota: quota !== undefined, redis: storage.kind === 'redis' })
   const router = createHandlerRouter(handlers, logger)
   const dispatcher = createDispatcher({
     router,
     store,
-    lateReply: outbox?.lateReply ?? createLateReplySender({ api, logger }),
+    lateReply: outbox?.lateReply ?? createLateReplySender({ api, logger, observer: lateReplyObserver }),
     api,
     quota,
     logger,
@@ -118,7 +134,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     loggerInstance: logger as FastifyBaseLogger,
     // One line per push is written by the push processor; Fastify's request lines would double it (and log URLs).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.bodyLimitBytes
+    bodyLimit: config.bodyLimitBytes,
+    // request.ip (logged on refused requests) reads X-Forwarded-For only from the proxies trusted here.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy
   })
   const readiness = createReadiness({
     checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
@@ -153,7 +171,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   })
 
   await app.register(healthRoutes, { readiness })
-  await app.register(metricsRoutes, { registry: metrics.registry, token: config.metricsToken })
+  // With METRICS_PORT, /metrics lives only on that port (main.ts listens on it), never on Weibo's public one.
+  if (config.metricsPort === undefined) await app.register(metricsRoutes, { registry: metrics.registry, access: metricsAccess(config, 'public') })
   await app.register(callbackRoutes, {
     path: config.callbackPath,
     appSecret: config.appSecret,
@@ -161,7 +180,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     now: options.now ?? Date.now,
     bodyLimitBytes: config.bodyLimitBytes,
     overloadMaxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs,
-    pushes: createPushProcessor({ dispatcher, logger, metrics })
+    pushes: createPushProcessor({ dispatcher, logger, metrics }),
+    observeResponse: ({ method, status, seconds }) => { metrics.callbackDuration.observe({ method, status: String(status) }, seconds) }
   })
   return app
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { FanbotError } from './errors.ts'
 
@@ -8,9 +9,30 @@ const integer = (options: { min: number, max: number, fallback: number }) =>
 const flag = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((value) => value === 'true' || value === '1')
 
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** TRUST_PROXY as Fastify's `trustProxy` takes it: a boolean, a hop count, or the addresses and ranges to trust. */
+function parseTrustProxy (value: string, context: z.RefinementCtx): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true'
+  if (/^\d{1,2}$/.test(value)) return Number(value)
+  const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')
+  const bad = entries.filter((entry) => {
+    if (PROXY_RANGES.has(entry)) return false
+    const [address = '', bits, ...rest] = entry.split('/')
+    const family = isIP(address)
+    if (family === 0 || rest.length > 0) return true
+    return bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
+  })
+  if (entries.length === 0 || bad.length > 0) {
+    context.addIssue({ code: 'custom', message: `must be true, false, a hop count, or addresses/CIDRs separated by commas (not ${bad.join(', ') || 'empty'})` })
+    return z.NEVER
+  }
+  return entries
+}
+
 /**
  * The single description of weibo-fanbot's configuration: names, defaults, bounds. `.env.example` lists exactly
- * these keys (a test checks it) and the README's table documents each.
+ * these keys (a test checks it) and docs/configuration.md documents each (a test checks that too).
  */
 export const ConfigSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -76,8 +98,13 @@ export const ConfigSchema = z.object({
   WEIBO_PUSH_RECONNECT_MAX_MS: integer({ min: 10, max: 3_600_000, fallback: 60_000 }),
   // Stream records handled at once; at the limit the stream is read no further until one finishes.
   WEIBO_PUSH_CONCURRENCY: integer({ min: 1, max: 1000, fallback: 16 }),
-  // Bearer token for /metrics; unset leaves it open (bind it to a private network then).
+  // Bearer token for /metrics. Without it (and without METRICS_PORT), /metrics is open, except in production: refused.
   METRICS_TOKEN: z.string().min(1).optional(),
+  // Serve /metrics on this port only (same HOST), not on the public one: for a scraper on the private network.
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  // Which proxies may set X-Forwarded-For (the client address logged on refused requests): false, true, a hop
+  // count, or a comma-separated list of addresses and CIDRs (loopback, linklocal and uniquelocal name ranges).
+  TRUST_PROXY: z.string().default('false').transform(parseTrustProxy),
   // Answer pushes 503 at once when the event loop lags past this (0 = never): a quick 503 beats a slow answer.
   OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: integer({ min: 0, max: 60_000, fallback: 1000 }),
   // json for machines; pretty for people (needs the pino-pretty dev dependency); auto = pretty on a terminal.
@@ -151,6 +178,8 @@ export const ConfigSchema = z.object({
           concurrency: env.WEIBO_PUSH_CONCURRENCY
         },
     metricsToken: env.METRICS_TOKEN,
+    metricsPort: env.METRICS_PORT,
+    trustProxy: env.TRUST_PROXY,
     overloadMaxEventLoopDelayMs: env.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
     logFormat: env.LOG_FORMAT,
     logLevel: env.LOG_LEVEL

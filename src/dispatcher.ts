@@ -44,8 +44,13 @@ export interface DispatcherOptions {
   metrics?: Metrics
 }
 
+export interface DispatchOptions {
+  /** Epoch ms when the push arrived (the request's start); defaults to now. The late reply's time-to-fan counts from it. */
+  receivedAt?: number
+}
+
 export interface Dispatcher {
-  dispatch: (message: Message) => Promise<DispatchResult>
+  dispatch: (message: Message, options?: DispatchOptions) => Promise<DispatchResult>
   /**
    * Waits for running handlers and late replies, at most `timeoutMs`; then fires the handlers' abort signal.
    * Resolves true when everything finished in time.
@@ -91,7 +96,8 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     }
   }
 
-  async function dispatch (message: Message): Promise<DispatchResult> {
+  async function dispatch (message: Message, dispatchOptions: DispatchOptions = {}): Promise<DispatchResult> {
+    const receivedAt = dispatchOptions.receivedAt ?? Date.now()
     const key = dedupKey(message)
     const claim = await store.claim(key)
     if (claim.role === 'joiner') {
@@ -123,7 +129,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     if (first !== DEADLINE && first.status === 'reply' && replyParts(first.reply).length > 1) {
       // A text split in several messages cannot be one response body: every part goes active, in order.
       claim.settle('')
-      work.track(options.lateReply.send({ message, reply: first.reply, handler: handler.name, dedupKey: key }))
+      work.track(options.lateReply.send({ message, reply: first.reply, handler: handler.name, dedupKey: key, receivedAt }))
       return { outcome: 'active', body: '', dedupKey: key, handler: handler.name }
     }
     if (first !== DEADLINE) {
@@ -136,7 +142,9 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     options.metrics?.deadlineHandoffs.inc()
     work.track(run.then(async (result) => {
       if (result.status === 'reply') {
-        await options.lateReply.send({ message, reply: result.reply, handler: handler.name, dedupKey: key })
+        await options.lateReply.send({ message, reply: result.reply, handler: handler.name, dedupKey: key, receivedAt })
+      } else {
+        options.metrics?.lateReplies.inc({ outcome: 'none' })
       }
     }))
     return { outcome: 'active', body: '', dedupKey: key, handler: handler.name }

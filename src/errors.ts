@@ -28,6 +28,10 @@ export const ERRORS = {
     status: 401,
     message: 'Metrics need Authorization: Bearer <METRICS_TOKEN>'
   },
+  WEIBO_ERR_METRICS_NOT_PUBLIC: {
+    status: 403,
+    message: 'Metrics are not served on the public port in production: set METRICS_TOKEN, or METRICS_PORT to serve them on a private port'
+  },
   WEIBO_ERR_SERVER_OVERLOADED: {
     status: 503,
     message: 'Server overloaded (event loop delay over OVERLOAD_MAX_EVENT_LOOP_DELAY_MS): try again shortly'

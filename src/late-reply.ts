@@ -10,6 +10,25 @@ export interface LateReply {
   reply: ValidReply
   handler: string
   dedupKey: string
+  /** Epoch ms when the push arrived: the fan has waited since then. */
+  receivedAt: number
+}
+
+/**
+ * How a late reply ended: `sent` (Weibo accepted it), `failed`, `refused` (reply window or quota, before any
+ * call), `dry-run` (no token), or `none` (after the deadline the handler returned no reply).
+ */
+export type LateReplyOutcome = 'sent' | 'failed' | 'refused' | 'dry-run' | 'none'
+
+export interface LateReplyEnd {
+  outcome: LateReplyOutcome
+  /** With `sent`: ms from the push's arrival to Weibo's acceptance. */
+  timeToFanMs?: number
+}
+
+/** Told how each late reply ended (the app counts it in `weibo_fanbot_late_replies_total`). */
+export interface LateReplyObserver {
+  ended?: (end: LateReplyEnd) => void
 }
 
 export interface LateReplySender {
@@ -20,6 +39,9 @@ export interface LateReplySender {
 export interface LateReplySenderOptions {
   api: WeiboApiClient
   logger: Logger
+  observer?: LateReplyObserver
+  /** Epoch ms, for the time the fan waited; injectable in tests. */
+  now?: () => number
 }
 
 /**
@@ -28,21 +50,28 @@ export interface LateReplySenderOptions {
  */
 export function createLateReplySender (options: LateReplySenderOptions): LateReplySender {
   const { api, logger } = options
+  const now = options.now ?? Date.now
+  const ended = (end: LateReplyEnd): void => { options.observer?.ended?.(end) }
   return {
     async send (late) {
       const facts = { handler: late.handler, dedupKey: late.dedupKey, receiverId: late.message.sender_id, replyType: late.reply.type }
       if (!api.hasToken) {
         logger.info({ lateReply: { ...facts, reply: late.reply, dryRun: true } }, 'late reply not sent (dry run: WEIBO_ACCESS_TOKEN is not set)')
+        ended({ outcome: 'dry-run' })
         return
       }
       const started = performance.now()
       try {
         await api.messages.reply({ receiverId: late.message.sender_id, reply: late.reply })
-        logger.info({ lateReply: { ...facts, durationMs: Math.round(performance.now() - started) } }, 'late reply sent')
+        // durationMs is what the fan lived through (push to reply); apiMs only the call, retries included.
+        const timeToFanMs = Math.max(0, now() - late.receivedAt)
+        logger.info({ lateReply: { ...facts, durationMs: timeToFanMs, apiMs: Math.round(performance.now() - started) } }, 'late reply sent')
+        ended({ outcome: 'sent', timeToFanMs })
       } catch (error) {
         if (error instanceof ReplyRefusedError) {
           logger.warn({ err: error, lateReply: { ...facts, code: error.code, reason: error.reason } },
             `late reply not sent: ${error.code} (Weibo would refuse it)`)
+          ended({ outcome: 'refused' })
           return
         }
         const weibo = error instanceof WeiboApiError
@@ -52,6 +81,7 @@ export function createLateReplySender (options: LateReplySenderOptions): LateRep
           weibo.needsRebind === true
             ? `late reply refused: ${REBIND_HINT}`
             : 'late reply failed')
+        ended({ outcome: 'failed' })
       }
     }
   }

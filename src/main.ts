@@ -1,7 +1,10 @@
+import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import { loadConfig, type Config } from './config.ts'
 import { isFanbotError } from './errors.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { metricsAccess } from './metrics-access.ts'
+import { buildMetricsServer } from './metrics-server.ts'
 
 function warnAboutMissingCredentials (config: Config, logger: Logger): void {
   if (config.appSecret === undefined) {
@@ -10,6 +13,9 @@ function warnAboutMissingCredentials (config: Config, logger: Logger): void {
   }
   if (config.accessToken === undefined) {
     logger.warn('WEIBO_ACCESS_TOKEN is not set: late replies are logged as a dry run instead of sent to Weibo.')
+  }
+  if (metricsAccess(config, 'public').kind === 'refused' && config.metricsPort === undefined) {
+    logger.warn('/metrics is refused on the public port (NODE_ENV=production without METRICS_TOKEN): set METRICS_PORT to serve it on a private port, or METRICS_TOKEN.')
   }
 }
 
@@ -39,9 +45,14 @@ async function main (): Promise<void> {
   warnAboutMissingCredentials(config, logger)
 
   let app: Awaited<ReturnType<typeof buildApp>>
+  let metricsServer: FastifyInstance | undefined
   try {
     app = await buildApp({ config, logger })
     await app.listen({ port: config.port, host: config.host })
+    if (config.metricsPort !== undefined) {
+      metricsServer = await buildMetricsServer({ config, metrics: app.fanbot.metrics, logger })
+      await metricsServer.listen({ port: config.metricsPort, host: config.host })
+    }
   } catch (error) {
     logger.fatal({ err: error }, 'weibo-fanbot could not start')
     process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
@@ -61,7 +72,8 @@ async function main (): Promise<void> {
     logger.info({ signal, pending: app.fanbot.dispatcher.pending, drainDelayMs: shutdownDrainDelayMs },
       'shutting down: /readyz answers 503; then no new requests; finishing handlers and late replies')
     const drained = new Promise((resolve) => setTimeout(resolve, shutdownDrainDelayMs))
-    drained.then(async () => { await app.close() }).then(() => {
+    // Metrics close last: a scrape during the drain still sees the shutdown's counts.
+    drained.then(async () => { await app.close(); await metricsServer?.close() }).then(() => {
       logger.info('shutdown complete')
       process.exit(0)
     }, (error: unknown) => {

@@ -14,7 +14,14 @@ export interface PushProcessor {
   /** Reads, validates and dispatches one verified push; throws a 400-class `FanbotError` for a malformed one. */
   process: (raw: string, elapsedMs: () => number) => Promise<PushAnswer>
   /** Logs a push refused before dispatch (bad signature, too large, malformed), in the same shape as the others. */
-  logRejected: (error: FanbotError, durationMs: number) => void
+  logRejected: (rejected: RejectedPush) => void
+}
+
+export interface RejectedPush {
+  error: FanbotError
+  durationMs: number
+  /** The client's address (`request.ip`: the proxy's, unless TRUST_PROXY trusts it to name the client). */
+  client: string
 }
 
 export interface PushProcessorOptions {
@@ -49,7 +56,7 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
         return { body: '' }
       }
       const { message } = reading
-      const result = await dispatcher.dispatch(message)
+      const result = await dispatcher.dispatch(message, { receivedAt: Date.now() - elapsedMs() })
       options.metrics?.pushes.inc({ type: message.type, outcome: result.outcome })
       logger.info({
         push: {
@@ -64,10 +71,10 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
       }, `push ${result.outcome}`)
       return { body: result.body }
     },
-    logRejected (error, durationMs) {
+    logRejected ({ error, durationMs, client }) {
       const outcome = error.code === 'WEIBO_ERR_SERVER_OVERLOADED' ? 'overloaded' : 'rejected'
       options.metrics?.pushes.inc({ type: 'unknown', outcome })
-      logger.warn({ push: { outcome, code: error.code, reason: error.message, durationMs: Math.round(durationMs) } }, 'push rejected')
+      logger.warn({ push: { outcome, code: error.code, reason: error.message, client, durationMs: Math.round(durationMs) } }, 'push rejected')
     }
   }
 }

@@ -56,6 +56,8 @@ describe('loadConfig defaults', () => {
       replyQuota: { enforce: true, windowMs: 172_800_000, repliesPerWindow: 99, repliesPerMention: 1, maxFans: 100_000 },
       pushStream: undefined,
       metricsToken: undefined,
+      metricsPort: undefined,
+      trustProxy: false,
       overloadMaxEventLoopDelayMs: 1000,
       logFormat: 'json',
       logLevel: 'info'
@@ -151,6 +153,22 @@ describe('loadConfig values', () => {
     assert.equal(loadConfig({ WEIBO_REPLY_SAVE_SENDER_BOX: 'true' }).replySaveSenderBox, true)
     assert.equal(loadConfig({ WEIBO_REPLY_SAVE_SENDER_BOX: '1' }).replySaveSenderBox, true)
     assert.deepEqual(badKeys(configError({ WEIBO_REPLY_SAVE_SENDER_BOX: 'yes' })), ['WEIBO_REPLY_SAVE_SENDER_BOX'])
+  })
+
+  test('TRUST_PROXY takes true/false, a hop count, or addresses and CIDRs; anything else is refused', () => {
+    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true)
+    assert.equal(loadConfig({ TRUST_PROXY: 'false' }).trustProxy, false)
+    assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2)
+    assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback,::1,fd00::/8' }).trustProxy, ['10.0.0.0/8', 'loopback', '::1', 'fd00::/8'])
+    for (const bad of ['yes', '10.0.0.0/33', 'proxy.internal', '1.2.3.4/8/1', ',']) {
+      assert.deepEqual(badKeys(configError({ TRUST_PROXY: bad })), ['TRUST_PROXY'], bad)
+    }
+  })
+
+  test('METRICS_PORT is a port number', () => {
+    assert.equal(loadConfig({ METRICS_PORT: '9464' }).metricsPort, 9464)
+    assert.deepEqual(badKeys(configError({ METRICS_PORT: '0' })), ['METRICS_PORT'])
+    assert.deepEqual(badKeys(configError({ METRICS_PORT: 'http' })), ['METRICS_PORT'])
   })
 
   test('integers outside their bounds or with a fraction are refused', () => {

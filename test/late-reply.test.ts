@@ -9,7 +9,7 @@ import { REPLY_PATH, accepted, client, setup, textMessage } from './helpers/api-
 
 describe('late reply', () => {
   const late = (message: Message): Parameters<ReturnType<typeof createLateReplySender>['send']>[0] =>
-    ({ message, reply: { type: 'text', text: 'sorry for the wait' }, handler: 'slow-handler', dedupKey: 'key-1' })
+    ({ message, reply: { type: 'text', text: 'sorry for the wait' }, handler: 'slow-handler', dedupKey: 'key-1', receivedAt: Date.now() })
 
   test('sends the reply once to the fan through messages/reply, and logs it', async (t) => {
     const { fake, api, logs } = await setup(t)
@@ -29,6 +29,19 @@ describe('late reply', () => {
     assert.equal(facts?.dedupKey, 'key-1')
     assert.equal(facts?.receiverId, message.sender_id)
     assert.equal(typeof facts?.durationMs, 'number')
+  })
+
+  test('the "late reply sent" line gives the time the fan waited since the push as durationMs, the API call as apiMs', async (t) => {
+    const { fake, api, logs } = await setup(t)
+    const message = textMessage()
+    fanWrites(fake, message.sender_id)
+    const ended: unknown[] = []
+    const sender = createLateReplySender({ api, logger: logs.logger, now: () => 1_000_000 + 7000, observer: { ended: (end) => { ended.push(end) } } })
+    await sender.send({ ...late(message), receivedAt: 1_000_000 })
+    const facts = logs.lines().find((l) => l.msg === 'late reply sent')?.lateReply as { durationMs?: number, apiMs?: number } | undefined
+    assert.equal(facts?.durationMs, 7000)
+    assert.ok(typeof facts?.apiMs === 'number' && facts.apiMs < 7000)
+    assert.deepEqual(ended, [{ outcome: 'sent', timeToFanMs: 7000 }])
   })
 
   test('without a token it logs a dry run and makes no call', async (t) => {

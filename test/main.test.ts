@@ -155,4 +155,28 @@ describe('the server process (src/main.ts)', () => {
     server.child.kill('SIGTERM')
     assert.equal(await server.exited, 0)
   })
+
+  test('in production /metrics stays off the public port: refused (with a warning at start), or served on METRICS_PORT', async (t) => {
+    const refused = startServerProcess({ env: { NODE_ENV: 'production', WEIBO_APP_SECRET: TEST_SECRET } })
+    stopAtEnd(t, refused)
+    const response = await fetch(`${await refused.ready}/metrics`)
+    assert.equal(response.status, 403)
+    assert.equal((await response.json() as { code: string }).code, 'WEIBO_ERR_METRICS_NOT_PUBLIC')
+    assert.match(refused.stdout(), /metrics is refused on the public port/)
+    refused.child.kill('SIGTERM')
+    assert.equal(await refused.exited, 0)
+
+    const metricsPort = await freePort()
+    const split = startServerProcess({ env: { NODE_ENV: 'production', WEIBO_APP_SECRET: TEST_SECRET, METRICS_PORT: String(metricsPort) } })
+    stopAtEnd(t, split)
+    const base = await split.ready
+    assert.equal((await fetch(`${base}/metrics`)).status, 404)
+    await fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body: fixture('text') })
+    const scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+    assert.equal(scraped.status, 200)
+    assert.match(await scraped.text(), /weibo_fanbot_pushes_total\{type="text",outcome="passive"\} 1/)
+    assert.doesNotMatch(split.stdout(), /metrics is refused/)
+    split.child.kill('SIGTERM')
+    assert.equal(await split.exited, 0)
+  })
 })

@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq'
 import { FanbotError, isFanbotError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { Reply } from '../reply.ts'
+import { ReplyRefusedError } from '../reply-quota/reply-refused-error.ts'
 import { REBIND_HINT, WeiboApiError } from '../weibo-api/api-error.ts'
 import type { WeiboApiClient } from '../weibo-api/client.ts'
 import { OutboxJobDataSchema, type LastError, type StoredOutboxJob } from './outbox-job.ts'
@@ -63,6 +64,7 @@ export function createDeliveryProcessor (options: DeliveryOptions): (job: Job<St
       const error = new FanbotError('WEIBO_ERR_OUTBOX_JOB_INVALID', { detail: `job ${job.id ?? '?'}`, cause: parsed.error })
       logger.error({ err: error, lateReply: { jobId: job.id, attempt } }, 'outbox job is not a late reply; moved to the failed set')
       observer?.attempted?.('failed')
+      observer?.ended?.({ outcome: 'failed' })
       throw new UnrecoverableError(`${error.code}: ${error.message}`)
     }
     const data = parsed.data
@@ -80,11 +82,15 @@ export function createDeliveryProcessor (options: DeliveryOptions): (job: Job<St
       if (last) logger.error({ err: error, lateReply: { ...facts, ...weibo } }, failureMessage(failure, true))
       else logger.warn({ err: error, lateReply: { ...facts, ...weibo } }, failureMessage(failure, false))
       observer?.attempted?.(last ? 'failed' : 'retrying')
+      if (last) observer?.ended?.({ outcome: error instanceof ReplyRefusedError ? 'refused' : 'failed' })
       if (!failure.retryable) throw new UnrecoverableError(failure.reason)
       throw new Error(failure.reason, { cause: error })
     }
+    // durationMs is what the fan lived through (push to reply); apiMs only this attempt's call.
+    const timeToFanMs = Math.max(0, Date.now() - (data.receivedAt ?? data.queuedAt))
     observer?.attempted?.('sent')
-    logger.info({ lateReply: { ...facts, durationMs: Math.round(performance.now() - started), waitedMs: Date.now() - data.queuedAt } },
+    observer?.ended?.({ outcome: 'sent', timeToFanMs })
+    logger.info({ lateReply: { ...facts, durationMs: timeToFanMs, apiMs: Math.round(performance.now() - started), queuedMs: Date.now() - data.queuedAt } },
       'late reply sent from the outbox')
   }
 }

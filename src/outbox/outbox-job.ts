@@ -30,6 +30,8 @@ export const OutboxJobDataSchema = z.object({
   dedupKey: z.string().min(1),
   /** Epoch ms when the late reply was handed to the outbox. */
   queuedAt: z.number(),
+  /** Epoch ms when the push arrived, for the time the fan waited (absent in jobs queued by older versions). */
+  receivedAt: z.number().optional(),
   lastError: LastErrorSchema.optional()
 })
 

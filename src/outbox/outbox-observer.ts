@@ -1,8 +1,10 @@
+import type { LateReplyObserver } from '../late-reply.ts'
+
 /**
  * What the outbox reports for metrics, as callbacks, so the app keeps every metric in its own registry
  * (src/metrics.ts) and the outbox stays free of prom-client.
  */
-export interface OutboxObserver {
+export interface OutboxObserver extends LateReplyObserver {
   /** A late reply handed to the outbox: `queued` in Redis, or `fallback`: Redis could not take it, sent directly. */
   enqueued?: (result: 'queued' | 'fallback') => void
   /**
@@ -10,4 +12,5 @@ export interface OutboxObserver {
    * failed for good (a permanent error or the last attempt), now in the failed set.
    */
   attempted?: (outcome: 'sent' | 'retrying' | 'failed') => void
+  // `ended` (from LateReplyObserver): told once per late reply, by the replica that sent it or gave it up.
 }

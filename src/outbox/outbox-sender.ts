@@ -25,7 +25,7 @@ export interface OutboxSenderOptions {
 export function createOutboxSender (options: OutboxSenderOptions): LateReplySender {
   const { outbox, api, logger } = options
   const now = options.now ?? Date.now
-  const direct = createLateReplySender({ api, logger })
+  const direct = createLateReplySender({ api, logger, ...(options.observer === undefined ? {} : { observer: options.observer }) })
   return {
     async send (late) {
       const facts = { handler: late.handler, dedupKey: late.dedupKey, receiverId: late.message.sender_id, replyType: late.reply.type }
@@ -37,7 +37,8 @@ export function createOutboxSender (options: OutboxSenderOptions): LateReplySend
           reply: late.reply,
           handler: late.handler,
           dedupKey: late.dedupKey,
-          queuedAt: now()
+          queuedAt: now(),
+          receivedAt: late.receivedAt
         })
         options.observer?.enqueued?.('queued')
         logger.info({ lateReply: { ...facts, jobId } }, 'late reply queued in the outbox')

@@ -27,7 +27,7 @@ export interface Observed extends Required<OutboxObserver> {
 
 export function observe (): Observed {
   const events: string[] = []
-  return { events, enqueued: (result) => { events.push(`enqueued:${result}`) }, attempted: (outcome) => { events.push(`attempted:${outcome}`) } }
+  return { events, enqueued: (result) => { events.push(`enqueued:${result}`) }, attempted: (outcome) => { events.push(`attempted:${outcome}`) }, ended: ({ outcome }) => { events.push(`ended:${outcome}`) } }
 }
 
 export interface OutboxWorld {
@@ -60,7 +60,7 @@ export function lateReply (words: string, reply: Reply = { type: 'text', text: `
   if (reading.kind !== 'message') throw new Error('fixture is not a message')
   const valid = validateReply(reply)
   if (valid === undefined) throw new Error('no reply')
-  return { message: reading.message, reply: valid, handler: 'slow-text', dedupKey: dedupKey(reading.message) }
+  return { message: reading.message, reply: valid, handler: 'slow-text', dedupKey: dedupKey(reading.message), receivedAt: Date.now() }
 }
 
 /** Polls an async condition (a Redis count, a delivery) until it holds; fails after `timeoutMs`. */

@@ -9,17 +9,18 @@ describe('outbox: a late reply queued in Redis is sent by a worker', { skip: ski
     const world = await outboxWorld(t)
     const observed = observe()
     const outbox = world.outbox({}, { observer: observed })
-    const late = lateReply('slow question')
+    const late = { ...lateReply('slow question'), receivedAt: Date.now() - 6000 } // the fan has waited 6 s already
     await outbox.lateReply.send(late)
     await until(() => world.delivered().length === 1)
     await until(async () => (await outbox.queue.counts()).completed === 1)
     assert.deepEqual(world.delivered(), [{ text: 're: slow question' }])
     assert.equal(world.replyCalls().length, 1)
-    assert.deepEqual(observed.events, ['enqueued:queued', 'attempted:sent'])
+    assert.deepEqual(observed.events, ['enqueued:queued', 'attempted:sent', 'ended:sent'])
     const lines = world.logs.lines()
     const queued = lines.find((line) => line.msg === 'late reply queued in the outbox')
     assert.deepEqual((queued?.lateReply as { jobId?: unknown } | undefined)?.jobId, outboxJobId(late.dedupKey))
-    assert.ok(lines.some((line) => line.msg === 'late reply sent from the outbox'))
+    const sent = lines.find((line) => line.msg === 'late reply sent from the outbox')?.lateReply as { durationMs?: number, apiMs?: number } | undefined
+    assert.ok((sent?.durationMs ?? 0) >= 6000 && (sent?.apiMs ?? Infinity) < 6000, JSON.stringify(sent))
     assert.deepEqual(await outbox.queue.counts(), { waiting: 0, active: 0, delayed: 0, failed: 0, completed: 1 })
   })
 
@@ -53,7 +54,7 @@ describe('outbox: a late reply queued in Redis is sent by a worker', { skip: ski
     // No retries inside the client: each BullMQ attempt is one call, the waits are BullMQ's (50 ms, then 100 ms).
     const gaps = calls.slice(1).map((call, index) => call.at - (calls[index]?.at ?? 0))
     assert.ok((gaps[0] ?? 0) >= 45 && (gaps[1] ?? 0) >= 95, `gaps ${gaps.join(', ')}`)
-    assert.deepEqual(observed.events, ['enqueued:queued', 'attempted:retrying', 'attempted:retrying', 'attempted:sent'])
+    assert.deepEqual(observed.events, ['enqueued:queued', 'attempted:retrying', 'attempted:retrying', 'attempted:sent', 'ended:sent'])
     const retries = world.logs.lines().filter((line) => line.msg === 'late reply failed; the outbox will try again')
     assert.deepEqual(retries.map((line) => (line.lateReply as { errorCode?: unknown, attempt?: unknown }).errorCode), [undefined, 10001])
     assert.deepEqual(retries.map((line) => (line.lateReply as { attempt?: unknown }).attempt), [1, 2])

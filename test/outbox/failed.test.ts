@@ -15,7 +15,7 @@ describe('outbox: permanent failures go to the failed set, where an operator lis
     await outbox.lateReply.send(lateReply('token died'))
     await until(async () => (await outbox.queue.counts()).failed === 1)
     assert.equal(world.replyCalls().length, 1)
-    assert.deepEqual(observed.events, ['enqueued:queued', 'attempted:failed'])
+    assert.deepEqual(observed.events, ['enqueued:queued', 'attempted:failed', 'ended:failed'])
 
     const [failed, ...others] = await outbox.queue.listFailed({ limit: 10 })
     assert.equal(others.length, 0)

@@ -42,7 +42,7 @@ describe('outbox across replicas: the job lives in Redis, not in the replica tha
     const outbox = world.outbox({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, OUTBOX_CONCURRENCY: '0' }, { observer: observed })
     await outbox.lateReply.send(lateReply('no redis'))
     assert.deepEqual(world.delivered(), [{ text: 're: no redis' }])
-    assert.deepEqual(observed.events, ['enqueued:fallback'])
+    assert.deepEqual(observed.events, ['enqueued:fallback', 'ended:sent'])
     const warning = world.logs.lines().find((line) => line.msg === 'outbox unavailable: sending the late reply directly (not durable: lost if this replica dies now)')
     assert.equal(warning?.level, 40)
     assert.equal((warning?.err as { code?: unknown } | undefined)?.code, 'WEIBO_ERR_OUTBOX_UNAVAILABLE')

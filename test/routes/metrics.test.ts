@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { text } from '../../src/index.ts'
+import { buildMetricsServer } from '../../src/metrics-server.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { TEST_TOKEN } from '../helpers/config.ts'
 import { deferred } from '../helpers/deferred.ts'
+import { captureLogs } from '../helpers/logs.ts'
 import { fixture, fixtureWith, sendPush } from '../helpers/push.ts'
 import { listenFakeApi } from '../helpers/simulator-api.ts'
 
@@ -83,6 +85,34 @@ describe('/metrics', () => {
     assert.equal(missing.json().code, 'WEIBO_ERR_METRICS_UNAUTHORIZED')
     assert.equal((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
     assert.equal((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-me' } })).statusCode, 200)
+  })
+
+  test('in production without METRICS_TOKEN or METRICS_PORT, the public port refuses /metrics; a token opens it', async (t) => {
+    const { app } = await startTestApp(t, { handlers: [], env: { NODE_ENV: 'production' } })
+    const refused = await app.inject({ method: 'GET', url: '/metrics' })
+    assert.equal(refused.statusCode, 403)
+    assert.equal(refused.json().code, 'WEIBO_ERR_METRICS_NOT_PUBLIC')
+    assert.doesNotMatch(refused.body, /weibo_fanbot_/)
+    const withToken = await startTestApp(t, { handlers: [], env: { NODE_ENV: 'production', METRICS_TOKEN: 'scrape-me' } })
+    assert.equal((await withToken.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401)
+    assert.equal((await withToken.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-me' } })).statusCode, 200)
+  })
+
+  test('with METRICS_PORT, /metrics is not on the public port but on the metrics server (open there, token if set)', async (t) => {
+    const { app } = await startTestApp(t, { handlers: [], env: { NODE_ENV: 'production', METRICS_PORT: '9464' } })
+    assert.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404)
+    const server = await buildMetricsServer({ config: app.fanbot.config, metrics: app.fanbot.metrics, logger: captureLogs().logger })
+    t.after(async () => { await server.close() })
+    await sendPush(app, fixture('text'))
+    const scraped = await server.inject({ method: 'GET', url: '/metrics' })
+    assert.equal(scraped.statusCode, 200)
+    assert.equal(sample(scraped.body, 'weibo_fanbot_pushes_total{type="text",outcome="blank"}'), 1)
+    assert.equal((await server.inject({ method: 'POST', url: '/weibo' })).statusCode, 404, 'only /metrics on the metrics port')
+
+    const guarded = await startTestApp(t, { handlers: [], env: { METRICS_PORT: '9464', METRICS_TOKEN: 'scrape-me' } })
+    const guardedServer = await buildMetricsServer({ config: guarded.app.fanbot.config, metrics: guarded.app.fanbot.metrics, logger: captureLogs().logger })
+    t.after(async () => { await guardedServer.close() })
+    assert.equal((await guardedServer.inject({ method: 'GET', url: '/metrics' })).statusCode, 401)
   })
 })
 
