@@ -163,6 +163,8 @@ export class FanbotError extends Error {
   readonly code: ErrorCode
   /** HTTP status for a client when this error ends a request. */
   readonly statusCode: number
+  /** This occurrence's facts alone (the message is the registry text, then this): for one-line reports. */
+  readonly detail: string | undefined
 
   constructor (code: ErrorCode, options: FanbotErrorOptions = {}) {
     const spec = ERRORS[code]
@@ -170,6 +172,7 @@ export class FanbotError extends Error {
       options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.statusCode = spec.status
+    this.detail = options.detail
   }
 }
 

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { z } from 'zod'
 import { didYouMean } from './did-you-mean.ts'
 import { FanbotError } from './errors.ts'
+import { describeIssues } from './zod-issues.ts'
 import type { LoadedHandler, Trigger } from './handler.ts'
 import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES } from './message-schema.ts'
 import { STREAM_TYPES } from './push-stream/stream-message.ts'
@@ -77,10 +78,6 @@ function problemsError (problems: readonly Problem[]): FanbotError {
     detail: problems.length === 1 ? `${first.where}: ${first.detail}` : `${problems.length} problems:\n  ${lines.join('\n  ')}`,
     ...(causes.length === 0 ? {} : { cause: causes.length === 1 ? causes[0] : new AggregateError(causes) })
   })
-}
-
-function describeIssues (error: z.ZodError): string {
-  return error.issues.map((issue) => issue.path.length === 0 ? issue.message : `${issue.message} → at ${issue.path.join('.')}`).join('; ')
 }
 
 function looksLikeHandler (value: unknown): boolean {

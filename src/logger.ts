@@ -36,7 +36,9 @@ export function createLogger (options: CreateLoggerOptions): Logger {
     base: { service: 'weibo-fanbot' },
     redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
     serializers: {
-      err: pino.stdSerializers.err,
+      // errWithCause: the message said once, the cause (a handler's own error and its stack) as its own object;
+      // stdSerializers.err appends every cause's message to the message ("x: x").
+      err: pino.stdSerializers.errWithCause,
       req: (req: { method?: string, url?: string }) => ({ method: req.method, url: redactUrl(req.url ?? '') })
     }
   }

@@ -5,6 +5,7 @@ import {
   type Message
 } from './message-schema.ts'
 import { parsePushBody } from './push-body.ts'
+import { describeIssues } from './zod-issues.ts'
 
 export type PushReading =
   | { kind: 'message', message: Message }
@@ -14,7 +15,8 @@ export type PushReading =
 const SUBTYPES: Partial<Record<string, readonly string[]>> = { event: EVENT_SUBTYPES, mention: MENTION_SUBTYPES }
 
 function invalid (error: z.ZodError): FanbotError {
-  return new FanbotError('WEIBO_ERR_PUSH_INVALID', { detail: z.prettifyError(error).replace(/\n\s*/g, ' '), cause: error })
+  // No cause: a ZodError's message is the same problems again as raw JSON, and the log would print both.
+  return new FanbotError('WEIBO_ERR_PUSH_INVALID', { detail: describeIssues(error) })
 }
 
 /** Turns a push body into a validated message; throws a 400-class `FanbotError` for anything malformed. */

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { FanbotError } from './errors.ts'
 import { codePointLength, splitText } from './text-split.ts'
+import { describeIssues } from './zod-issues.ts'
 
 /** Weibo documents "< 300 Chinese characters" (error 20013 beyond); we accept up to 300 code points, the tolerant reading. */
 export const MAX_TEXT_LENGTH = 300
@@ -86,11 +87,14 @@ export function position (longitude: number | string, latitude: number | string)
 /** Checks a handler's return value; `undefined` means "no reply". Throws `WEIBO_ERR_REPLY_INVALID` with every problem. */
 export function validateReply (value: unknown): ValidReply | undefined {
   if (value === undefined || value === null) return undefined
+  if (typeof value === 'string') {
+    throw new FanbotError('WEIBO_ERR_REPLY_INVALID', { detail: `got a bare string; return text(${JSON.stringify(value.slice(0, 40))}) or { type: 'text', text: … }` })
+  }
   const result = ReplySchema.safeParse(value)
   if (!result.success) {
     throw new FanbotError('WEIBO_ERR_REPLY_INVALID', {
-      detail: z.prettifyError(result.error).replace(/\n\s*/g, ' '),
-      cause: result.error
+      // No cause: the ZodError's message is the same problems again as raw JSON, and a log would print both.
+      detail: describeIssues(result.error)
     })
   }
   return result.data
