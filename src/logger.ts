@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino'
+import { prettyStream } from './pretty-log.ts'
 
 export type { Logger }
 
@@ -44,8 +45,8 @@ export function createLogger (options: CreateLoggerOptions): Logger {
   }
   if (options.destination !== undefined) return pino(loggerOptions, options.destination)
   if (options.pretty === true) {
-    // Redaction happens before the transport sees a line, so pretty logs hide the same secrets.
-    return pino({ ...loggerOptions, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } })
+    // Redaction happens before the pretty stream sees a line, so pretty logs hide the same secrets.
+    return pino(loggerOptions, prettyStream())
   }
   return pino(loggerOptions)
 }

@@ -1,6 +1,7 @@
 import { buildApp } from './app.ts'
 import { loadConfig, type Config } from './config.ts'
 import { isFanbotError } from './errors.ts'
+import { loadDotEnv } from './env-file.ts'
 import { createLogger, type Logger } from './logger.ts'
 
 function warnAboutMissingCredentials (config: Config, logger: Logger): void {
@@ -30,12 +31,14 @@ function wantsPrettyLogs (config: Config): boolean {
 async function main (): Promise<void> {
   let config: Config
   try {
+    loadDotEnv() // fills process.env from ./.env; the real environment wins
     config = loadConfig(process.env)
   } catch (error) {
     process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
     process.exit(1)
   }
-  const logger = createLogger({ level: config.logLevel, pretty: wantsPrettyLogs(config) })
+  const pretty = wantsPrettyLogs(config)
+  const logger = createLogger({ level: config.logLevel, pretty })
   warnAboutMissingCredentials(config, logger)
 
   let app: Awaited<ReturnType<typeof buildApp>>
@@ -43,7 +46,8 @@ async function main (): Promise<void> {
     app = await buildApp({ config, logger })
     await app.listen({ port: config.port, host: config.host })
   } catch (error) {
-    logger.fatal({ err: error }, 'weibo-fanbot could not start')
+    // JSON logs get the record (for the log collector); on a developer's terminal the stderr line alone says it.
+    if (!pretty) logger.fatal({ err: error }, 'weibo-fanbot could not start')
     process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
     process.exit(1)
   }
