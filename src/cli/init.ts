@@ -30,29 +30,40 @@ async function exists (file: string): Promise<boolean> {
   return await stat(file).then(() => true, () => false)
 }
 
-/**
- * Where the bot's weibo-fanbot comes from. A tarball is copied into vendor/, a checkout is packed there (`npm pack`
- * builds it), so the project installs the same way on any machine and in its Docker image. Without --from: the
- * registry, by version.
- */
-async function dependencySpec (from: string | undefined, target: string, own: Manifest): Promise<{ spec: string, vendored: boolean }> {
-  if (from === undefined) return { spec: `^${own.version}`, vendored: false }
+type Source = { kind: 'registry' } | { kind: 'tarball' | 'checkout', path: string }
+
+/** What --from names, checked before anything is written. */
+async function sourceOf (from: string | undefined): Promise<Source> {
+  if (from === undefined) return { kind: 'registry' }
   const source = path.resolve(from)
   const info = await stat(source).catch(() => undefined)
   if (info === undefined) throw usageError(`--from ${from}: no such file or folder`)
-  const vendor = path.join(target, 'vendor')
-  await mkdir(vendor, { recursive: true })
   if (info.isFile()) {
     if (!source.endsWith('.tgz')) throw usageError(`--from ${from}: give a weibo-fanbot checkout or a .tgz made by npm pack`)
-    await copyFile(source, path.join(vendor, path.basename(source)))
-    return { spec: `file:vendor/${path.basename(source)}`, vendored: true }
+    return { kind: 'tarball', path: source }
   }
   if (!await exists(path.join(source, 'package.json'))) throw usageError(`--from ${from}: not a package folder (no package.json)`)
-  out(`packing ${source} (npm pack builds it)…`)
-  const { stdout } = await promisify(execFile)('npm', ['pack', '--silent', '--pack-destination', vendor], { cwd: source })
-    .catch((error: unknown) => { throw failure(`npm pack in ${source} failed: ${error instanceof Error ? error.message : String(error)}`) })
+  return { kind: 'checkout', path: source }
+}
+
+/**
+ * The bot's dependency on weibo-fanbot. A tarball is copied into vendor/, a checkout is packed there (`npm pack`
+ * builds it), so the project installs the same way on any machine and in its Docker image. Otherwise the
+ * registry, by version.
+ */
+async function dependencySpec (source: Source, target: string, own: Manifest): Promise<string> {
+  if (source.kind === 'registry') return `^${own.version}`
+  const vendor = path.join(target, 'vendor')
+  await mkdir(vendor, { recursive: true })
+  if (source.kind === 'tarball') {
+    await copyFile(source.path, path.join(vendor, path.basename(source.path)))
+    return `file:vendor/${path.basename(source.path)}`
+  }
+  out(`packing ${source.path} (npm pack builds it)…`)
+  const { stdout } = await promisify(execFile)('npm', ['pack', '--silent', '--pack-destination', vendor], { cwd: source.path })
+    .catch((error: unknown) => { throw failure(`npm pack in ${source.path} failed: ${error instanceof Error ? error.message : String(error)}`) })
   const tarball = stdout.trim().split('\n').at(-1) ?? ''
-  return { spec: `file:vendor/${tarball}`, vendored: true }
+  return `file:vendor/${tarball}`
 }
 
 /** The bot's package.json: its tools at the versions weibo-fanbot itself is built and tested with. */
@@ -114,10 +125,12 @@ export async function init (args: readonly string[], _env: Environment): Promise
   const present = await readdir(target).catch(() => [])
   if (present.length > 0) throw usageError(`${dir} is not empty; init writes a new project into a new or empty folder`)
 
+  const source = await sourceOf(values.from)
   const root = packageRoot()
   const own = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as Manifest
   await mkdir(target, { recursive: true })
-  const { spec, vendored } = await dependencySpec(values.from, target, own)
+  const spec = await dependencySpec(source, target, own)
+  const vendored = source.kind !== 'registry'
   const name = path.basename(target).toLowerCase().replace(/[^a-z0-9._-]+/g, '-')
   await copyTemplate(path.join(root, 'templates', 'bot'), target, {
     name,
