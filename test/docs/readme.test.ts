@@ -19,5 +19,5 @@ test('the README\'s error table lists every error code, with its HTTP status', (
 })
 
 test('the README names every CLI command', () => {
-  for (const command of ['send', 'verify', 'replay', 'chat', 'outbox list', 'outbox retry']) assert.match(readme, new RegExp(`\`${command}`), command)
+  for (const command of ['init', 'serve', 'dev', 'send', 'verify', 'replay', 'chat', 'outbox list', 'outbox retry']) assert.match(readme, new RegExp(`\`${command}`), command)
 })
