@@ -235,7 +235,7 @@ describe('runHandler: logging and context', () => {
   })
 
   test('an invalid reply is logged as readable problems only, with no raw zod JSON after them', async () => {
-    const invalid = await run(() => ({ type: 'text', content: 'hi' }))
+    const invalid = await run(() => ({ type: 'text', content: 'hi' }) as never)
     const err = errorLines(invalid.logs)[0]?.err as { message?: string, cause?: unknown } | undefined
     assert.match(err?.message ?? '', /Unrecognized key: "content"/)
     assert.doesNotMatch(err?.message ?? '', /"code"|\[\s*\{/)
