@@ -125,7 +125,8 @@ WEIBO_* variables it needs for late replies, direct messages and downloads, and 
 
 Replies are marked: "bot (passive)" came in the answer to the push; "bot (late, via messages/reply)" came later
 through the API; "bot (active, via direct_messages/send)" is a direct message; refusals of the fake API (reply
-window, quota, a direct message to a fan who does not follow) are shown too.
+window, quota, a direct message to a fan who does not follow) are shown too. A handler of the bot in this
+process that fails is shown inline: which handler, the error code and the reason, in one line.
 
 Type a line to send a text message, or:
   /follow  /unfollow  /subscribe  /unsubscribe

@@ -17,7 +17,7 @@ const CLEAN_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }
  * The package as a user gets it: `npm pack` (which builds dist/), `weibo-fanbot init --from` the tarball, `npm
  * install` in the new bot, its own tests, then its server (`serve`, settings from .env) answering a signed push.
  */
-test('packed, installed into a new bot: its tests pass, its types check, and its server answers a push', { timeout: 300_000 }, async (t) => {
+test('packed, installed into a new bot: its tests pass, its types check, chat talks to it, and its server answers a push', { timeout: 300_000 }, async (t) => {
   const root = await tempDir(t, 'fanbot-package-')
 
   const packed = await run('npm', ['pack', '--silent', '--pack-destination', root], { cwd: REPO_ROOT })
@@ -42,6 +42,16 @@ test('packed, installed into a new bot: its tests pass, its types check, and its
   assert.match(tests.stdout, /^# fail 0$/m)
   // The package's type declarations serve a bot's handlers and tests (the typescript of this repository checks them).
   await run(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', bot, '--typeRoots', path.join(REPO_ROOT, 'node_modules', '@types')], { cwd: bot })
+
+  // `npx weibo-fanbot chat` in the bot: its handlers, in this process, with a fake Weibo.
+  const chat = spawn(process.execPath, ['node_modules/.bin/weibo-fanbot', 'chat'], { cwd: bot, env: CLEAN_ENV, stdio: ['pipe', 'pipe', 'pipe'] })
+  let transcript = ''
+  chat.stdout.on('data', (chunk: Buffer) => { transcript += chunk.toString('utf8') })
+  chat.stdin.end('价格\n/follow\n')
+  const [chatCode] = await once(chat, 'close') as [number | null]
+  assert.equal(chatCode, 0, transcript)
+  assert.match(transcript, /^bot \(passive\): 中杯 15 元/m)
+  assert.match(transcript, /^bot \(passive\): 感谢关注/m)
 
   const port = await freePort()
   await writeFile(path.join(bot, '.env'), `PORT=${port}\nHOST=127.0.0.1\nWEIBO_APP_SECRET=bot-secret\nLOG_LEVEL=info\n`)
