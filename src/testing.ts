@@ -52,9 +52,10 @@ export interface TestKitOptions {
   logger?: Logger
   /**
    * Where a handler's failure is printed as it happens (one line: handler, code, reason), since a failed push
-   * otherwise looks just like one no handler took: stderr by default; `false` for silence (the result still has it).
+   * otherwise looks just like one no handler took: stderr by default (`true`); `false` for silence (the result
+   * still has it); or a function that receives the lines.
    */
-  printErrors?: false | ((line: string) => void)
+  printErrors?: boolean | ((line: string) => void)
 }
 
 export interface KitResult {
@@ -152,9 +153,10 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
   const apiBaseUrl = await api.listen()
   // Runs by dedup key: a push's result is told its own handler's run, even with several pushes in flight.
   const runs = new Map<string, HandlerRun>()
+  const toStderr = (line: string): void => { process.stderr.write(`weibo-fanbot kit: ${line}\n`) }
   const printError = options.printErrors === false
     ? undefined
-    : options.printErrors ?? ((line: string) => { process.stderr.write(`weibo-fanbot kit: ${line}\n`) })
+    : typeof options.printErrors === 'function' ? options.printErrors : toStderr
   const onHandlerRun = (run: HandlerRun): void => {
     runs.set(run.dedupKey, run)
     const failure = describeHandlerFailure(run)

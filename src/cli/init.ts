@@ -139,7 +139,9 @@ export async function init (args: readonly string[], _env: Environment): Promise
   await writeFile(path.join(target, 'package.json'), botManifest(name, spec, own))
 
   out(`A new bot in ${target}, on weibo-fanbot ${spec}.`)
-  if (!vendored) out('(weibo-fanbot is not on the npm registry yet: to install from a checkout or a tarball, run init again with --from PATH)')
+  if (!vendored) {
+    out(`(weibo-fanbot is not on the npm registry yet: to install this one, run init again with --from ${root}, or --from a .tgz)`)
+  }
   out('Next:')
   out(`  cd ${path.relative(process.cwd(), target) || '.'}`)
   out('  npm install')
