@@ -163,8 +163,6 @@ export class FanbotError extends Error {
   readonly code: ErrorCode
   /** HTTP status for a client when this error ends a request. */
   readonly statusCode: number
-  /** This occurrence's facts alone (the message is the registry text, then this): for one-line reports. */
-  readonly detail: string | undefined
 
   constructor (code: ErrorCode, options: FanbotErrorOptions = {}) {
     const spec = ERRORS[code]
@@ -172,10 +170,18 @@ export class FanbotError extends Error {
       options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.statusCode = spec.status
-    this.detail = options.detail
   }
 }
 
 export function isFanbotError (error: unknown, code?: ErrorCode): error is FanbotError {
   return error instanceof FanbotError && (code === undefined || error.code === code)
+}
+
+/**
+ * This occurrence's facts alone, without the registry text in front (a message is `registry text: detail`), for
+ * one-line reports that already show the code. Undefined when the error was raised without detail.
+ */
+export function detailOf (error: FanbotError): string | undefined {
+  const prefix = `${ERRORS[error.code].message}: `
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : undefined
 }

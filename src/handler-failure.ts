@@ -1,3 +1,4 @@
+import { detailOf } from './errors.ts'
 import type { HandlerRun } from './handler-runner.ts'
 
 /**
@@ -11,14 +12,14 @@ export function describeHandlerFailure (run: HandlerRun): string | undefined {
   let reason: string
   switch (error.code) {
     case 'WEIBO_ERR_HANDLER_THREW':
-      reason = error.cause instanceof Error ? error.cause.message : stripName(error.detail ?? error.message, run.handler)
+      reason = error.cause instanceof Error ? error.cause.message : stripName(detailOf(error) ?? error.message, run.handler)
       break
     case 'WEIBO_ERR_HANDLER_TIMEOUT':
-      reason = `still running after HANDLER_TIMEOUT_MS or at shutdown (${stripName(error.detail ?? '', run.handler)}); abandoned`
+      reason = `still running after HANDLER_TIMEOUT_MS or at shutdown (${stripName(detailOf(error) ?? '', run.handler)}); abandoned`
       break
     default:
       // WEIBO_ERR_REPLY_INVALID: what is wrong with the returned value, every problem.
-      reason = `returned a reply Weibo would reject: ${error.detail ?? error.message}`
+      reason = `returned a reply Weibo would reject: ${detailOf(error) ?? error.message}`
   }
   return `handler ${run.handler} failed (${error.code}): ${reason.replace(/\s*\n\s*/g, ' ')}`
 }

@@ -26,6 +26,20 @@ export function formatMessage (log: Record<string, unknown>, messageKey: string)
   return facts.length === 0 ? message : `${message}  ${facts.join(' ')}`
 }
 
+interface SerializedError { message?: unknown, stack?: unknown, code?: unknown, cause?: SerializedError }
+
+/**
+ * An error as a developer wants it on a terminal, said once: the error that started it (a handler's own throw, as
+ * its stack, which begins with its message and shows the line it threw at), not our wrapper around it; one of our
+ * own errors (a `WEIBO_ERR_*` code) as its message alone, since its stack is this library's insides.
+ */
+export function formatError (err: unknown): string {
+  let origin = err as SerializedError
+  while (typeof origin.cause === 'object' && origin.cause !== null) origin = origin.cause
+  const ours = typeof origin.code === 'string' && origin.code.startsWith('WEIBO_ERR_')
+  return !ours && typeof origin.stack === 'string' ? origin.stack : String(origin.message)
+}
+
 /**
  * A pino-pretty stream (a dev dependency, loaded only when asked for) writing one line per log record: the nested
  * push facts folded into the message, any other object on the same line. Errors keep their stack, on the lines
@@ -39,6 +53,7 @@ export function prettyStream (destination?: NodeJS.WritableStream): DestinationS
     ignore: ['pid', 'hostname', 'service', ...FOLDED_KEYS].join(','),
     singleLine: true,
     messageFormat: formatMessage,
+    customPrettifiers: { err: formatError },
     sync: true,
     ...(destination === undefined ? {} : { destination })
   })

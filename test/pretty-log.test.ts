@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream'
 import { test } from 'node:test'
 import { text } from '../src/index.ts'
 import { createLogger } from '../src/logger.ts'
-import { formatMessage, prettyStream } from '../src/pretty-log.ts'
+import { formatError, formatMessage, prettyStream } from '../src/pretty-log.ts'
 import { createTestKit } from '../src/testing.ts'
 
 test('a push through the whole pipeline is one pretty line, its facts folded into the message', async (t) => {
@@ -25,4 +25,12 @@ test('other objects stay on the same line; values with spaces are quoted', () =>
   assert.equal(formatMessage({ msg: 'push rejected', push: { outcome: 'rejected', reason: 'bad sig' } }, 'msg'),
     'push rejected  outcome=rejected reason="bad sig"')
   assert.equal(formatMessage({ msg: 'weibo-fanbot is ready', handlers: ['a'] }, 'msg'), 'weibo-fanbot is ready')
+})
+
+test('an error is said once: a handler\'s own throw as its stack, one of ours as its message alone', () => {
+  const thrown = { type: 'TypeError', message: 'api.txt is not a function', stack: 'TypeError: api.txt is not a function\n    at handle (/bot/handlers/greet.ts:3:9)' }
+  const wrapped = { type: 'FanbotError', code: 'WEIBO_ERR_HANDLER_THREW', message: 'A handler threw…: greet: api.txt is not a function', stack: 'FanbotError: …\n    at runOnce', cause: thrown }
+  assert.equal(formatError(wrapped), thrown.stack)
+  const invalid = { type: 'FanbotError', code: 'WEIBO_ERR_REPLY_INVALID', message: 'A handler returned a reply Weibo would reject; nothing was sent: got a bare string', stack: 'FanbotError: …\n    at validateReply' }
+  assert.equal(formatError(invalid), invalid.message)
 })
