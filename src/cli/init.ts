@@ -143,7 +143,8 @@ export async function init (args: readonly string[], _env: Environment): Promise
     out(`(weibo-fanbot is not on the npm registry yet: to install this one, run init again with --from ${root}, or --from a .tgz)`)
   }
   out('Next:')
-  out(`  cd ${path.relative(process.cwd(), target) || '.'}`)
+  const relative = path.relative(process.cwd(), target)
+  out(`  cd ${relative.startsWith('..') || path.isAbsolute(relative) ? target : relative}`)
   out('  npm install')
   out('  npm test                # the bot\'s own tests')
   out('  npx weibo-fanbot chat   # talk to it as a fan')
