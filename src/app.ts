@@ -7,6 +7,7 @@ import type { DedupStore } from './dedup/dedup-store.ts'
 import { createDispatcher, type Dispatcher } from './dispatcher.ts'
 import type { Handler, LoadedHandler } from './handler.ts'
 import { loadHandlers, normaliseHandlers } from './handler-loader.ts'
+import type { HandlerRun } from './handler-runner.ts'
 import { createHandlerRouter } from './handler-router.ts'
 import { createLateReplySender, type LateReplyObserver } from './late-reply.ts'
 import { createLogger, type Logger } from './logger.ts'
@@ -35,6 +36,8 @@ export interface BuildAppOptions {
   store?: DedupStore
   /** Wall clock in ms for the signature freshness check; injectable in tests. */
   now?: () => number
+  /** Told of every handler run as it ends, failures included: the test kit and `chat` show them to the developer. */
+  onHandlerRun?: (run: HandlerRun) => void
 }
 
 /** What the app exposes to its entry point and tests, beside HTTP. */
@@ -124,10 +127,11 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     logger,
     replyDeadlineMs: config.replyDeadlineMs,
     handlerTimeoutMs: config.handlerTimeoutMs,
-    metrics
+    metrics,
+    onHandlerRun: options.onHandlerRun
   })
 
-  const streamDispatcher = createStreamDispatcher({ router, api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics })
+  const streamDispatcher = createStreamDispatcher({ router, api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics, onHandlerRun: options.onHandlerRun })
   const pushStream = setUpPushStream({ config, storage, dispatcher: streamDispatcher, logger, metrics, commercialLimiter })
 
   const app = Fastify({

@@ -1,9 +1,11 @@
 import { z } from 'zod'
 
 /**
- * A zod error as one readable line ("✖ Invalid input → at data.url ✖ …"), for error details and logs, which are
- * one line each. zod's own pretty form has a line per problem; every caller folded it the same way.
+ * Every problem of a ZodError on one line, each said once (`must be an http(s) URL → at articles[2].image`), for
+ * error details that end up in one log or terminal line. z.prettifyError's text, without its marks and line breaks.
  */
 export function describeZodError (error: z.ZodError): string {
-  return z.prettifyError(error).replace(/\n\s*/g, ' ')
+  return error.issues
+    .map((issue) => issue.path.length === 0 ? issue.message : `${issue.message} → at ${z.core.toDotPath(issue.path)}`)
+    .join('; ')
 }

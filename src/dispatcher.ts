@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import type { DedupStore } from './dedup/dedup-store.ts'
 import { dedupKey } from './dedup/dedup-key.ts'
 import type { HandlerRouter } from './handler-router.ts'
-import { runHandler, type RunResult } from './handler-runner.ts'
+import { runHandler, type HandlerRun, type RunResult } from './handler-runner.ts'
 import type { Logger } from './logger.ts'
 import type { Message } from './message-schema.ts'
 import { passiveReplyBody } from './reply-encoding.ts'
@@ -42,6 +42,8 @@ export interface DispatcherOptions {
   replyDeadlineMs: number
   handlerTimeoutMs: number
   metrics?: Metrics
+  /** Told of every handler run as it ends (the passive and the late path alike). */
+  onHandlerRun?: ((run: HandlerRun) => void) | undefined
 }
 
 export interface DispatchOptions {
@@ -123,6 +125,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
       shutdownSignal: shutdown.signal,
       api: options.api,
       logger,
+      onRun: options.onHandlerRun,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics })
     }))
     const first = await raceDeadline(run, options.replyDeadlineMs)

@@ -180,3 +180,12 @@ export class FanbotError extends Error {
 export function isFanbotError (error: unknown, code?: ErrorCode): error is FanbotError {
   return error instanceof FanbotError && (code === undefined || error.code === code)
 }
+
+/**
+ * This occurrence's facts alone, without the registry text in front (a message is `registry text: detail`), for
+ * one-line reports that already show the code. Undefined when the error was raised without detail.
+ */
+export function detailOf (error: FanbotError): string | undefined {
+  const prefix = `${ERRORS[error.code].message}: `
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : undefined
+}

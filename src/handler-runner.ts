@@ -16,6 +16,14 @@ export type RunResult =
   | { status: 'none', durationMs: number }
   | { status: 'error', error: FanbotError, durationMs: number }
 
+/** One handler run as it ended, told to whoever watches the bot (the test kit, `weibo-fanbot chat`). */
+export interface HandlerRun {
+  handler: string
+  file: string
+  dedupKey: string
+  result: RunResult
+}
+
 export interface RunHandlerInput {
   handler: LoadedHandler
   message: AnyMessage
@@ -26,6 +34,7 @@ export interface RunHandlerInput {
   api: WeiboApiClient
   logger: Logger
   metrics?: Metrics
+  onRun?: ((run: HandlerRun) => void) | undefined
 }
 
 function abortReason (signal: AbortSignal): FanbotError {
@@ -102,5 +111,6 @@ async function runOnce (input: RunHandlerInput): Promise<RunResult> {
 export async function runHandler (input: RunHandlerInput): Promise<RunResult> {
   const result = await runOnce(input)
   input.metrics?.handlerDuration.observe({ handler: input.handler.name, status: result.status }, result.durationMs / 1000)
+  input.onRun?.({ handler: input.handler.name, file: input.handler.file, dedupKey: input.dedupKey, result })
   return result
 }

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino'
+import { prettyStream } from './pretty-log.ts'
 
 export type { Logger }
 
@@ -36,14 +37,16 @@ export function createLogger (options: CreateLoggerOptions): Logger {
     base: { service: 'weibo-fanbot' },
     redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
     serializers: {
-      err: pino.stdSerializers.err,
+      // errWithCause: the message said once, the cause (a handler's own error and its stack) as its own object;
+      // stdSerializers.err appends every cause's message to the message ("x: x").
+      err: pino.stdSerializers.errWithCause,
       req: (req: { method?: string, url?: string }) => ({ method: req.method, url: redactUrl(req.url ?? '') })
     }
   }
   if (options.destination !== undefined) return pino(loggerOptions, options.destination)
   if (options.pretty === true) {
-    // Redaction happens before the transport sees a line, so pretty logs hide the same secrets.
-    return pino({ ...loggerOptions, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } })
+    // Redaction happens before the pretty stream sees a line, so pretty logs hide the same secrets.
+    return pino(loggerOptions, prettyStream())
   }
   return pino(loggerOptions)
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import { loadConfig, type Config } from './config.ts'
 import { isFanbotError } from './errors.ts'
+import { loadDotEnv } from './env-file.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { metricsAccess } from './metrics-access.ts'
 import { buildMetricsServer } from './metrics-server.ts'
@@ -32,36 +33,12 @@ function wantsPrettyLogs (config: Config): boolean {
   }
 }
 
-/** Starts the server: config, handlers, listen, and a graceful stop on SIGTERM/SIGINT. Exit code 1 when it cannot start. */
-async function main (): Promise<void> {
-  let config: Config
-  try {
-    config = loadConfig(process.env)
-  } catch (error) {
-    process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
-    process.exit(1)
-  }
-  const logger = createLogger({ level: config.logLevel, pretty: wantsPrettyLogs(config) })
-  warnAboutMissingCredentials(config, logger)
+type App = Awaited<ReturnType<typeof buildApp>>
 
-  let app: Awaited<ReturnType<typeof buildApp>>
-  let metricsServer: FastifyInstance | undefined
-  try {
-    app = await buildApp({ config, logger })
-    await app.listen({ port: config.port, host: config.host })
-    if (config.metricsPort !== undefined) {
-      metricsServer = await buildMetricsServer({ config, metrics: app.fanbot.metrics, logger })
-      await metricsServer.listen({ port: config.metricsPort, host: config.host })
-    }
-  } catch (error) {
-    logger.fatal({ err: error }, 'weibo-fanbot could not start')
-    process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
-    process.exit(1)
-  }
-  logger.info({ callbackPath: config.callbackPath, handlers: app.fanbot.handlers.map((handler) => handler.name) }, 'weibo-fanbot is ready')
-
+/** The graceful stop: /readyz 503, the drain delay, then close (requests, handlers, late replies); a second signal exits. */
+function gracefulStop (app: App, config: Config, logger: Logger, metricsServer: () => FastifyInstance | undefined): (signal: NodeJS.Signals) => void {
   let stopping = false
-  const stop = (signal: NodeJS.Signals): void => {
+  return (signal) => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting without waiting')
       process.exit(1)
@@ -73,7 +50,7 @@ async function main (): Promise<void> {
       'shutting down: /readyz answers 503; then no new requests; finishing handlers and late replies')
     const drained = new Promise((resolve) => setTimeout(resolve, shutdownDrainDelayMs))
     // Metrics close last: a scrape during the drain still sees the shutdown's counts.
-    drained.then(async () => { await app.close(); await metricsServer?.close() }).then(() => {
+    drained.then(async () => { await app.close(); await metricsServer()?.close() }).then(() => {
       logger.info('shutdown complete')
       process.exit(0)
     }, (error: unknown) => {
@@ -81,8 +58,42 @@ async function main (): Promise<void> {
       process.exit(1)
     })
   }
-  process.once('SIGTERM', stop)
-  process.once('SIGINT', stop)
+}
+
+/** Starts the server: config, handlers, listen, and a graceful stop on SIGTERM/SIGINT. Exit code 1 when it cannot start. */
+async function main (): Promise<void> {
+  let config: Config
+  try {
+    loadDotEnv() // fills process.env from ./.env; the real environment wins
+    config = loadConfig(process.env)
+  } catch (error) {
+    process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
+    process.exit(1)
+  }
+  const pretty = wantsPrettyLogs(config)
+  const logger = createLogger({ level: config.logLevel, pretty })
+  warnAboutMissingCredentials(config, logger)
+
+  let app: App
+  let metricsServer: FastifyInstance | undefined
+  try {
+    app = await buildApp({ config, logger })
+    // Before listen: a signal that comes as soon as the port is open must find the graceful stop, not Node's default.
+    const stop = gracefulStop(app, config, logger, () => metricsServer)
+    process.once('SIGTERM', stop)
+    process.once('SIGINT', stop)
+    await app.listen({ port: config.port, host: config.host })
+    if (config.metricsPort !== undefined) {
+      metricsServer = await buildMetricsServer({ config, metrics: app.fanbot.metrics, logger })
+      await metricsServer.listen({ port: config.metricsPort, host: config.host })
+    }
+  } catch (error) {
+    // JSON logs get the record (for the log collector); on a developer's terminal the stderr line alone says it.
+    if (!pretty) logger.fatal({ err: error }, 'weibo-fanbot could not start')
+    process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
+    process.exit(1)
+  }
+  logger.info({ callbackPath: config.callbackPath, handlers: app.fanbot.handlers.map((handler) => handler.name) }, 'weibo-fanbot is ready')
 }
 
 await main()

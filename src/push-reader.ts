@@ -15,7 +15,8 @@ export type PushReading =
 const SUBTYPES: Partial<Record<string, readonly string[]>> = { event: EVENT_SUBTYPES, mention: MENTION_SUBTYPES }
 
 function invalid (error: z.ZodError): FanbotError {
-  return new FanbotError('WEIBO_ERR_PUSH_INVALID', { detail: describeZodError(error), cause: error })
+  // No cause: a ZodError's message is the same problems again as raw JSON, and the log would print both.
+  return new FanbotError('WEIBO_ERR_PUSH_INVALID', { detail: describeZodError(error) })
 }
 
 /** Turns a push body into a validated message; throws a 400-class `FanbotError` for anything malformed. */

@@ -87,11 +87,14 @@ export function position (longitude: number | string, latitude: number | string)
 /** Checks a handler's return value; `undefined` means "no reply". Throws `WEIBO_ERR_REPLY_INVALID` with every problem. */
 export function validateReply (value: unknown): ValidReply | undefined {
   if (value === undefined || value === null) return undefined
+  if (typeof value === 'string') {
+    throw new FanbotError('WEIBO_ERR_REPLY_INVALID', { detail: `got a bare string; return text(${JSON.stringify(value.slice(0, 40))}) or { type: 'text', text: … }` })
+  }
   const result = ReplySchema.safeParse(value)
   if (!result.success) {
     throw new FanbotError('WEIBO_ERR_REPLY_INVALID', {
-      detail: describeZodError(result.error),
-      cause: result.error
+      // No cause: the ZodError's message is the same problems again as raw JSON, and a log would print both.
+      detail: describeZodError(result.error)
     })
   }
   return result.data

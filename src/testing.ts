@@ -15,9 +15,15 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import { loadConfig } from './config.ts'
+import { dedupKey } from './dedup/dedup-key.ts'
+import type { FanbotError } from './errors.ts'
 import type { Handler } from './handler.ts'
+import { describeHandlerFailure } from './handler-failure.ts'
+import type { HandlerRun } from './handler-runner.ts'
 import type { Logger } from './logger.ts'
 import { parsePushBody } from './push-body.ts'
+import { readPush } from './push-reader.ts'
+import type { Article } from './reply.ts'
 import { decodePassiveReplyBody } from './reply-encoding.ts'
 import { signUrl, type Try } from './simulator/callback-client.ts'
 import { createConversation, type Conversation } from './simulator/conversation.ts'
@@ -44,6 +50,12 @@ export interface TestKitOptions {
   /** The platform's reply limits, for the fake Weibo and the bot's tracker (REPLY_WINDOW_MS and the quotas). */
   rules?: Partial<PlatformRules>
   logger?: Logger
+  /**
+   * Where a handler's failure is printed as it happens (one line: handler, code, reason), since a failed push
+   * otherwise looks just like one no handler took: stderr by default (`true`); `false` for silence (the result
+   * still has it); or a function that receives the lines.
+   */
+  printErrors?: boolean | ((line: string) => void)
 }
 
 export interface KitResult {
@@ -51,6 +63,14 @@ export interface KitResult {
   transport: 'passive' | 'active' | 'none'
   /** The reply as the fan gets it: its type and payload (`{ text }`, `{ articles }`, `{ longitude, latitude }`). */
   reply?: { type: string, data: unknown }
+  /** The reply's text, when it is a text reply (the first part of a split one: `apiCalls` has every part). */
+  text?: string
+  /** The reply's articles, when it is an articles reply. */
+  articles?: Article[]
+  /** The handler that took the push (none matched: undefined). */
+  handler?: string
+  /** Why the handler gave no reply: it threw, ran out of time or returned an invalid reply (code and message). */
+  error?: FanbotError
   /** The HTTP answer to Weibo (one try: the kit does not retry; use `kit.retry` to play Weibo's retry). */
   tries: Try[]
   /** Every call the bot made to the fake API while handling this push (refusals included). */
@@ -62,6 +82,8 @@ export interface KitResult {
 export interface StreamKitResult {
   /** The record as the handler's message was made from it (ids as strings). */
   record: StreamRecord
+  handler?: string
+  error?: FanbotError
   /** The Weibo API calls the handler made (a direct message, usually). */
   apiCalls: ApiCall[]
 }
@@ -88,6 +110,30 @@ function replyOf (call: ApiCall): { type: string, data: unknown } {
   return { type: call.params.type ?? '', data: JSON.parse(call.params.data ?? 'null') as unknown }
 }
 
+/** The push's dedup key as the dispatcher computes it; undefined for a push the bot refuses or ignores. */
+function keyOf (body: string): string | undefined {
+  try {
+    const reading = readPush(body)
+    return reading.kind === 'message' ? dedupKey(reading.message) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** `text` or `articles` lifted out of the reply's payload, so a test reads `result.text`. */
+function replyContent (reply: { type: string, data: unknown }): Pick<KitResult, 'text' | 'articles'> {
+  const data = reply.data as { text?: unknown, articles?: unknown } | null
+  if (reply.type === 'text' && typeof data?.text === 'string') return { text: data.text }
+  if (reply.type === 'articles' && Array.isArray(data?.articles)) return { articles: data.articles as Article[] }
+  return {}
+}
+
+/** What the handler runs of one push (or stream record) tell: who took it, and its failure if any. */
+function runFacts (run: HandlerRun | undefined): Pick<KitResult, 'handler' | 'error'> {
+  if (run === undefined) return {}
+  return run.result.status === 'error' ? { handler: run.handler, error: run.result.error } : { handler: run.handler }
+}
+
 function quotaEnv (rules: Partial<PlatformRules> | undefined): Record<string, string> {
   const env: Record<string, string> = {}
   if (rules?.windowMs !== undefined) env.REPLY_WINDOW_MS = String(rules.windowMs)
@@ -105,6 +151,17 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     ...(options.rules === undefined ? {} : { rules: options.rules })
   })
   const apiBaseUrl = await api.listen()
+  // Runs by dedup key: a push's result is told its own handler's run, even with several pushes in flight.
+  const runs = new Map<string, HandlerRun>()
+  const toStderr = (line: string): void => { process.stderr.write(`weibo-fanbot kit: ${line}\n`) }
+  const printError = options.printErrors === false
+    ? undefined
+    : typeof options.printErrors === 'function' ? options.printErrors : toStderr
+  const onHandlerRun = (run: HandlerRun): void => {
+    runs.set(run.dedupKey, run)
+    const failure = describeHandlerFailure(run)
+    if (failure !== undefined) printError?.(failure)
+  }
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -130,13 +187,16 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     config,
     ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
-    ...(options.now === undefined ? {} : { now: options.now })
+    ...(options.now === undefined ? {} : { now: options.now }),
+    onHandlerRun
   })
   let clock = Date.now()
 
   async function deliver (body: string): Promise<KitResult> {
     const push = parsePushBody(body) as { type: string, sender_id: string | number, text?: string, data?: unknown }
     api.recordFanActivity(push)
+    const key = keyOf(body)
+    if (key !== undefined) runs.delete(key) // a retry runs no handler: its result tells none
     const callsBefore = api.calls.length
     const started = performance.now()
     const response = await app.inject({
@@ -148,16 +208,18 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     const tries: Try[] = [{ attempt: 1, startedAtMs: 0, durationMs: Math.round(performance.now() - started), status: response.statusCode, body: response.body }]
     await app.fanbot.dispatcher.idle() // the late path included: handler done, late reply sent or refused
     const apiCalls = api.calls.slice(callsBefore)
+    const facts = key === undefined ? {} : runFacts(runs.get(key))
+    if (key !== undefined) runs.delete(key)
     if (response.statusCode === 200 && response.body !== '') {
       const decoded = decodePassiveReplyBody(response.body)
       const reply = { type: decoded.type, data: decoded.data }
       api.recordPassiveReply(String(push.sender_id), reply)
-      return { transport: 'passive', reply, tries, apiCalls, body }
+      return { transport: 'passive', reply, ...replyContent(reply), ...facts, tries, apiCalls, body }
     }
     const sent = apiCalls.find((call) => call.path.startsWith('/2/messages/reply') && call.status === 200)
-    return sent === undefined
-      ? { transport: 'none', tries, apiCalls, body }
-      : { transport: 'active', reply: replyOf(sent), tries, apiCalls, body }
+    if (sent === undefined) return { transport: 'none', ...facts, tries, apiCalls, body }
+    const reply = replyOf(sent)
+    return { transport: 'active', reply, ...replyContent(reply), ...facts, tries, apiCalls, body }
   }
 
   return {
@@ -172,8 +234,11 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     async publish (spec) {
       const record = parseStreamRecord(recordLine(api.pushStream.publish(spec)).toString('utf8'))
       const callsBefore = api.calls.length
+      const key = `stream:${record.id}`
       await app.fanbot.streamDispatcher.dispatch(record)
-      return { record, apiCalls: api.calls.slice(callsBefore) }
+      const facts = runFacts(runs.get(key))
+      runs.delete(key)
+      return { record, ...facts, apiCalls: api.calls.slice(callsBefore) }
     },
     retry: async (previous) => await deliver(previous.body),
     async close () {

@@ -127,7 +127,20 @@ describe('loadHandlers', () => {
       { title: 'handle not a function', source: "export default { on: 'text', handle: 'hi' }\n", problem: ['must be a function (message, ctx) => reply → at handle'] },
       { title: 'handle missing', source: "export default { on: 'text' }\n", problem: ['must be a function (message, ctx) => reply → at handle'] },
       { title: 'match of a wrong type', source: "export default { on: 'text', match: 42, handle () {} }\n", problem: ['must be a string, a RegExp or a function → at match'] },
-      { title: 'a default export that is not an object', source: "export default 'text'\n", problem: ['expected object'] },
+      { title: 'a default export that is not an object', source: "export default 'text'\n", problem: ['expected a handler object, got string', 'export default { on:'] },
+      { title: 'a misspelt key (refused, not dropped)', source: "export default { on: 'text', macth: /^价格$/, handle () {} }\n", problem: ['unknown key "macth" (did you mean "match"?)'] },
+      { title: 'a key that is no near miss', source: "export default { on: 'text', reply: 'hi', handle () {} }\n", problem: ['unknown key "reply"; a handler has only name, on, match, priority, handle'] },
+      { title: 'a misspelt trigger', source: "export default { on: 'txt', handle () {} }\n", problem: ["unknown trigger \"txt\" (did you mean 'text'?)"] },
+      {
+        title: 'a function exported instead of a handler object',
+        source: "export default function (message) { return { type: 'text', text: 'hi' } }\n",
+        problem: ['the export is a function, but a handler is an object', "export default { on: 'text', handle (message, ctx)"]
+      },
+      {
+        title: 'a named export that looks like a handler, and no default',
+        source: "export const greet = { on: 'text', handle () {} }\nexport const VERSION = 2\n",
+        problem: ['no default export, but "greet" looks like a handler', 'export default greet']
+      },
       {
         title: 'a bad entry in an array (named with its index)',
         source: "export default [{ on: 'text', handle () {} }, { on: 'image', handle () {} }, { on: 'text', handle: null }]\n",
@@ -144,12 +157,28 @@ describe('loadHandlers', () => {
       })
     }
 
-    test('the first bad entry of an array is the one named', async (t) => {
+    test('every problem of every file is reported in one error, the files that load fine not named', async (t) => {
       const dir = await handlerDir(t, {
-        'list.mjs': "export default [{ on: 'text', handle () {} }, { on: 'txt', handle () {} }, { handle: 1 }]\n"
+        'a-good.mjs': PLAIN,
+        'b-list.mjs': "export default [{ on: 'text', handle () {} }, { on: 'txt', handle () {} }, { handle: 1 }]\n",
+        'c-typo.mjs': "export default { on: 'text', macth: 'hi', priorty: 2, handle () {} }\n",
+        'd-broken.js': "export default { on: 'text', handle () { return ( } }\n"
       })
-      const error = await expectFanbotError(() => loadHandlers(dir), 'WEIBO_ERR_HANDLER_INVALID', `${path.join(dir, 'list.mjs')}[1]:`, 'txt')
-      assert.ok(!error.message.includes('[2]'))
+      const error = await expectFanbotError(() => loadHandlers(dir), 'WEIBO_ERR_HANDLER_INVALID', '4 problems:',
+        `${path.join(dir, 'b-list.mjs')}[1]: unknown trigger "txt"`,
+        `${path.join(dir, 'b-list.mjs')}[2]: `, 'is required: a trigger such as', 'must be a function (message, ctx) => reply → at handle',
+        `${path.join(dir, 'c-typo.mjs')}: unknown key "macth" (did you mean "match"?); unknown key "priorty" (did you mean "priority"?)`,
+        `${path.join(dir, 'd-broken.js')}: `)
+      assert.ok(!error.message.includes('a-good'), error.message)
+      assert.ok(!error.message.includes('[0]'), error.message)
+      assert.equal(error.message.split('\n').length, 5, 'one line to introduce, then one per problem')
+    })
+
+    test('a problem is said once: no raw zod JSON after the readable text', async (t) => {
+      const dir = await handlerDir(t, { 'bad.mjs': "export default { on: 'text', handle: 'hi' }\n" })
+      const error = await expectFanbotError(() => loadHandlers(dir), 'WEIBO_ERR_HANDLER_INVALID')
+      assert.ok(!error.message.includes('"code"') && !error.message.includes('✖'), error.message)
+      assert.equal(error.message.split('must be a function').length, 2, error.message)
     })
   })
 

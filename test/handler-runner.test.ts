@@ -226,6 +226,22 @@ describe('runHandler: logging and context', () => {
     assert.equal((line?.err as { code?: unknown } | undefined)?.code, 'WEIBO_ERR_HANDLER_THREW')
   })
 
+  test('the logged error says its reason once: the handler\'s own error is the cause, not appended again', async () => {
+    const { logs } = await run(() => { throw new TypeError('api.txt is not a function') })
+    const err = errorLines(logs)[0]?.err as { message?: string, cause?: { message?: string, stack?: string } } | undefined
+    assert.equal(err?.message?.split('api.txt is not a function').length, 2, err?.message)
+    assert.equal(err?.cause?.message, 'api.txt is not a function')
+    assert.match(err?.cause?.stack ?? '', /handler-runner\.test\.ts/, 'the stack shows where the handler threw')
+  })
+
+  test('an invalid reply is logged as readable problems only, with no raw zod JSON after them', async () => {
+    const invalid = await run(() => ({ type: 'text', content: 'hi' }) as never)
+    const err = errorLines(invalid.logs)[0]?.err as { message?: string, cause?: unknown } | undefined
+    assert.match(err?.message ?? '', /Unrecognized key: "content"/)
+    assert.doesNotMatch(err?.message ?? '', /"code"|\[\s*\{/)
+    assert.equal(err?.cause, undefined)
+  })
+
   test('a timeout and an invalid reply are logged with their code', async () => {
     const timedOut = await run(() => new Promise(() => {}), { timeoutMs: 20 })
     assert.equal((errorLines(timedOut.logs)[0]?.err as { code?: unknown } | undefined)?.code, 'WEIBO_ERR_HANDLER_TIMEOUT')

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
-import { text } from '../src/index.ts'
+import { articles, text, type Handler } from '../src/index.ts'
 import { createTestKit, type TestKit, type TestKitOptions } from '../src/testing.ts'
 import { EXAMPLES_DIR } from './helpers/examples.ts'
 
@@ -87,5 +87,103 @@ describe('the test kit (weibo-fanbot/testing)', () => {
     await kit.send({ type: 'text', text: '帮助' })
     const entries = kit.conversation.entries().map((entry) => `${entry.from}${entry.from === 'bot' ? `:${entry.via}` : ''}`)
     assert.deepEqual(entries, ['fan', 'bot:passive', 'fan', 'bot:passive'])
+  })
+})
+
+/** A kit whose printed error lines are kept. */
+async function watchedKit (t: TestContext, handlers: Handler[], env?: Record<string, string>): Promise<{ kit: TestKit, printed: string[] }> {
+  const printed: string[] = []
+  const kit = await kitFor(t, { handlers, printErrors: (line) => { printed.push(line) }, ...(env === undefined ? {} : { env }) })
+  return { kit, printed }
+}
+
+describe('the test kit shows why a handler gave no reply', () => {
+  const cases: Array<{ title: string, handle: Handler['handle'], code: string, reason: string }> = [
+    {
+      title: 'a reply with a wrong key',
+      handle: () => ({ type: 'text', content: 'hi' }) as never,
+      code: 'WEIBO_ERR_REPLY_INVALID',
+      reason: 'Unrecognized key: "content"'
+    },
+    { title: 'a bare string', handle: () => 'hi' as never, code: 'WEIBO_ERR_REPLY_INVALID', reason: 'got a bare string; return text("hi")' },
+    {
+      title: 'an article without url',
+      handle: () => ({ type: 'articles', articles: [{ display_name: 'New', summary: '', image: 'https://example.com/a.png' }] }) as never,
+      code: 'WEIBO_ERR_REPLY_INVALID',
+      reason: '→ at articles[0].url'
+    },
+    {
+      title: 'a throw',
+      handle: (_message, ctx) => (ctx.api as unknown as { txt: () => never }).txt(),
+      code: 'WEIBO_ERR_HANDLER_THREW',
+      reason: 'ctx.api.txt is not a function'
+    }
+  ]
+  for (const { title, handle, code, reason } of cases) {
+    test(`${title}: the result has handler and error, and one line is printed`, async (t) => {
+      const { kit, printed } = await watchedKit(t, [{ name: 'greet', on: 'text', handle }])
+      const result = await kit.send({ type: 'text', text: '你好' })
+      assert.equal(result.transport, 'none')
+      assert.equal(result.handler, 'greet')
+      assert.equal(result.error?.code, code)
+      assert.equal(printed.length, 1)
+      const [line = ''] = printed
+      assert.ok(line.startsWith(`handler greet failed (${code}): `), line)
+      assert.ok(line.includes(reason), line)
+      assert.ok(!line.includes('\n'), 'one line')
+      // Said once: the reason does not come back (a cause appended, raw zod JSON after the summary).
+      assert.equal(line.split(reason).length, 2, line)
+      assert.ok(!line.includes('"code"'), line)
+    })
+  }
+
+  test('a failure on the late path is printed and carried too', async (t) => {
+    const { kit, printed } = await watchedKit(t, [{
+      name: 'slow',
+      on: 'text',
+      handle: async () => await new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('the shop API said 500')) }, 80))
+    }])
+    const result = await kit.send({ type: 'text' })
+    assert.equal(result.transport, 'none')
+    assert.equal(result.error?.code, 'WEIBO_ERR_HANDLER_THREW')
+    assert.deepEqual(printed, ['handler slow failed (WEIBO_ERR_HANDLER_THREW): the shop API said 500'])
+  })
+
+  test('a reply carries its handler and its text or articles; no error, nothing printed', async (t) => {
+    const item = { display_name: 'New', summary: 'in store', image: 'https://example.com/a.png', url: 'https://example.com/a' }
+    const { kit, printed } = await watchedKit(t, [
+      { name: 'hello', on: 'text', handle: () => text('你好') },
+      { name: 'menu', on: 'event:click', handle: () => articles(item) }
+    ])
+    const greeting = await kit.send({ type: 'text' })
+    assert.equal(greeting.handler, 'hello')
+    assert.equal(greeting.text, '你好')
+    assert.equal(greeting.error, undefined)
+    const menu = await kit.send({ type: 'event', subtype: 'click', key: 'NEW' })
+    assert.equal(menu.handler, 'menu')
+    assert.deepEqual(menu.articles, [item])
+    assert.equal(menu.text, undefined)
+    assert.deepEqual(printed, [])
+  })
+
+  test('a push no handler takes has no handler and no error', async (t) => {
+    const { kit } = await watchedKit(t, [{ on: 'image', handle: () => text('nice') }])
+    const result = await kit.send({ type: 'text' })
+    assert.equal(result.handler, undefined)
+    assert.equal(result.error, undefined)
+  })
+
+  test('by default the line goes to stderr; printErrors: false keeps quiet', async (t) => {
+    const written: string[] = []
+    const write = process.stderr.write
+    process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true }) as typeof process.stderr.write
+    t.after(() => { process.stderr.write = write })
+    const loud = await kitFor(t, { handlers: [{ name: 'boom', on: 'text', handle: () => { throw new Error('boom') } }] })
+    await loud.send({ type: 'text' })
+    const quiet = await kitFor(t, { handlers: [{ name: 'boom', on: 'text', handle: () => { throw new Error('boom') } }], printErrors: false })
+    const result = await quiet.send({ type: 'text' })
+    process.stderr.write = write
+    assert.deepEqual(written, ['weibo-fanbot kit: handler boom failed (WEIBO_ERR_HANDLER_THREW): boom\n'])
+    assert.equal(result.error?.code, 'WEIBO_ERR_HANDLER_THREW')
   })
 })

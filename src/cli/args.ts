@@ -54,8 +54,11 @@ function explain (args: string[], options: OptionSpecs, error: unknown): string 
   return error instanceof Error ? error.message.split('\n')[0] ?? 'invalid arguments' : 'invalid arguments'
 }
 
+/** What parseArgs returns for these options (named, so that the package's type declarations can say it). */
+export type ParsedArgs<O extends OptionSpecs> = ReturnType<typeof parseArgs<{ args: string[], options: O, strict: true, allowPositionals: true }>>
+
 /** util.parseArgs, strict, with positionals; any problem becomes a one-line usage error. */
-export function parseCommandArgs<const O extends OptionSpecs> (rawArgs: readonly string[], options: O) {
+export function parseCommandArgs<const O extends OptionSpecs> (rawArgs: readonly string[], options: O): ParsedArgs<O> {
   const args = joinNegativeValues(rawArgs, options)
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: true })

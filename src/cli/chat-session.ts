@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { buildApp } from '../app.ts'
 import { loadConfig, type Config, type Environment } from '../config.ts'
+import { describeHandlerFailure } from '../handler-failure.ts'
+import type { HandlerRun } from '../handler-runner.ts'
 import { createLogger } from '../logger.ts'
 import type { PushStream } from '../push-stream/push-stream-client.ts'
 import { startSimulator, type Simulator } from '../simulator/simulator.ts'
@@ -35,6 +37,11 @@ export interface ChatSession {
   settle?: (timeoutMs: number) => Promise<boolean>
   /** In-process only: the bot holds the simulator's push stream. A server elsewhere may, if started so; chat cannot tell. */
   stream?: ChatStream
+  /**
+   * In-process only: calls `listener` with a one-line report of each failed handler run (a throw, a timeout, an
+   * invalid reply), which the fan would only see as silence. Returns the unsubscribe.
+   */
+  onHandlerFailure?: (listener: (line: string) => void) => () => void
   close: () => Promise<void>
 }
 
@@ -105,8 +112,13 @@ export async function startInProcessChat (options: InProcessOptions): Promise<Ch
     : createLogger({ level: config.logLevel, destination: pino.destination({ dest: options.logFile, sync: true, mkdir: true }) })
   let bot: Awaited<ReturnType<typeof buildApp>> | undefined
   let callbackUrl: string
+  const failureListeners = new Set<(line: string) => void>()
+  const onHandlerRun = (run: HandlerRun): void => {
+    const line = describeHandlerFailure(run)
+    if (line !== undefined) for (const listener of failureListeners) listener(line)
+  }
   try {
-    bot = await buildApp({ config, logger })
+    bot = await buildApp({ config, logger, onHandlerRun })
     callbackUrl = `${await bot.listen({ host: '127.0.0.1', port: 0 })}${config.callbackPath}`
     sim.setCallbackUrl(callbackUrl)
   } catch (error) {
@@ -129,6 +141,10 @@ export async function startInProcessChat (options: InProcessOptions): Promise<Ch
     signed: secret !== '',
     bot: running,
     // Stream handlers count too: one may still be sending a direct message.
+    onHandlerFailure (listener) {
+      failureListeners.add(listener)
+      return () => { failureListeners.delete(listener) }
+    },
     settle: async (timeoutMs) => await within(Promise.all([dispatcher.idle(), streamDispatcher.idle()]), timeoutMs),
     stream: {
       connected: streamConnected,

@@ -67,12 +67,17 @@ function fanLine (spec: PushSpec, push: Record<string, unknown>): string {
   return `fan: ${describeFanAction(push)}${spec.type === 'mention' ? ` ${String(push.text)}` : ''}`
 }
 
-async function sendAsFan (options: { session: ChatSession, spec: PushSpec, watcher: BotWatcher, print: (line: string) => void, echo: boolean }): Promise<void> {
+/** Counts the handler failures printed, so that a push answered blank because its handler failed says no more. */
+interface FailureCount { printed: number }
+
+async function sendAsFan (options: { session: ChatSession, spec: PushSpec, watcher: BotWatcher, print: (line: string) => void, echo: boolean, failures: FailureCount }): Promise<void> {
   const { session, spec, watcher, print } = options
   const push = makePush(spec)
   if (options.echo) print(fanLine(spec, push))
+  const failuresBefore = options.failures.printed
   // Passive replies print through the conversation, in order with late ones; only the other outcomes are left here.
   const { delivery } = await session.sim.push(pushToJson(push))
+  if (delivery.outcome === 'blank' && options.failures.printed > failuresBefore) return // the failure line said why
   if (delivery.outcome === 'blank') {
     // An in-process bot can say whether a handler is still at work; a server elsewhere cannot, so expect the worst.
     const working = session.bot === undefined || session.bot.fanbot.dispatcher.pending > 0
@@ -110,6 +115,12 @@ async function converse (session: ChatSession, rl: Interface, lines: AsyncIterab
   const print = createChatPrinter(rl, tty)
   const watcher = watchBot({ sim: session.sim, fanId: DEFAULT_FAN_ID, print, quota: session.bot?.fanbot.quota })
   const postOnStream = createStreamPoster({ session, watcher, print, echo: !tty })
+  // A failed handler looks like silence to the fan; the developer sees why, inline, as it happens.
+  const failures: FailureCount = { printed: 0 }
+  const stopFailures = session.onHandlerFailure?.((line) => {
+    failures.printed++
+    print(`     (${line})`)
+  })
   try {
     if (tty) rl.prompt()
     for await (const line of lines) {
@@ -118,7 +129,7 @@ async function converse (session: ChatSession, rl: Interface, lines: AsyncIterab
       if (action.kind === 'help') print(CHAT_HELP)
       if (action.kind === 'mistake') print(`     (${action.message})`)
       if (action.kind === 'push') {
-        await sendAsFan({ session, spec: action.spec, watcher, print, echo: !tty }).catch((error: unknown) => {
+        await sendAsFan({ session, spec: action.spec, watcher, print, echo: !tty, failures }).catch((error: unknown) => {
           print(`     (could not send: ${describeError(error)})`)
         })
       }
@@ -133,6 +144,7 @@ async function converse (session: ChatSession, rl: Interface, lines: AsyncIterab
     await waitForLateReplies(session, watcher, print)
   } finally {
     watcher.stop()
+    stopFailures?.()
   }
 }
 

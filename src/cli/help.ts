@@ -1,6 +1,6 @@
 import { out } from './print.ts'
 
-export const COMMANDS = ['send', 'verify', 'replay', 'chat', 'outbox'] as const
+export const COMMANDS = ['init', 'serve', 'dev', 'send', 'verify', 'replay', 'chat', 'outbox'] as const
 export type CommandName = typeof COMMANDS[number]
 
 const TARGET = `  --url URL         the callback URL (default http://127.0.0.1:$PORT$CALLBACK_PATH, from the environment)
@@ -17,6 +17,9 @@ const OVERALL = `weibo-fanbot: a local Weibo for your fan-service bot
 Usage: weibo-fanbot <command> [options]
 
 Commands:
+  init <dir>           write a new bot project: handlers, tests, .env.example, Dockerfile (--from PATH: a checkout or .tgz)
+  serve                run the server on ./handlers (or $HANDLERS_DIR), configured from the environment and ./.env
+  dev                  the same, restarted on every change (HANDLERS_DIR, new files included, and .env); pretty logs
   send <type> [text]   send one signed push (text, position, voice, image, event, mention) and show the answer
   verify               the URL handshake Weibo makes when the callback URL is bound
   replay <file.json>   send a saved push again, byte for byte, with a fresh signature
@@ -27,11 +30,45 @@ Options:
   -h, --help           this help; "weibo-fanbot <command> --help" for a command's own
   --version            the version
 
-Defaults come from the same environment as the server (WEIBO_APP_SECRET, PORT, CALLBACK_PATH, ...).
+Defaults come from the same environment as the server (WEIBO_APP_SECRET, PORT, CALLBACK_PATH, ...), and from
+./.env when there is one (a variable already set in the environment wins).
 
 ${EXIT_CODES}`
 
 const HELP: Record<CommandName, string> = {
+  init: `Usage: weibo-fanbot init <dir> [--from PATH]
+
+Writes a new bot project into <dir> (new or empty), with weibo-fanbot as its dependency:
+  package.json      npm test (the bot's own tests), npm run dev, npm start (weibo-fanbot serve)
+  handlers/         two example handlers: price.ts (a keyword) and welcome.ts (a new follower)
+  test/             a test of each with the test kit (weibo-fanbot/testing)
+  tsconfig.json, .env.example, .gitignore, Dockerfile, .dockerignore, compose.yaml, README.md
+
+  --from PATH       where weibo-fanbot comes from: a checkout (packed with npm pack) or a .tgz made by npm pack;
+                    either lands in <dir>/vendor/ and the project depends on it there (Docker builds too).
+                    Default: the npm registry, at this version.
+  -h, --help        this help
+
+Then: cd <dir> && npm install && npm test.
+
+${EXIT_CODES}`,
+
+  serve: `Usage: weibo-fanbot serve
+
+Runs the server on the handlers of the current project: HANDLERS_DIR (default ./handlers), every setting from the
+environment and from ./.env (a variable already set wins). Stops gracefully on SIGTERM or SIGINT. The same server as
+\`npm start\` in the weibo-fanbot repository; exit code 1 when it cannot start (bad configuration, invalid handlers).
+
+  -h, --help        this help`,
+
+  dev: `Usage: weibo-fanbot dev
+
+The server as serve runs it, restarted whenever a file changes: the modules it imports, every file under
+HANDLERS_DIR (files created later too) and ./.env. LOG_FORMAT defaults to auto: one pretty line per push on a
+terminal (pretty logs need the dev dependency pino-pretty).
+
+  -h, --help        this help`,
+
   send: `Usage: weibo-fanbot send <type> [text] [options]
 
 Sends one push as Weibo does: signed, a fresh timestamp and nonce per try, 5 s wait, up to 3 tries. Prints the
@@ -88,7 +125,8 @@ WEIBO_* variables it needs for late replies, direct messages and downloads, and 
 
 Replies are marked: "bot (passive)" came in the answer to the push; "bot (late, via messages/reply)" came later
 through the API; "bot (active, via direct_messages/send)" is a direct message; refusals of the fake API (reply
-window, quota, a direct message to a fan who does not follow) are shown too.
+window, quota, a direct message to a fan who does not follow) are shown too. A handler of the bot in this
+process that fails is shown inline: which handler, the error code and the reason, in one line.
 
 Type a line to send a text message, or:
   /follow  /unfollow  /subscribe  /unsubscribe

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import type { Environment } from '../config.ts'
+import { loadDotEnv } from '../env-file.ts'
 import { parseCommandArgs } from './args.ts'
 import { describeError, EXIT_OK, EXIT_USAGE, exitCodeOf, usageError, type ExitCode } from './cli-error.ts'
 import { COMMANDS, printHelp, type CommandName } from './help.ts'
@@ -12,6 +14,9 @@ type Command = (args: readonly string[], env: Environment) => Promise<void>
  * usage error or --help should not wait for that.
  */
 const LOAD: Record<CommandName, () => Promise<Command>> = {
+  init: async () => (await import('./init.ts')).init,
+  serve: async () => (await import('./serve.ts')).serve,
+  dev: async () => (await import('./dev.ts')).dev,
   send: async () => (await import('./send.ts')).send,
   verify: async () => (await import('./verify.ts')).verify,
   replay: async () => (await import('./replay.ts')).replay,
@@ -20,7 +25,9 @@ const LOAD: Record<CommandName, () => Promise<Command>> = {
 }
 
 async function version (): Promise<string> {
-  const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }
+  // Through the package's own export: the path differs between a checkout (src/cli) and the package (dist/src/cli).
+  const manifestFile = createRequire(import.meta.url).resolve('weibo-fanbot/package.json')
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as { version?: unknown }
   return String(manifest.version)
 }
 
@@ -36,7 +43,7 @@ async function topLevel (args: readonly string[]): Promise<void> {
   })
   if (values.version === true) return out(await version())
   if (values.help === true) return printHelp()
-  if (positionals.length === 0) throw usageError('no command given (send, verify, replay, chat or outbox)')
+  if (positionals.length === 0) throw usageError(`no command given (${COMMANDS.join(', ')})`)
 }
 
 async function run (argv: readonly string[], env: Environment): Promise<void> {
@@ -48,7 +55,7 @@ async function run (argv: readonly string[], env: Environment): Promise<void> {
     if (!isCommand(topic)) throw usageError(`help: no command "${topic}"`)
     return printHelp(topic)
   }
-  if (!isCommand(first)) throw usageError(`unknown command "${first}" (send, verify, replay, chat or outbox)`)
+  if (!isCommand(first)) throw usageError(`unknown command "${first}" (${COMMANDS.join(', ')})`)
   const command = await LOAD[first]()
   await command(rest, env)
 }
@@ -57,6 +64,7 @@ async function run (argv: readonly string[], env: Environment): Promise<void> {
 async function main (): Promise<ExitCode> {
   const argv = process.argv.slice(2)
   try {
+    loadDotEnv() // ./.env fills what the environment does not set, for every command
     await run(argv, process.env)
     return EXIT_OK
   } catch (error) {

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events'
 import type { HandlerRouter } from '../handler-router.ts'
-import { runHandler } from '../handler-runner.ts'
+import { runHandler, type HandlerRun } from '../handler-runner.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { StreamRecord } from './stream-record.ts'
@@ -14,6 +14,7 @@ export interface StreamDispatcherOptions {
   logger: Logger
   handlerTimeoutMs: number
   metrics?: Metrics
+  onHandlerRun?: ((run: HandlerRun) => void) | undefined
 }
 
 export interface StreamDispatcher {
@@ -58,6 +59,7 @@ export function createStreamDispatcher (options: StreamDispatcherOptions): Strea
       shutdownSignal: shutdown.signal,
       api: options.api,
       logger,
+      onRun: options.onHandlerRun,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics })
     })
     if (result.status === 'reply') {

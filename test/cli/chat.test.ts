@@ -66,6 +66,27 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
   })
 })
 
+describe('weibo-fanbot chat shows a failed handler inline, not as silence', () => {
+  test('an invalid reply and a throw: which handler, the code, one readable line each; no "blank answer" for them', async (t) => {
+    const dir = await tempDir(t, 'cli-chat-fail-')
+    await writeFile(path.join(dir, 'bot.mjs'), `export default [
+  { name: 'price', on: 'text', match: 'price', handle: () => ({ type: 'text', content: 'hi' }) },
+  { name: 'greet', on: 'text', match: 'hi', handle: (message, ctx) => ctx.api.txt('hello') },
+  { name: 'quiet', on: 'text', match: 'quiet', handle: () => undefined }
+]
+`)
+    const run = await runCli(['chat'], { env: { HANDLERS_DIR: dir, LOG_LEVEL: 'silent' }, input: 'price\nhi\nquiet\n' })
+    assert.equal(run.code, 0, run.stderr)
+    const lines = run.stdout.split('\n')
+    const after = (fan: string): string | undefined => lines[lines.indexOf(`fan: ${fan}`) + 1]
+    assert.equal(after('price'), '     (handler price failed (WEIBO_ERR_REPLY_INVALID): returned a reply Weibo would reject: ' +
+      'Invalid input: expected string, received undefined → at text; Unrecognized key: "content")', run.stdout)
+    assert.equal(after('hi'), '     (handler greet failed (WEIBO_ERR_HANDLER_THREW): ctx.api.txt is not a function)', run.stdout)
+    assert.equal(after('quiet'), '     (blank answer: no reply now)', run.stdout)
+    assert.equal(lines.filter((line) => line.includes('blank answer')).length, 1, run.stdout)
+  })
+})
+
 /** The env of a chat whose in-process bot loads the shipped example handlers. */
 const EXAMPLES_ENV = { HANDLERS_DIR: EXAMPLES_DIR, LOG_LEVEL: 'silent' }
 const DIRECT_MESSAGE = 'bot (active, via direct_messages/send): '

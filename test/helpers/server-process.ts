@@ -14,10 +14,10 @@ export interface ServerProcess {
   stderr: () => string
 }
 
-/** Runs a command from the repo root with only `env` (plus PATH/HOME), as a user would in a fresh shell. */
-export function startServerProcess (options: { command?: string, args?: string[], env: Record<string, string> }): ServerProcess {
+/** Runs a command from the repo root (or `cwd`) with only `env` (plus PATH/HOME), as a user would in a fresh shell. */
+export function startServerProcess (options: { command?: string, args?: string[], env: Record<string, string>, cwd?: string }): ServerProcess {
   const child = spawn(options.command ?? process.execPath, options.args ?? ['--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true
