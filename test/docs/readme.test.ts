@@ -109,7 +109,8 @@ describe('docs', () => {
       for (const line of proseLines(read(file))) {
         for (const match of line.matchAll(/`((?:src|test|routes|handlers|bin|scripts|bench|docs)\/[\w./-]*)`/g)) {
           const named = match[1] ?? ''
-          if (!existsSync(path.join(REPO_ROOT, named))) missing.push(`${file}: ${named}`)
+          // A path of the project `weibo-fanbot init` writes (handlers/price.ts …) is checked in its template.
+          if (!existsSync(path.join(REPO_ROOT, named)) && !existsSync(path.join(REPO_ROOT, 'templates/bot', named))) missing.push(`${file}: ${named}`)
         }
       }
     }
