@@ -35,7 +35,7 @@ test('packed, installed into a new bot: its tests pass, its types check, chat ta
   await run(process.execPath, [cli, 'init', bot, '--from', tarball], { env: CLEAN_ENV })
   // Offline from npm's cache for what this repository's lockfile already brought in; the registry for the rest.
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev'], { cwd: bot, env: CLEAN_ENV })
-  assert.deepEqual((await readdir(path.join(bot, 'node_modules', 'weibo-fanbot'))).sort(), ['.env.example', 'README.md', 'bin', 'dist', 'package.json', 'templates'])
+  assert.deepEqual((await readdir(path.join(bot, 'node_modules', 'weibo-fanbot'))).sort(), ['.env.example', 'README.md', 'README.zh-CN.md', 'bin', 'dist', 'package.json', 'templates'])
 
   const tests = await run('npm', ['test'], { cwd: bot, env: CLEAN_ENV })
   assert.match(tests.stdout, /^# pass 3$/m)

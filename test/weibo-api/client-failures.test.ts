@@ -70,7 +70,9 @@ describe('messages.reply: permanent failures', () => {
   test('no answer within timeoutMs → WEIBO_ERR_API_TIMEOUT, not retried (the reply may have gone)', async (t) => {
     const held: IncomingMessage[] = []
     const baseUrl = await listen(t, (request) => { held.push(request) })
-    const api = client(baseUrl, captureLogs(), { timeoutMs: 50, maxRetries: 3 })
+    // The timer covers connecting too: at 50 ms a loaded machine sometimes gave up before the request arrived, and
+    // this test is about a request that reached Weibo and got no answer.
+    const api = client(baseUrl, captureLogs(), { timeoutMs: 1000, maxRetries: 3 })
 
     const error = await apiError(api.messages.reply({ receiverId: '1', reply: TEXT }), 'WEIBO_ERR_API_TIMEOUT')
     assert.equal(error.retryable, false)
