@@ -6,6 +6,7 @@ import { FanbotError } from './errors.ts'
 import type { LoadedHandler, Trigger } from './handler.ts'
 import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES } from './message-schema.ts'
 import { STREAM_TYPES } from './push-stream/stream-message.ts'
+import { isMiddlewareExport, normaliseMiddleware, type LoadedMiddleware } from './middleware.ts'
 
 const TRIGGERS: readonly string[] = [
   ...MESSAGE_TYPES,
@@ -60,11 +61,22 @@ function normalise (file: string, exported: unknown, index: number | undefined, 
   }
 }
 
-/**
- * Imports every handler module of `dir` in file-name order. A module default-exports a handler or an array of
- * them; anything else stops the start with an error naming the file and what is wrong.
- */
+/** What a handlers folder holds: handlers, and middleware (objects with `use` instead of `on` and `handle`). */
+export interface LoadedModules {
+  handlers: LoadedHandler[]
+  middleware: LoadedMiddleware[]
+}
+
+/** Imports every handler module of `dir` (see `loadHandlerModules`) and keeps only the handlers. */
 export async function loadHandlers (dir: string): Promise<LoadedHandler[]> {
+  return (await loadHandlerModules(dir)).handlers
+}
+
+/**
+ * Imports every module of `dir` in file-name order. A module default-exports a handler, a middleware, or an array
+ * of them; anything else stops the start with an error naming the file and what is wrong.
+ */
+export async function loadHandlerModules (dir: string): Promise<LoadedModules> {
   const folder = path.resolve(dir)
   const info = await stat(folder).catch(() => undefined)
   if (info?.isDirectory() !== true) throw new FanbotError('WEIBO_ERR_HANDLER_DIR_MISSING', { detail: folder })
@@ -73,7 +85,7 @@ export async function loadHandlers (dir: string): Promise<LoadedHandler[]> {
     .filter((entry) => entry.isFile() && isHandlerFile(entry.name))
     .map((entry) => entry.name)
     .sort()
-  const handlers: LoadedHandler[] = []
+  const loaded: LoadedModules = { handlers: [], middleware: [] }
   for (const fileName of files) {
     const file = path.join(folder, fileName)
     let module: { default?: unknown }
@@ -85,9 +97,11 @@ export async function loadHandlers (dir: string): Promise<LoadedHandler[]> {
       })
     }
     if (module.default === undefined) throw invalid(file, 'no default export')
-    handlers.push(...normaliseHandlers({ file, exported: module.default, firstOrder: handlers.length }))
+    const { handlers, middleware } = normaliseModule({ file, exported: module.default, firstOrder: loaded.handlers.length + loaded.middleware.length })
+    loaded.handlers.push(...handlers)
+    loaded.middleware.push(...middleware)
   }
-  return handlers
+  return loaded
 }
 
 export interface NormaliseInput {
@@ -104,4 +118,19 @@ export function normaliseHandlers (input: NormaliseInput): LoadedHandler[] {
   const list: unknown[] = Array.isArray(exported) ? exported : [exported]
   if (list.length === 0) throw invalid(file, 'the default export is an empty array')
   return list.map((item, index) => normalise(file, item, Array.isArray(exported) ? index : undefined, (input.firstOrder ?? 0) + index))
+}
+
+/** Like `normaliseHandlers`, for a whole module: middleware (`{ use }`) are told apart from handlers item by item. */
+export function normaliseModule (input: NormaliseInput): LoadedModules {
+  const { file, exported } = input
+  const list: unknown[] = Array.isArray(exported) ? exported : [exported]
+  if (list.length === 0) throw invalid(file, 'the default export is an empty array')
+  const loaded: LoadedModules = { handlers: [], middleware: [] }
+  list.forEach((item, position) => {
+    const index = Array.isArray(exported) ? position : undefined
+    const order = (input.firstOrder ?? 0) + position
+    if (isMiddlewareExport(item)) loaded.middleware.push(normaliseMiddleware({ file, exported: item, index, order }))
+    else loaded.handlers.push(normalise(file, item, index, order))
+  })
+  return loaded
 }

@@ -30,6 +30,8 @@ export interface Metrics {
   streamConnected: Gauge
   /** Dedup store size, read at scrape time. */
   dedupEntries: Gauge
+  /** Fans' sessions after a run: `saved` (changed), `conflict` (another run saved first), `skipped` (push already applied). */
+  sessionWrites: Counter<'result'>
   /** Handler run time by handler and how the run ended (reply, none, error). */
   handlerDuration: Histogram<'handler' | 'status'>
 }
@@ -60,6 +62,7 @@ export function createMetrics (options: CreateMetricsOptions): Metrics {
     streamRecords: new Counter({ name: 'weibo_fanbot_stream_records_total', help: 'Commercial push stream records, by outcome (handled, duplicate, invalid, skipped, failed)', labelNames: ['outcome'], registers }),
     streamConnections: new Counter({ name: 'weibo_fanbot_stream_connections_total', help: 'Commercial push stream connections ended, by reason (end, idle, error, ip-limited, stopped)', labelNames: ['reason'], registers }),
     streamConnected: new Gauge({ name: 'weibo_fanbot_stream_connected', help: '1 while the commercial push stream is connected', registers }),
+    sessionWrites: new Counter({ name: 'weibo_fanbot_session_writes_total', help: 'Session writes after a run, by result (saved, conflict, skipped: the push was already applied)', labelNames: ['result'], registers }),
     deadlineHandoffs: new Counter({ name: 'weibo_fanbot_deadline_handoffs_total', help: 'Pushes answered blank at REPLY_DEADLINE_MS, their reply sent later', registers }),
     apiCalls: new Counter({
       name: 'weibo_fanbot_api_calls_total',
