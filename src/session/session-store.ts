@@ -2,7 +2,7 @@
  * A fan's session: a plain, JSON-serialisable object that handlers read and change through `ctx.session`. Loosely
  * typed by default (like grammY's); a handler declares its own shape with `defineHandler<'text', MySession>`.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any: a declared shape must fit both ways
+// `any`, not `unknown`: a shape a handler declares must fit it both ways.
 export type SessionData = Record<string, any>
 
 /**
