@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.ts'
 import { loadConfig } from './config.ts'
 import type { Handler } from './handler.ts'
+import type { Middleware } from './middleware.ts'
 import type { Logger } from './logger.ts'
 import { parsePushBody } from './push-body.ts'
 import { decodePassiveReplyBody } from './reply-encoding.ts'
@@ -34,8 +35,8 @@ export const KIT_SECRET = 'test-kit-app-secret'
 export const KIT_TOKEN = 'test-kit-access-token'
 
 export interface TestKitOptions {
-  /** Handler objects to test; or give `handlersDir` to load a folder as the server does. */
-  handlers?: readonly Handler[]
+  /** Handler and middleware objects to test; or give `handlersDir` to load a folder as the server does. */
+  handlers?: ReadonlyArray<Handler | Middleware>
   handlersDir?: string
   /** Configuration overrides, by environment variable name (REPLY_DEADLINE_MS, HANDLER_TIMEOUT_MS…). */
   env?: Record<string, string | undefined>
