@@ -78,7 +78,7 @@ async function runOnce (input: RunHandlerInput): Promise<RunResult> {
     },
     api: input.api,
     dedupKey: input.dedupKey,
-    get session () { return (session.value) },
+    get session () { return session.value },
     set session (value) { session.value = value },
     get state () { return (state ??= {}) },
     set state (value) { state = value },

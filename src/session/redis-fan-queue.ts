@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis'
 import type { Logger } from '../logger.ts'
 import type { FanQueue, LeaveTurn, QueueEntry } from './fan-queue.ts'
 
-// A fan's line is a sorted set: score = created_at (ms), member = Redis's clock at arrival (zero-padded, so equal
-// scores sort by arrival) + a ticket id. Every member has a lease key that its process renews while it waits or
+// A fan's line is a sorted set: score = created_at (ms), member = Redis's clock at arrival (seconds, then
+// microseconds zero-padded to 6 digits, so equal scores sort by arrival) + a ticket id. Every member has a lease key that its process renews while it waits or
 // runs; a member whose lease lapsed belongs to a dead (or frozen) replica and is dropped by whoever finds it at the
 // head. The scripts touch lease keys they derive from members: fine on one Redis, not on Redis Cluster.
 const HEAD_CHECK = `
@@ -26,7 +26,7 @@ end`
 /** ENTER: KEYS[1] the line; ARGV score, ticket, leaseMs, lease prefix. Returns { member, 1 = your turn | 0 = wait }. */
 const ENTER_SCRIPT = `${HEAD_CHECK}
 local t = redis.call('TIME')
-local member = string.format('%010d%06d', tonumber(t[1]), tonumber(t[2])) .. ARGV[2]
+local member = t[1] .. string.rep('0', 6 - #t[2]) .. t[2] .. ARGV[2]
 redis.call('ZADD', KEYS[1], ARGV[1], member)
 redis.call('SET', ARGV[4] .. member, '1', 'PX', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[3]))

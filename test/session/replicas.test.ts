@@ -47,6 +47,23 @@ describe('conversations across two replicas on Redis', { skip: skipWithoutRedis 
     assert.equal(replyText((await sendPush(a, push('100002', '301'))).body), 'fallback: 100002')
   })
 
+  test('a conversation survives a restart: the only replica is replaced mid-way, the new one goes on', async (t) => {
+    const url = redisUrl() ?? ''
+    const prefix = uniquePrefix()
+    t.after(async () => { await deleteKeys(url, prefix) })
+    const start = async (): Promise<FastifyInstance> => await buildApp({
+      config: testConfig({ REDIS_URL: url, REDIS_KEY_PREFIX: prefix, OUTBOX_CONCURRENCY: '0', REPLY_DEADLINE_MS: '3000' }),
+      logger: captureLogs().logger,
+      handlers: [orderLookup, fallback]
+    })
+    const before = await start()
+    assert.match(replyText((await sendPush(before, push('查订单', '351'))).body), /请输入/)
+    await before.close()
+    const after = await start()
+    t.after(async () => { await after.close() })
+    assert.match(replyText((await sendPush(after, push('100002', '351'))).body), /^订单 100002：制作中/)
+  })
+
   test('two fans talking at once, on both replicas, never see each other\'s state', async (t) => {
     const [a, b] = await replicas(t, [orderLookup, fallback])
     const [startA, startB] = await Promise.all([sendPush(a, push('查订单', '401')), sendPush(b, push('你好', '402'))])
