@@ -32,6 +32,8 @@ export interface Metrics {
   dedupEntries: Gauge
   /** Fans' sessions after a run: `saved` (changed), `conflict` (another run saved first), `skipped` (push already applied). */
   sessionWrites: Counter<'result'>
+  /** How long fans' pushes waited for the fan's earlier push (the per-fan queue), in seconds. */
+  fanQueueWait: Histogram
   /** Handler run time by handler and how the run ended (reply, none, error). */
   handlerDuration: Histogram<'handler' | 'status'>
 }
@@ -68,6 +70,12 @@ export function createMetrics (options: CreateMetricsOptions): Metrics {
       name: 'weibo_fanbot_api_calls_total',
       help: 'Weibo API attempts, by endpoint, outcome (ok or the WEIBO_ERR_API_* code) and Weibo error_code',
       labelNames: ['endpoint', 'outcome', 'error_code'],
+      registers
+    }),
+    fanQueueWait: new Histogram({
+      name: 'weibo_fanbot_fan_queue_wait_seconds',
+      help: "Time a push waited for its fan's earlier pushes before its middleware and handler ran",
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 2, 4, 8, 30, 60],
       registers
     }),
     handlerDuration: new Histogram({

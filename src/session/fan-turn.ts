@@ -59,8 +59,11 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
   const { router, middleware, sessions, logger } = options
 
   async function enter (input: TurnInput, fanKey: string): Promise<LeaveTurn> {
+    const started = performance.now()
     try {
-      return await options.queue.enter({ fanKey, createdAtMs: createdAtMs(input.message.created_at), signal: input.shutdownSignal })
+      const leave = await options.queue.enter({ fanKey, createdAtMs: createdAtMs(input.message.created_at), signal: input.shutdownSignal })
+      options.metrics?.fanQueueWait.observe((performance.now() - started) / 1000)
+      return leave
     } catch (error) {
       if (input.shutdownSignal.aborted) throw error
       options.metrics?.storeErrors.inc({ operation: 'fan-queue' })

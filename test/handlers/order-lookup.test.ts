@@ -11,11 +11,15 @@ test('the whole dialogue: 查订单, a wrong number, an unknown one, then the or
   const kit = await exampleKit(t, undefined, ENV)
   assert.equal(said(await kit.send({ type: 'text', text: '查订单' })), '请输入 6 位订单号（回复「取消」退出）')
   assert.equal(said(await kit.send({ type: 'text', text: '12ab' })), '订单号是 6 位数字，请重新输入（回复「取消」退出）')
+  // The conversation's state, as stored in the fan's session.
+  const { conversation } = await kit.session()
+  assert.deepEqual({ ...conversation, expiresAt: typeof conversation.expiresAt }, { name: 'order-lookup', step: 'number', data: { misses: 1 }, expiresAt: 'number' })
   assert.equal(said(await kit.send({ type: 'text', text: '555555' })), '没有找到订单 555555，请核对后重新输入（回复「取消」退出）')
   const answer = await kit.send({ type: 'text', text: ' 100002 ' })
   assert.equal(answer.transport, 'passive')
   assert.equal(said(answer), '订单 100002：制作中。门店正在制作，约 10 分钟后可取')
   // The conversation is over: a number is just text again (the fallback's help hint).
+  assert.equal((await kit.session()).conversation, undefined)
   assert.match(said(await kit.send({ type: 'text', text: '100001' })), /回复「帮助」/)
 })
 

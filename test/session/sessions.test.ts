@@ -106,9 +106,14 @@ describe('one fan at a time (in memory)', () => {
     const otherFan = await sendPush(app, push('other', '222'))
     assert.equal(replyText(otherFan.body), 'other')
     assert.ok(!events.includes('start same'), 'the same fan\'s push must wait')
+    await new Promise((resolve) => setTimeout(resolve, 50)) // so that its wait shows in the metric below
     gate.resolve()
     await Promise.all([slow, sameFan])
     assert.deepEqual(events, ['start slow', 'start other', 'end other', 'end slow', 'start same', 'end same'])
+    // The wait shows in the queue metric: three pushes, one of which waited 50 ms or more (the others not at all).
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    assert.match(metrics, /^weibo_fanbot_fan_queue_wait_seconds_count 3$/m)
+    assert.match(metrics, /^weibo_fanbot_fan_queue_wait_seconds_bucket\{le="0\.025"\} 2$/m)
   })
 
   test('pushes waiting together go by created_at, then arrival', async (t) => {
