@@ -8,6 +8,13 @@ import { createMemorySessionStore } from '../../src/session/memory-session-store
 import type { FanQueue, LeaveTurn } from '../../src/session/fan-queue.ts'
 import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
 import { waitFor } from '../helpers/deferred.ts'
+import { createFanTurns } from '../../src/session/fan-turn.ts'
+import { createHandlerRouter } from '../../src/handler-router.ts'
+import { normaliseHandlers } from '../../src/handler-loader.ts'
+import { readPush } from '../../src/push-reader.ts'
+import { text } from '../../src/reply.ts'
+import type { WeiboApiClient } from '../../src/weibo-api/client.ts'
+import { fixtureWith } from '../helpers/push.ts'
 
 const silent = createLogger({ level: 'silent' })
 
@@ -122,4 +129,28 @@ describe('fan queue on Redis, shared by replicas', { skip: skipWithoutRedis }, (
     const next = await b.enter({ fanKey: 'acct:fan', createdAtMs: 3000, signal })
     next()
   })
+})
+
+test('redis: a push run again on another replica (its dedup entry lost) does not change the session twice', { skip: skipWithoutRedis }, async (t) => {
+  const prefix = await prefixFor(t)
+  let runs = 0
+  const router = createHandlerRouter(normaliseHandlers({
+    file: '<inline>',
+    exported: { on: 'text', handle: (_m: unknown, ctx: { session: { n?: number } }) => { runs++; ctx.session.n = (ctx.session.n ?? 0) + 1; return text(String(ctx.session.n)) } }
+  }), silent)
+  const replica = async () => {
+    const redis = await connection(t)
+    const queue = createRedisFanQueue({ redis, prefix, leaseMs: 10_000, logger: silent })
+    t.after(async () => { await queue.close() })
+    return createFanTurns({ router, middleware: [], sessions: createRedisSessionStore({ redis, prefix, ttlMs: 60_000 }), queue, api: {} as WeiboApiClient, logger: silent, handlerTimeoutMs: 5000 })
+  }
+  const [a, b] = [await replica(), await replica()]
+  const reading = readPush(fixtureWith('text', { text: 'once' }))
+  assert.ok(reading.kind === 'message')
+  const input = { message: reading.message, dedupKey: 'same-push', shutdownSignal: new AbortController().signal }
+  assert.equal((await a.run(input)).run.status, 'reply')
+  assert.equal((await b.run(input)).run.status, 'none')
+  assert.equal(runs, 1)
+  assert.equal((await b.run({ ...input, dedupKey: 'next-push' })).run.status, 'reply')
+  assert.equal(runs, 2)
 })
