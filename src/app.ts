@@ -6,7 +6,7 @@ import type { Config } from './config.ts'
 import type { DedupStore } from './dedup/dedup-store.ts'
 import { createDispatcher, type Dispatcher } from './dispatcher.ts'
 import type { Handler, LoadedHandler } from './handler.ts'
-import { loadHandlers, normaliseHandlers } from './handler-loader.ts'
+import { loadHandlerModules, normaliseModule, type LoadedModules } from './handler-loader.ts'
 import type { HandlerRun } from './handler-runner.ts'
 import { createHandlerRouter } from './handler-router.ts'
 import { createLateReplySender, type LateReplyObserver } from './late-reply.ts'
@@ -25,13 +25,17 @@ import { createWeiboApiClientFromConfig } from './weibo-api/client-from-config.t
 import type { WeiboHttpOptions } from './weibo-api/http.ts'
 import { createCommercialLimiter } from './weibo-api/rate-limiter.ts'
 import { createOutbox } from './outbox/outbox.ts'
+import { orderMiddleware, type Middleware } from './middleware.ts'
+import { createFanTurns } from './session/fan-turn.ts'
+import { setUpSessions } from './session/session-setup.ts'
+import type { SessionStore } from './session/session-store.ts'
 
 export interface BuildAppOptions {
   config: Config
   /** Defaults to a pino logger at `config.logLevel` on stdout. */
   logger?: Logger
-  /** Handler objects to use instead of loading `config.handlersDir` (tests, the test kit). */
-  handlers?: readonly Handler[]
+  /** Handler and middleware objects to use instead of loading `config.handlersDir` (tests, the test kit). */
+  handlers?: ReadonlyArray<Handler | Middleware>
   /** Defaults to the in-memory LRU store sized by DEDUP_MAX / DEDUP_TTL_MS. */
   store?: DedupStore
   /** Wall clock in ms for the signature freshness check; injectable in tests. */
@@ -47,6 +51,8 @@ export interface Fanbot {
   api: WeiboApiClient
   handlers: readonly LoadedHandler[]
   store: DedupStore
+  /** Fans' sessions (`ctx.session`): in memory, or on Redis beside dedup. */
+  sessions: SessionStore
   readiness: Readiness
   metrics: Metrics
   /** The bot's tracking of reply windows and quotas; undefined with REPLY_QUOTA_ENFORCE=false. */
@@ -75,9 +81,10 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
 export async function buildApp (options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = options
   const logger = options.logger ?? createLogger({ level: config.logLevel })
-  const handlers = options.handlers === undefined
-    ? await loadHandlers(config.handlersDir)
-    : options.handlers.length === 0 ? [] : normaliseHandlers({ file: '<inline>', exported: [...options.handlers] })
+  const modules: LoadedModules = options.handlers === undefined
+    ? await loadHandlerModules(config.handlersDir)
+    : options.handlers.length === 0 ? { handlers: [], middleware: [] } : normaliseModule({ file: '<inline>', exported: [...options.handlers] })
+  const { handlers } = modules
   // Metrics count store errors, and read the store's size at scrape time: the store is set up after them.
   const storeRef: { current?: DedupStore } = {}
   const { expose, ...metrics } = createMetrics({ dedupEntries: () => storeRef.current?.size ?? 0 })
@@ -118,8 +125,22 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   // Only what runs is exported: a scrape with stream_connected 0 would read as "the stream is down".
   expose({ pushStream: config.pushStream !== undefined, outbox: outbox !== undefined, quota: quota !== undefined, redis: storage.kind === 'redis' })
   const router = createHandlerRouter(handlers, logger)
+  // Sessions and the per-fan queue live where dedup lives (memory, or the same Redis).
+  const sessionSetup = setUpSessions({ config, storage, logger })
+  const turns = createFanTurns({
+    router,
+    middleware: orderMiddleware(modules.middleware),
+    sessions: sessionSetup.sessions,
+    queue: sessionSetup.queue,
+    api,
+    logger,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    metrics,
+    onHandlerRun: options.onHandlerRun
+  })
   const dispatcher = createDispatcher({
     router,
+    turns,
     store,
     lateReply: outbox?.lateReply ?? createLateReplySender({ api, logger, observer: lateReplyObserver }),
     api,
@@ -145,7 +166,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const readiness = createReadiness({
     checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
   })
-  app.decorate('fanbot', { config, dispatcher, api, handlers, store, readiness, metrics, pushStream, streamDispatcher, quota })
+  app.decorate('fanbot', { config, dispatcher, api, handlers, store, sessions: sessionSetup.sessions, readiness, metrics, pushStream, streamDispatcher, quota })
   // Node closes only the connections idle when close() starts; one that finishes a request later would hold the
   // process for Fastify's 72 s keep-alive. Asking clients to close after each response during shutdown avoids it.
   let closing = false
@@ -169,6 +190,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
       pushStream?.close() // stream handlers may still be sending direct messages
     ])
     await outbox?.close() // the worker finishes the replies it is sending; queued ones stay in Redis
+    await sessionSetup.close() // no push is running now: stops the fan queue's lease renewal
     await storage.close()
     // A request still waiting for the hourly refill (the budget spent) would hold the process open for up to an hour.
     await commercialLimiter.stop({ dropWaitingJobs: true })

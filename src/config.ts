@@ -66,6 +66,12 @@ export const ConfigSchema = z.object({
   // Weibo retries within about 15 s; a shorter memory would let its retries through as new messages.
   DEDUP_TTL_MS: integer({ min: 1000, max: 86_400_000, fallback: 300_000 }),
   DEDUP_MAX: integer({ min: 1, max: 10_000_000, fallback: 100_000 }),
+  // Sessions (ctx.session) live this long after the fan's last message: Weibo's 48-hour reply window by default.
+  SESSION_TTL_MS: integer({ min: 1000, max: 30 * 86_400_000, fallback: 48 * 3_600_000 }),
+  // Sessions kept in memory (without Redis); past it the fan quiet the longest loses his.
+  SESSION_MAX: integer({ min: 1, max: 10_000_000, fallback: 100_000 }),
+  // On Redis: how long a replica that died mid-push can hold its fan's turn before the next push takes it.
+  FAN_QUEUE_LEASE_MS: integer({ min: 100, max: 600_000, fallback: 10_000 }),
   BODY_LIMIT_BYTES: integer({ min: 256, max: 10_485_760, fallback: 65_536 }),
   SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600_000, fallback: 10_000 }),
   // Behind a load balancer: keep serving this long after SIGTERM while /readyz says 503, so traffic moves first.
@@ -150,6 +156,9 @@ export const ConfigSchema = z.object({
     handlerTimeoutMs: env.HANDLER_TIMEOUT_MS,
     dedupTtlMs: env.DEDUP_TTL_MS,
     dedupMax: env.DEDUP_MAX,
+    sessionTtlMs: env.SESSION_TTL_MS,
+    sessionMax: env.SESSION_MAX,
+    fanQueueLeaseMs: env.FAN_QUEUE_LEASE_MS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: env.SHUTDOWN_DRAIN_DELAY_MS,

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import type { DedupStore } from './dedup/dedup-store.ts'
 import { dedupKey } from './dedup/dedup-key.ts'
 import type { HandlerRouter } from './handler-router.ts'
-import { runHandler, type HandlerRun, type RunResult } from './handler-runner.ts'
+import type { HandlerRun, RunResult } from './handler-runner.ts'
 import type { Logger } from './logger.ts'
 import type { Message } from './message-schema.ts'
 import { passiveReplyBody } from './reply-encoding.ts'
@@ -11,6 +11,9 @@ import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import type { LateReplySender } from './late-reply.ts'
 import type { Metrics } from './metrics.ts'
 import type { WeiboApiClient } from './weibo-api/client.ts'
+import { createFanTurns, type FanTurns } from './session/fan-turn.ts'
+import { createMemoryFanQueue } from './session/memory-fan-queue.ts'
+import { createMemorySessionStore } from './session/memory-session-store.ts'
 import { createWorkTracker } from './work-tracker.ts'
 
 /**
@@ -36,6 +39,11 @@ export interface DispatcherOptions {
   store: DedupStore
   lateReply: LateReplySender
   api: WeiboApiClient
+  /**
+   * Handler runs one fan at a time, with his session and the middleware (session/fan-turn.ts); buildApp passes
+   * them. Default: `router`'s handlers, no middleware, sessions and fan queue in memory with default sizes.
+   */
+  turns?: FanTurns
   /** Told of every new push (not Weibo's retries), so the fan's reply window opens before any reply. */
   quota?: ReplyQuota | undefined
   logger: Logger
@@ -50,6 +58,9 @@ export interface DispatchOptions {
   /** Epoch ms when the push arrived (the request's start); defaults to now. The late reply's time-to-fan counts from it. */
   receivedAt?: number
 }
+
+/** Sessions kept by a dispatcher built without `turns` (the defaults of SESSION_MAX and SESSION_TTL_MS). */
+const DEFAULT_SESSIONS = { max: 100_000, ttlMs: 48 * 3_600_000 }
 
 export interface Dispatcher {
   dispatch: (message: Message, options?: DispatchOptions) => Promise<DispatchResult>
@@ -83,7 +94,18 @@ async function raceDeadline<T> (work: Promise<T>, ms: number): Promise<T | typeo
  * deadline, so a fan never gets the same reply both ways.
  */
 export function createDispatcher (options: DispatcherOptions): Dispatcher {
-  const { router, store, logger } = options
+  const { store, logger } = options
+  const turns = options.turns ?? createFanTurns({
+    router: options.router,
+    middleware: [],
+    sessions: createMemorySessionStore(DEFAULT_SESSIONS),
+    queue: createMemoryFanQueue(),
+    api: options.api,
+    logger,
+    handlerTimeoutMs: options.handlerTimeoutMs,
+    onHandlerRun: options.onHandlerRun,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics })
+  })
   const work = createWorkTracker()
   const shutdown = new AbortController()
   // Every running handler listens for shutdown on this one signal: hundreds at once is normal, not a leak.
@@ -111,46 +133,39 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
 
     // Not awaited: a reply to this fan waits for it inside the quota, so the push's own latency does not.
     options.quota?.record(message) // never rejects; in memory it is done before it returns
-    const handler = router.select(message)
-    if (handler === undefined) {
+    // Nothing could take it (no middleware, no handler naming its type): no turn, no session, blank at once.
+    if (!turns.wanted(message)) {
       claim.settle('')
       return { outcome: 'blank', body: '', dedupKey: key }
     }
 
-    const run = work.track(runHandler({
-      handler,
-      message,
-      dedupKey: key,
-      timeoutMs: options.handlerTimeoutMs,
-      shutdownSignal: shutdown.signal,
-      api: options.api,
-      logger,
-      onRun: options.onHandlerRun,
-      ...(options.metrics === undefined ? {} : { metrics: options.metrics })
-    }))
-    const first = await raceDeadline(run, options.replyDeadlineMs)
-    if (first !== DEADLINE && first.status === 'reply' && replyParts(first.reply).length > 1) {
+    // The turn includes the wait for the fan's earlier pushes: it counts against the deadline like a slow handler.
+    const turn = work.track(turns.run({ message, dedupKey: key, shutdownSignal: shutdown.signal }))
+    const first = await raceDeadline(turn, options.replyDeadlineMs)
+    const named = (handler: string | undefined): { handler?: string } => handler === undefined ? {} : { handler }
+    if (first !== DEADLINE && first.run.status === 'reply' && replyParts(first.run.reply).length > 1) {
       // A text split in several messages cannot be one response body: every part goes active, in order.
       claim.settle('')
-      work.track(options.lateReply.send({ message, reply: first.reply, handler: handler.name, dedupKey: key, receivedAt }))
-      return { outcome: 'active', body: '', dedupKey: key, handler: handler.name }
+      work.track(options.lateReply.send({ message, reply: first.run.reply, handler: first.handler ?? '', dedupKey: key, receivedAt }))
+      return { outcome: 'active', body: '', dedupKey: key, ...named(first.handler) }
     }
     if (first !== DEADLINE) {
-      const answer = passiveOutcome(first, message)
+      const answer = passiveOutcome(first.run, message)
       claim.settle(answer.body)
-      return { ...answer, dedupKey: key, handler: handler.name }
+      return { ...answer, dedupKey: key, ...named(first.handler) }
     }
 
     claim.settle('')
     options.metrics?.deadlineHandoffs.inc()
-    work.track(run.then(async (result) => {
-      if (result.status === 'reply') {
-        await options.lateReply.send({ message, reply: result.reply, handler: handler.name, dedupKey: key, receivedAt })
+    work.track(turn.then(async (result) => {
+      if (result.run.status === 'reply') {
+        await options.lateReply.send({ message, reply: result.run.reply, handler: result.handler ?? '', dedupKey: key, receivedAt })
       } else {
         options.metrics?.lateReplies.inc({ outcome: 'none' })
       }
     }))
-    return { outcome: 'active', body: '', dedupKey: key, handler: handler.name }
+    // Which handler runs is known only once its turn came and the session is loaded: the late reply's log names it.
+    return { outcome: 'active', body: '', dedupKey: key }
   }
 
   return {

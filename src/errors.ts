@@ -72,6 +72,18 @@ export const ERRORS = {
     status: 500,
     message: 'A handler ran past HANDLER_TIMEOUT_MS (or past shutdown) and was abandoned; the fan got no reply'
   },
+  WEIBO_ERR_MIDDLEWARE_THREW: {
+    status: 500,
+    message: 'A middleware threw while handling a push; the fan got no reply'
+  },
+  WEIBO_ERR_SESSION_UNAVAILABLE: {
+    status: 503,
+    message: 'The session store could not be read or written: the push ran with an empty session, or its session change was not saved'
+  },
+  WEIBO_ERR_SESSION_CONFLICT: {
+    status: 409,
+    message: 'Another run saved this fan\'s session first; this run\'s session change was dropped'
+  },
   WEIBO_ERR_REPLY_INVALID: {
     status: 500,
     message: 'A handler returned a reply Weibo would reject; nothing was sent'

@@ -7,6 +7,7 @@ import { FanbotError } from './errors.ts'
 import { describeZodError } from './describe-zod-error.ts'
 import type { LoadedHandler, Trigger } from './handler.ts'
 import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES } from './message-schema.ts'
+import { isMiddlewareExport, normaliseMiddleware, type LoadedMiddleware } from './middleware.ts'
 import { STREAM_TYPES } from './push-stream/stream-message.ts'
 
 const TRIGGERS: readonly string[] = [
@@ -132,11 +133,22 @@ function importFailure (file: string, error: unknown): string {
   return lines.join('; ')
 }
 
-/**
- * Imports every handler module of `dir` in file-name order. A module default-exports a handler or an array of
- * them. Every file is checked before anything is reported: one error lists every problem of every file.
- */
+/** What a handlers folder holds: handlers, and middleware (objects with `use` instead of `on` and `handle`). */
+export interface LoadedModules {
+  handlers: LoadedHandler[]
+  middleware: LoadedMiddleware[]
+}
+
+/** Imports every module of `dir` (see `loadHandlerModules`) and keeps only the handlers. */
 export async function loadHandlers (dir: string): Promise<LoadedHandler[]> {
+  return (await loadHandlerModules(dir)).handlers
+}
+
+/**
+ * Imports every module of `dir` in file-name order. A module default-exports a handler, a middleware, or an array
+ * of them. Every file is checked before anything is reported: one error lists every problem of every file.
+ */
+export async function loadHandlerModules (dir: string): Promise<LoadedModules> {
   const folder = path.resolve(dir)
   const info = await stat(folder).catch(() => undefined)
   if (info?.isDirectory() !== true) throw new FanbotError('WEIBO_ERR_HANDLER_DIR_MISSING', { detail: folder })
@@ -145,7 +157,7 @@ export async function loadHandlers (dir: string): Promise<LoadedHandler[]> {
     .filter((entry) => entry.isFile() && isHandlerFile(entry.name))
     .map((entry) => entry.name)
     .sort()
-  const handlers: LoadedHandler[] = []
+  const loaded: LoadedModules = { handlers: [], middleware: [] }
   const problems: Problem[] = []
   for (const fileName of files) {
     const file = path.join(folder, fileName)
@@ -160,14 +172,18 @@ export async function loadHandlers (dir: string): Promise<LoadedHandler[]> {
       problems.push({ code: 'WEIBO_ERR_HANDLER_INVALID', where: file, detail: missingDefault(module) })
       continue
     }
-    const results = check({ file, exported: module.default, firstOrder: handlers.length })
-    for (const result of results) {
-      if ('code' in result) problems.push(result)
-      else handlers.push(result)
-    }
+    sortInto(loaded, problems, check({ file, exported: module.default, firstOrder: loaded.handlers.length + loaded.middleware.length }))
   }
   if (problems.length > 0) throw problemsError(problems)
-  return handlers
+  return loaded
+}
+
+function sortInto (loaded: LoadedModules, problems: Problem[], results: ReadonlyArray<LoadedHandler | LoadedMiddleware | Problem>): void {
+  for (const result of results) {
+    if ('code' in result) problems.push(result)
+    else if ('use' in result) loaded.middleware.push(result)
+    else loaded.handlers.push(result)
+  }
 }
 
 export interface NormaliseInput {
@@ -178,17 +194,33 @@ export interface NormaliseInput {
   firstOrder?: number
 }
 
-function check (input: NormaliseInput): Array<LoadedHandler | Problem> {
+/** One entry of a default export: a middleware (`{ use }` without `handle`) or a handler, or what is wrong with it. */
+function normaliseItem (file: string, item: unknown, index: number | undefined, order: number): LoadedHandler | LoadedMiddleware | Problem {
+  if (!isMiddlewareExport(item)) return normalise(file, item, index, order)
+  const middleware = normaliseMiddleware({ file, exported: item, index, order })
+  if (typeof middleware !== 'string') return middleware
+  return { code: 'WEIBO_ERR_HANDLER_INVALID', where: index === undefined ? file : `${file}[${index}]`, detail: middleware }
+}
+
+function check (input: NormaliseInput): Array<LoadedHandler | LoadedMiddleware | Problem> {
   const { file, exported } = input
   const list: unknown[] = Array.isArray(exported) ? exported : [exported]
   if (list.length === 0) return [{ code: 'WEIBO_ERR_HANDLER_INVALID', where: file, detail: `the default export is an empty array; ${SHAPE_HINT}` }]
-  return list.map((item, index) => normalise(file, item, Array.isArray(exported) ? index : undefined, (input.firstOrder ?? 0) + index))
+  return list.map((item, index) => normaliseItem(file, item, Array.isArray(exported) ? index : undefined, (input.firstOrder ?? 0) + index))
 }
 
-/** Validates handler objects given in code (tests, the test kit) exactly as a module's default export is. */
-export function normaliseHandlers (input: NormaliseInput): LoadedHandler[] {
-  const results = check(input)
-  const problems = results.filter((result): result is Problem => 'code' in result)
+/** Validates handlers and middleware given in code (tests, the test kit) exactly as a module's default export is. */
+export function normaliseModule (input: NormaliseInput): LoadedModules {
+  const loaded: LoadedModules = { handlers: [], middleware: [] }
+  const problems: Problem[] = []
+  sortInto(loaded, problems, check(input))
   if (problems.length > 0) throw problemsError(problems)
-  return results as LoadedHandler[]
+  return loaded
+}
+
+/** Validates handler objects given in code; middleware among them is refused (use `normaliseModule`). */
+export function normaliseHandlers (input: NormaliseInput): LoadedHandler[] {
+  const { handlers, middleware } = normaliseModule(input)
+  if (middleware.length > 0) throw problemsError([{ code: 'WEIBO_ERR_HANDLER_INVALID', where: input.file, detail: 'middleware is not a handler here' }])
+  return handlers
 }

@@ -1,10 +1,13 @@
-import type { AnyMessage, LoadedHandler } from './handler.ts'
+import type { AnyMessage, LoadedHandler, MatchContext } from './handler.ts'
 import type { Logger } from './logger.ts'
 import { isStreamMessage } from './push-stream/stream-message.ts'
 
 export interface HandlerRouter {
   /** The handler that takes this message, or undefined when none accepts it. */
-  select: (message: AnyMessage) => LoadedHandler | undefined
+  /** `match` functions get `context` (the fan's session; an empty one when not given). */
+  select: (message: AnyMessage, context?: MatchContext) => LoadedHandler | undefined
+  /** Whether any handler names this message's type (before `match`): when none does, no session need be loaded. */
+  hasCandidate: (message: AnyMessage) => boolean
   readonly handlers: readonly LoadedHandler[]
 }
 
@@ -17,7 +20,10 @@ function isCatchAll (handler: LoadedHandler): boolean {
   return handler.triggers.includes('*')
 }
 
-function matches (handler: LoadedHandler, message: AnyMessage): boolean {
+/** For a stream record or a caller without a session: frozen, so that a `match` cannot keep state in it. */
+const NO_CONTEXT: MatchContext = Object.freeze({ session: Object.freeze({}) })
+
+function matches (handler: LoadedHandler, message: AnyMessage, context: MatchContext): boolean {
   const { match } = handler
   if (match === undefined) return true
   if (typeof match === 'string') return message.text === match
@@ -25,7 +31,7 @@ function matches (handler: LoadedHandler, message: AnyMessage): boolean {
     match.lastIndex = 0 // a /g or /y pattern keeps state between calls
     return match.test(message.text)
   }
-  return Boolean((match as (message: AnyMessage) => unknown)(message))
+  return Boolean((match as (message: AnyMessage, context: MatchContext) => unknown)(message, context))
 }
 
 /**
@@ -35,17 +41,22 @@ function matches (handler: LoadedHandler, message: AnyMessage): boolean {
 export function createHandlerRouter (handlers: readonly LoadedHandler[], logger: Logger): HandlerRouter {
   const ordered = [...handlers].sort((a, b) =>
     Number(isCatchAll(a)) - Number(isCatchAll(b)) || b.priority - a.priority || a.order - b.order)
+  function candidate (handler: LoadedHandler, message: AnyMessage, wanted: string[]): boolean {
+    // `*` means everything a fan sends: a stream record (someone else's weibo) goes only to handlers naming its type.
+    return handler.triggers.some((trigger) => wanted.includes(trigger)) || (!isStreamMessage(message) && isCatchAll(handler))
+  }
   return {
     handlers: ordered,
-    select (message) {
+    hasCandidate (message) {
       const wanted = triggersOf(message)
-      // `*` means everything a fan sends: a stream record (someone else's weibo) goes only to handlers naming its type.
-      const catchAllApplies = !isStreamMessage(message)
+      return ordered.some((handler) => candidate(handler, message, wanted))
+    },
+    select (message, context = NO_CONTEXT) {
+      const wanted = triggersOf(message)
       for (const handler of ordered) {
-        const named = handler.triggers.some((trigger) => wanted.includes(trigger))
-        if (!named && !(catchAllApplies && isCatchAll(handler))) continue
+        if (!candidate(handler, message, wanted)) continue
         try {
-          if (matches(handler, message)) return handler
+          if (matches(handler, message, context)) return handler
         } catch (error) {
           logger.error({ err: error, handler: handler.name }, 'handler match function threw; skipping the handler')
         }

@@ -5,6 +5,7 @@ import type { Metrics } from './metrics.ts'
 import type { ImageMessage, VoiceMessage } from './message-schema.ts'
 import { validateReply, type ValidReply } from './reply.ts'
 import type { WeiboApiClient } from './weibo-api/client.ts'
+import type { SessionData } from './session/session-store.ts'
 
 function isMediaMessage (message: AnyMessage): message is VoiceMessage | ImageMessage {
   return message.type === 'voice' || message.type === 'image'
@@ -35,7 +36,14 @@ export interface RunHandlerInput {
   logger: Logger
   metrics?: Metrics
   onRun?: ((run: HandlerRun) => void) | undefined
+  /**
+   * Holds the fan's session, read and written as `ctx.session` (a handler may replace the whole object, which is
+   * why it is a holder; see session/fan-turn.ts). A fresh empty one when not given.
+   */
+  session?: { value: SessionData }
 }
+
+const ALREADY_NAMED = new Set(['WEIBO_ERR_HANDLER_TIMEOUT', 'WEIBO_ERR_REPLY_INVALID', 'WEIBO_ERR_HANDLER_THREW', 'WEIBO_ERR_MIDDLEWARE_THREW'])
 
 function abortReason (signal: AbortSignal): FanbotError {
   const reason: unknown = signal.reason
@@ -55,6 +63,8 @@ async function runOnce (input: RunHandlerInput): Promise<RunResult> {
   let log: Logger | undefined
   const logOf = (): Logger => (log ??= input.logger.child({ handler: handler.name, dedupKey: input.dedupKey }))
   let controller: AbortController | undefined
+  let state: Record<string, unknown> | undefined
+  const session = input.session ?? { value: {} }
   let stopReason: FanbotError | undefined
   let stop: ((reason: FanbotError) => void) | undefined
   const stopped = new Promise<never>((_resolve, reject) => {
@@ -77,6 +87,10 @@ async function runOnce (input: RunHandlerInput): Promise<RunResult> {
     },
     api: input.api,
     dedupKey: input.dedupKey,
+    get session () { return session.value },
+    set session (value) { session.value = value },
+    get state () { return (state ??= {}) },
+    set state (value) { state = value },
     async download (target) {
       const media = target ?? (isMediaMessage(message) ? message : undefined)
       if (media === undefined) {
@@ -96,7 +110,8 @@ async function runOnce (input: RunHandlerInput): Promise<RunResult> {
     const reply = validateReply(returned)
     return reply === undefined ? { status: 'none', durationMs: elapsed() } : { status: 'reply', reply, durationMs: elapsed() }
   } catch (error) {
-    const failure = error instanceof FanbotError && (error.code === 'WEIBO_ERR_HANDLER_TIMEOUT' || error.code === 'WEIBO_ERR_REPLY_INVALID')
+    // A middleware chain (session/fan-turn.ts) names whose error it was already.
+    const failure = error instanceof FanbotError && ALREADY_NAMED.has(error.code)
       ? error
       : new FanbotError('WEIBO_ERR_HANDLER_THREW', { detail: `${handler.name}: ${error instanceof Error ? error.message : String(error)}`, cause: error })
     logOf().error({ err: failure, handler: handler.name, file: handler.file }, `handler ${handler.name} failed: ${failure.code}`)

@@ -6,6 +6,7 @@ import type { Reply } from './reply.ts'
 import type { CommentStreamMessage, StatusStreamMessage, StreamMessage, StreamType } from './push-stream/stream-message.ts'
 import type { DownloadedMedia } from './weibo-api/media.ts'
 import type { WeiboApiClient } from './weibo-api/client.ts'
+import type { SessionData } from './session/session-store.ts'
 
 /**
  * What a handler listens to: a message type, an event or mention subtype (`event:follow`), everything a fan sends
@@ -37,7 +38,11 @@ export type MessageFor<T extends Trigger> =
       : T extends keyof MessageByTrigger ? MessageByTrigger[T]
         : never
 
-export interface HandlerContext {
+/**
+ * `S` is the session's shape, for a handler that declares one: `defineHandler<'text', OrderSession>({ … })`.
+ * It is a promise the handler makes, not a check: the stored session is whatever earlier runs left in it.
+ */
+export interface HandlerContext<S extends object = SessionData> {
   /** A child logger carrying the handler's name and the push's dedup key. */
   log: Logger
   /** Fires at HANDLER_TIMEOUT_MS, or when shutdown's grace period ends: stop work and return. */
@@ -51,28 +56,43 @@ export interface HandlerContext {
    * when none is given. To stream a large file to disk instead, use `ctx.api.media.downloadTo(tovfid, path)`.
    */
   download: (message?: VoiceMessage | ImageMessage) => Promise<DownloadedMedia>
+  /**
+   * The fan's session (per receiving account and fan): loaded before the run, saved after it when it changed and
+   * the run succeeded. JSON-serialisable values only. Empty and never saved for a push stream record.
+   */
+  session: S
+  /** Scratch space for this push only (never stored): what middleware hand on to the handler. */
+  state: Record<string, unknown>
+}
+
+/** What a `match` function gets beside the message: the fan's session, to route by a conversation's state. */
+export interface MatchContext<S extends object = SessionData> {
+  session: S
 }
 
 // Declared through a method so that it is checked bivariantly, like `handle`: a `Handler<'text'>` must stand in a
 // list of `Handler`s even though its `match` only accepts text messages.
-type MatchFunction<M> = { bivarianceHack (message: M): boolean }['bivarianceHack']
+type MatchFunction<M, S extends object> = { bivarianceHack (message: M, ctx: MatchContext<S>): boolean }['bivarianceHack']
 
 export type HandlerResult = Reply | undefined | void
 
-export interface Handler<T extends Trigger = Trigger> {
+export interface Handler<T extends Trigger = Trigger, S extends object = SessionData> {
   /** Shown in logs; defaults to the file name (plus `#index` for arrays). */
   name?: string
   on: T | readonly T[]
   /** A string matches the text exactly; a RegExp is tested on the text; a function gets the whole message. */
-  match?: string | RegExp | MatchFunction<MessageFor<T>>
+  match?: string | RegExp | MatchFunction<MessageFor<T>, S>
   /** Higher runs first; ties go by file name. `'*'` handlers always come after all others. */
   priority?: number
   // Method syntax on purpose: it lets a `Handler<'text'>` stand in a list of `Handler`s.
-  handle (message: MessageFor<T>, ctx: HandlerContext): HandlerResult | Promise<HandlerResult>
+  handle (message: MessageFor<T>, ctx: HandlerContext<S>): HandlerResult | Promise<HandlerResult>
 }
 
-/** Identity helper: it only adds types, so `export default defineHandler({ on: 'text', handle (m) { … } })`. */
-export function defineHandler<const T extends Trigger> (handler: Handler<T>): Handler<T> {
+/**
+ * Identity helper: it only adds types, so `export default defineHandler({ on: 'text', handle (m) { … } })`.
+ * With a session shape: `defineHandler<'text', { visits?: number }>({ … })`.
+ */
+export function defineHandler<const T extends Trigger, S extends object = SessionData> (handler: Handler<T, S>): Handler<T, S> {
   return handler
 }
 

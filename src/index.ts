@@ -5,7 +5,10 @@
  */
 
 // For handler authors: defining a handler, the messages it receives, and the replies it returns.
-export { defineHandler, type AnyMessage, type Handler, type HandlerContext, type HandlerResult, type MessageFor, type Trigger } from './handler.ts'
+export { defineHandler, type AnyMessage, type Handler, type HandlerContext, type HandlerResult, type MatchContext, type MessageFor, type Trigger } from './handler.ts'
+export { defineMiddleware, type Middleware, type NextFunction } from './middleware.ts'
+export { conversation, CONVERSATION_KEY, type ConversationControl, type ConversationOptions, type ConversationRecord, type Step, type StepContext } from './conversation.ts'
+export type { SessionData } from './session/session-store.ts'
 export type {
   EventMessage, EventSubtype, ImageMessage, MentionMessage, MentionSubtype, Message, MessageType, PositionMessage, TextMessage, VoiceMessage
 } from './message-schema.ts'

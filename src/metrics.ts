@@ -38,6 +38,10 @@ export interface Metrics {
   streamConnected: Gauge
   /** Dedup store size, read at scrape time (the in-memory store only: with Redis the count lives in Redis). */
   dedupEntries: Gauge
+  /** Fans' sessions after a run: `saved` (changed), `conflict` (another run saved first), `skipped` (push already applied). */
+  sessionWrites: Counter<'result'>
+  /** How long fans' pushes waited for the fan's earlier push (the per-fan queue), in seconds. */
+  fanQueueWait: Histogram
   /** Handler run time by handler and how the run ended (reply, none, error). */
   handlerDuration: Histogram<'handler' | 'status'>
 }
@@ -111,11 +115,18 @@ export function createMetrics (options: CreateMetricsOptions): CreatedMetrics {
     streamRecords: new Counter({ name: 'weibo_fanbot_stream_records_total', help: 'Commercial push stream records, by outcome (handled, duplicate, invalid, skipped, failed)', labelNames: ['outcome'], registers: none }),
     streamConnections: new Counter({ name: 'weibo_fanbot_stream_connections_total', help: 'Commercial push stream connections ended, by reason (end, idle, error, ip-limited, stopped)', labelNames: ['reason'], registers: none }),
     streamConnected: new Gauge({ name: 'weibo_fanbot_stream_connected', help: '1 while the commercial push stream is connected', registers: none }),
+    sessionWrites: new Counter({ name: 'weibo_fanbot_session_writes_total', help: 'Session writes after a run, by result (saved, conflict, skipped: the push was already applied)', labelNames: ['result'], registers }),
     deadlineHandoffs: new Counter({ name: 'weibo_fanbot_deadline_handoffs_total', help: 'Pushes answered blank at REPLY_DEADLINE_MS, their reply sent later', registers }),
     apiCalls: new Counter({
       name: 'weibo_fanbot_api_calls_total',
       help: 'Weibo API attempts, by endpoint, outcome (ok or the WEIBO_ERR_API_* code) and Weibo error_code',
       labelNames: ['endpoint', 'outcome', 'error_code'],
+      registers
+    }),
+    fanQueueWait: new Histogram({
+      name: 'weibo_fanbot_fan_queue_wait_seconds',
+      help: "Time a push waited for its fan's earlier pushes before its middleware and handler ran",
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 2, 4, 8, 30, 60],
       registers
     }),
     handlerDuration: new Histogram({

@@ -20,6 +20,7 @@ import type { FanbotError } from './errors.ts'
 import type { Handler } from './handler.ts'
 import { describeHandlerFailure } from './handler-failure.ts'
 import type { HandlerRun } from './handler-runner.ts'
+import type { Middleware } from './middleware.ts'
 import type { Logger } from './logger.ts'
 import { parsePushBody } from './push-body.ts'
 import { readPush } from './push-reader.ts'
@@ -28,7 +29,8 @@ import { decodePassiveReplyBody } from './reply-encoding.ts'
 import { signUrl, type Try } from './simulator/callback-client.ts'
 import { createConversation, type Conversation } from './simulator/conversation.ts'
 import { createFakeWeiboApi, type ApiCall, type FakeWeiboApi } from './simulator/fake-weibo-api.ts'
-import { makePush, pushToJson, type PushSpec } from './simulator/push-factory.ts'
+import { DEFAULT_ACCOUNT_ID, DEFAULT_FAN_ID, makePush, pushToJson, type PushSpec } from './simulator/push-factory.ts'
+import type { SessionData } from './session/session-store.ts'
 import { recordLine, type PushRecordSpec } from './simulator/fake-push-stream.ts'
 import { parseStreamRecord, type StreamRecord } from './push-stream/stream-record.ts'
 import type { PlatformRules } from './simulator/reply-rules.ts'
@@ -40,8 +42,8 @@ export const KIT_SECRET = 'test-kit-app-secret'
 export const KIT_TOKEN = 'test-kit-access-token'
 
 export interface TestKitOptions {
-  /** Handler objects to test; or give `handlersDir` to load a folder as the server does. */
-  handlers?: readonly Handler[]
+  /** Handler and middleware objects to test; or give `handlersDir` to load a folder as the server does. */
+  handlers?: ReadonlyArray<Handler | Middleware>
   handlersDir?: string
   /** Configuration overrides, by environment variable name (REPLY_DEADLINE_MS, HANDLER_TIMEOUT_MS…). */
   env?: Record<string, string | undefined>
@@ -100,6 +102,11 @@ export interface TestKit {
    * it, read like the bot's stream client reads it, and handled; resolves once its handler is done.
    */
   publish: (spec: PushRecordSpec) => Promise<StreamKitResult>
+  /**
+   * A fan's session as the bot stored it (`{}` when none): what the last successful runs left in `ctx.session`,
+   * a conversation's step included. Defaults: the kit's fan and account (`kit.send` without `senderId`).
+   */
+  session: (fanId?: string, accountId?: string) => Promise<SessionData>
   app: FastifyInstance
   api: FakeWeiboApi
   conversation: Conversation
@@ -241,6 +248,10 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
       return { record, ...facts, apiCalls: api.calls.slice(callsBefore) }
     },
     retry: async (previous) => await deliver(previous.body),
+    async session (fanId = DEFAULT_FAN_ID, accountId = DEFAULT_ACCOUNT_ID) {
+      const stored = await app.fanbot.sessions.load(`${accountId}:${fanId}`)
+      return JSON.parse(stored.json) as SessionData
+    },
     async close () {
       await app.close()
       await api.close()

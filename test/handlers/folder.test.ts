@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
-import { isHandlerFile, loadHandlers } from '../../src/handler-loader.ts'
+import { isHandlerFile, loadHandlerModules, loadHandlers } from '../../src/handler-loader.ts'
 import { createHandlerRouter } from '../../src/handler-router.ts'
 import { createLogger } from '../../src/logger.ts'
 import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES, MessageSchema } from '../../src/message-schema.ts'
@@ -14,11 +14,13 @@ import { toStreamMessage, type StreamMessage } from '../../src/push-stream/strea
 const FIXTURES = ['text', 'position', 'voice', 'image', 'event-follow', 'event-unfollow', 'event-subscribe', 'event-scan',
   'event-scan-follow', 'event-click', 'event-view', 'mention-status', 'mention-comment']
 
-test('every example module loads and contributes at least one handler', async () => {
-  const handlers = await loadHandlers(EXAMPLES_DIR)
+test('every example module loads and contributes at least one handler or middleware', async () => {
+  const { handlers, middleware } = await loadHandlerModules(EXAMPLES_DIR)
   const modules = readdirSync(EXAMPLES_DIR).filter(isHandlerFile).sort()
-  assert.deepEqual(modules, ['events.ts', 'fallback.ts', 'image.ts', 'mention.ts', 'position.ts', 'stream-keyword.ts', 'text-keyword.ts', 'voice.ts'])
-  assert.deepEqual([...new Set(handlers.map((handler) => path.basename(handler.file)))], modules)
+  assert.deepEqual(modules, ['audit.ts', 'block-list.ts', 'events.ts', 'fallback.ts', 'image.ts', 'mention.ts', 'opening-hours.ts',
+    'order-lookup.ts', 'position.ts', 'rate-limit.ts', 'stream-keyword.ts', 'text-keyword.ts', 'voice.ts'])
+  assert.deepEqual([...new Set([...handlers, ...middleware].map((item) => path.basename(item.file)))].sort(), modules)
+  assert.deepEqual(middleware.map((item) => item.name), ['audit', 'block-list', 'opening-hours', 'rate-limit'])
   const names = handlers.map((handler) => handler.name)
   assert.equal(new Set(names).size, names.length, `handler names repeat: ${names.join(', ')}`)
 })

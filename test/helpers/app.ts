@@ -2,6 +2,7 @@ import type { TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.ts'
 import type { Handler, Trigger } from '../../src/handler.ts'
+import type { Middleware } from '../../src/middleware.ts'
 import { testConfig } from './config.ts'
 import { captureLogs, type CapturedLogs } from './logs.ts'
 
@@ -11,7 +12,7 @@ export interface TestApp {
 }
 
 /** Builds the app in-process with inline handlers and captured logs; closed when the test ends. */
-export async function startTestApp (t: TestContext, options: { handlers: Array<Handler<Trigger>>, env?: Record<string, string | undefined>, now?: () => number }): Promise<TestApp> {
+export async function startTestApp (t: TestContext, options: { handlers: Array<Handler<Trigger> | Middleware>, env?: Record<string, string | undefined>, now?: () => number }): Promise<TestApp> {
   const logs = captureLogs()
   const app = await buildApp({ config: testConfig(options.env), logger: logs.logger, handlers: options.handlers, ...(options.now === undefined ? {} : { now: options.now }) })
   t.after(async () => { await app.close() })
