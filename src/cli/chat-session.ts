@@ -89,6 +89,9 @@ export async function startInProcessChat (options: InProcessOptions): Promise<Ch
   let config: Config
   try {
     config = loadConfig({
+      // One fan typing needs no overload shedding; on a busy laptop it would answer a stalled start with 503s.
+      // (The environment can turn it back on.)
+      OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0',
       ...options.env,
       ...api,
       ...stream,

@@ -6,17 +6,15 @@ import { deadUrl, runCli, tempDir } from '../helpers/cli.ts'
 import { EXAMPLES_DIR } from '../helpers/examples.ts'
 
 // Plain JS handler modules, as a user might write them: "fast" answers within the deadline, "slow" after it;
-// "after unfollow" answers late too, but only once the fan's unfollow has reached the bot: a fixed sleep would race
-// the unfollow on a busy machine.
+// "after unfollow" answers late too, after 3 s: the fan's unfollow, typed next, must reach the bot (its quota records
+// it on arrival) before that reply is sent. It cannot wait for the unfollow itself: a fan's pushes are handled one at a
+// time, so the unfollow's own handlers run only after this one ends.
 const HANDLERS = `
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-let sawUnfollow
-const unfollowed = new Promise((resolve) => { sawUnfollow = resolve })
 export default [
   { on: 'text', match: 'fast', handle: () => ({ type: 'text', text: 'quick answer' }) },
   { on: 'text', match: 'slow', handle: async () => { await sleep(600); return { type: 'text', text: 'slow answer' } } },
-  { on: 'text', match: 'after unfollow', handle: async () => { await unfollowed; return { type: 'text', text: 'slow answer' } } },
-  { on: 'event', handle: (message) => { if (message.data.subtype === 'unfollow') sawUnfollow() } }
+  { on: 'text', match: 'after unfollow', handle: async () => { await sleep(3000); return { type: 'text', text: 'slow answer' } } }
 ]
 `
 
