@@ -147,6 +147,10 @@ export const ERRORS = {
   WEIBO_ERR_OUTBOX_JOB_INVALID: {
     status: 500,
     message: 'An outbox job does not hold a late reply this version can send; it went to the failed set'
+  },
+  WEIBO_ERR_OUTBOX_PART_BUSY: {
+    status: 503,
+    message: 'Another worker is sending this part of the late reply now; the job tries again after its backoff'
   }
 } as const satisfies Record<string, { status: number, message: string }>
 
