@@ -58,6 +58,8 @@ export const ConfigSchema = z.object({
   // Tries per late reply in the outbox (transient failures only), and the first backoff (doubled each time).
   OUTBOX_ATTEMPTS: integer({ min: 1, max: 50, fallback: 8 }),
   OUTBOX_BACKOFF_MS: integer({ min: 10, max: 600_000, fallback: 1000 }),
+  // A worker's hold on the late reply it sends; a replica that dies loses it this long after, and another takes the job.
+  OUTBOX_LOCK_MS: integer({ min: 1000, max: 600_000, fallback: 30_000 }),
   // Reply windows and quotas (protocol §4.3), checked before a reply is sent. Configurable: Weibo has changed them before.
   REPLY_QUOTA_ENFORCE: flag(true),
   REPLY_WINDOW_MS: integer({ min: 1000, max: 30 * 86_400_000, fallback: 48 * 3_600_000 }),
@@ -132,6 +134,7 @@ export const ConfigSchema = z.object({
     outboxConcurrency: env.OUTBOX_CONCURRENCY,
     outboxAttempts: env.OUTBOX_ATTEMPTS,
     outboxBackoffMs: env.OUTBOX_BACKOFF_MS,
+    outboxLockMs: env.OUTBOX_LOCK_MS,
     replyQuota: {
       enforce: env.REPLY_QUOTA_ENFORCE,
       windowMs: env.REPLY_WINDOW_MS,

@@ -21,6 +21,8 @@ export interface OutboxWorkerOptions {
   deliveries?: DeliveryStore
   /** How long a part's claim holds (see outbox-delivery.ts). */
   leaseMs?: number
+  /** OUTBOX_LOCK_MS: BullMQ's job lock, and how often stalled jobs (a dead worker's) are looked for. */
+  lockMs?: number
 }
 
 export interface OutboxWorker {
@@ -62,7 +64,8 @@ export function startOutboxWorker (options: OutboxWorkerOptions): OutboxWorker {
       retryStrategy: (times: number) => Math.min(200 * 2 ** times, 5000)
     },
     prefix: options.prefix,
-    concurrency: options.concurrency
+    concurrency: options.concurrency,
+    ...(options.lockMs === undefined ? {} : { lockDuration: options.lockMs, stalledInterval: options.lockMs })
   })
   let lastErrorLog = 0
   worker.on('error', (error) => {

@@ -93,6 +93,7 @@ export function createOutbox (options: CreateOutboxOptions): Outbox {
     deliveries: createRedisDeliveryStore({ redis: records, prefix: config.redisKeyPrefix }),
     // A part's claim outlives its API call (with the client's timeout) and the write of its mark.
     leaseMs: config.apiTimeoutMs + 5000,
+    lockMs: config.outboxLockMs,
     redisUrl: config.redisUrl,
     prefix: config.redisKeyPrefix,
     concurrency: config.outboxConcurrency,
@@ -116,7 +117,8 @@ export function createOutbox (options: CreateOutboxOptions): Outbox {
         worker.abandon()
       }
       if (!await within(queue.close(), left())) queue.abandon()
-      if (!await within(records.quit(), left())) records.disconnect()
+      // quit() would wait for a connection that is down (its offline queue keeps commands): disconnect then.
+      if (records.status !== 'ready' || !await within(records.quit(), left())) records.disconnect()
     }
   }
 }

@@ -22,6 +22,8 @@ export interface DeliveryFigures {
 
 export interface ReplicaWorld {
   redis: OwnRedis
+  /** The fake's base URL, for another replica built in the test. */
+  apiBaseUrl: string
   /** The redis-server's pid, for SIGSTOP / SIGCONT / SIGKILL. */
   redisPid: number
   fake: FakeWeiboApi
@@ -38,7 +40,7 @@ export interface ReplicaWorld {
  * or kill, talking to a fake Weibo API in this process. Each replica runs `handler.js`, which answers after
  * `handlerMs`, so every reply goes out late (REPLY_DEADLINE_MS is 100).
  */
-export async function replicaWorld (t: TestContext, options: { replicas: number, handlerMs: number, env?: Record<string, string> }): Promise<ReplicaWorld> {
+export async function replicaWorld (t: TestContext, options: { replicas: number, handlerMs: number, env?: Record<string, string>, reply?: string }): Promise<ReplicaWorld> {
   // One hook, so the order is ours: the replicas first (they hold connections to the fake and to Redis).
   const closers: Array<() => Promise<void>> = []
   t.after(async () => { for (const close of closers.reverse()) await close() })
@@ -54,7 +56,7 @@ export async function replicaWorld (t: TestContext, options: { replicas: number,
   const dir = await mkdtemp(path.join(tmpdir(), 'fanbot-stall-'))
   closers.push(async () => { await rm(dir, { recursive: true, force: true }) })
   await writeFile(path.join(dir, 'slow.js'),
-    `export default { on: 'text', async handle (message) { await new Promise((resolve) => setTimeout(resolve, ${options.handlerMs})); return { type: 'text', text: 're: ' + message.text } } }\n`)
+    `export default { on: 'text', async handle (message) { await new Promise((resolve) => setTimeout(resolve, ${options.handlerMs})); return ${options.reply ?? "{ type: 'text', text: 're: ' + message.text }"} } }\n`)
   const env = {
     REDIS_URL: redis.url,
     WEIBO_APP_SECRET: TEST_SECRET,
@@ -76,6 +78,7 @@ export async function replicaWorld (t: TestContext, options: { replicas: number,
   let second = 0
   return {
     redis,
+    apiBaseUrl,
     redisPid: redis.pid,
     fake,
     replicas,
