@@ -53,6 +53,7 @@ describe('loadConfig defaults', () => {
       outboxConcurrency: 4,
       outboxAttempts: 8,
       outboxBackoffMs: 1000,
+      outboxLockMs: 30000,
       replyQuota: { enforce: true, windowMs: 172_800_000, repliesPerWindow: 99, repliesPerMention: 1, maxFans: 100_000 },
       pushStream: undefined,
       metricsToken: undefined,
