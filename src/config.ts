@@ -76,6 +76,9 @@ export const ConfigSchema = z.object({
   WEIBO_PUSH_IDLE_TIMEOUT_MS: integer({ min: 100, max: 600_000, fallback: 30_000 }),
   WEIBO_PUSH_RECONNECT_MIN_MS: integer({ min: 10, max: 600_000, fallback: 1000 }),
   WEIBO_PUSH_RECONNECT_MAX_MS: integer({ min: 10, max: 3_600_000, fallback: 60_000 }),
+  // Stream connections opened in any hour at most, whatever fails: Weibo's normal cadence (a reconnect after each
+  // 5-minute or 5-second-idle close) stays under 720; a reconnect storm stops here.
+  WEIBO_PUSH_CONNECTS_PER_HOUR: integer({ min: 1, max: 50_000, fallback: 1200 }),
   // Stream records handled at once; at the limit the stream is read no further until one finishes.
   WEIBO_PUSH_CONCURRENCY: integer({ min: 1, max: 1000, fallback: 16 }),
   // Bearer token for /metrics; unset leaves it open (bind it to a private network then).
@@ -151,6 +154,7 @@ export const ConfigSchema = z.object({
           idleTimeoutMs: env.WEIBO_PUSH_IDLE_TIMEOUT_MS,
           reconnectMinMs: env.WEIBO_PUSH_RECONNECT_MIN_MS,
           reconnectMaxMs: env.WEIBO_PUSH_RECONNECT_MAX_MS,
+          connectsPerHour: env.WEIBO_PUSH_CONNECTS_PER_HOUR,
           concurrency: env.WEIBO_PUSH_CONCURRENCY
         },
     metricsToken: env.METRICS_TOKEN,

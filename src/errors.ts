@@ -136,6 +136,10 @@ export const ERRORS = {
     status: 502,
     message: 'A record of the commercial push stream is not JSON or not the documented shape; it was skipped'
   },
+  WEIBO_ERR_STREAM_CONNECT_BUDGET: {
+    status: 503,
+    message: 'The push stream opened WEIBO_PUSH_CONNECTS_PER_HOUR connections in the last hour; the next connection waits for the budget'
+  },
   WEIBO_ERR_STREAM_SINCE_ID_UNWRITABLE: {
     status: 500,
     message: 'The push stream position (since_id) could not be saved: check WEIBO_PUSH_SINCE_ID_FILE is writable, or Redis'

@@ -71,6 +71,7 @@ describe('loadConfig defaults', () => {
       idleTimeoutMs: 30_000,
       reconnectMinMs: 1000,
       reconnectMaxMs: 60_000,
+      connectsPerHour: 1200,
       concurrency: 16
     })
   })

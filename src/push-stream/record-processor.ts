@@ -23,8 +23,8 @@ export interface RecordProcessor {
   readonly lastReceived: string | undefined
   /** Records received and not yet settled. */
   readonly inFlight: number
-  /** Takes one line off the stream; the work on it goes on in the background. */
-  accept: (item: SplitLine) => void
+  /** Takes one line off the stream (the work on it goes on in the background); false when it is no valid record. */
+  accept: (item: SplitLine) => boolean
   /** Resolves when fewer than `maxInFlight` records are unsettled, or when `signal` aborts. */
   waitForSlot: (signal: AbortSignal) => Promise<void>
   /** Resolves true once every record has settled, false if `timeoutMs` passed first. */
@@ -109,14 +109,14 @@ export function createRecordProcessor (options: RecordProcessorOptions): RecordP
     settle(seq, 'invalid')
   }
 
-  function accept (item: SplitLine): void {
+  function accept (item: SplitLine): boolean {
     const seq = ++sequence
     unsettled.set(seq, lastReceived)
     if (item.kind === 'oversize') {
       // Weibo: move since_id past a record that fails to parse; the dropped line's first bytes may name its id.
       lastReceived = recordIdOf(item.head) ?? lastReceived
       invalid(seq, { reason: `line of ${item.bytes} bytes is over maxLineBytes`, line: item.head })
-      return
+      return false
     }
     let record: StreamRecord
     try {
@@ -126,16 +126,17 @@ export function createRecordProcessor (options: RecordProcessorOptions): RecordP
       // and the reconnect asks for it again.
       if (item.terminated) lastReceived = recordIdOf(item.line) ?? lastReceived
       invalid(seq, { reason: isFanbotError(error) ? error.message : String(error), line: item.line, unterminated: !item.terminated })
-      return
+      return false
     }
     lastReceived = record.id
     if (record.text.event !== 'add') {
       // Only `add` is documented; the protocol tells consumers to skip the rest.
       logger.debug({ pushStream: { id: record.id, type: record.text.type, event: record.text.event } }, 'push stream record is not an add; skipped')
       settle(seq, 'skipped')
-      return
+      return true
     }
     deliver(seq, record).catch(() => {}) // deliver catches everything itself
+    return true
   }
 
   return {

@@ -94,6 +94,7 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
         idleTimeoutMs: settings.idleTimeoutMs,
         reconnectMinMs: settings.reconnectMinMs,
         reconnectMaxMs: settings.reconnectMaxMs,
+        connectsPerHour: settings.connectsPerHour,
         drainTimeoutMs: config.shutdownTimeoutMs,
         observer: {
           connected: () => { metrics.streamConnected.set(1) },
