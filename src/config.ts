@@ -79,6 +79,10 @@ export const ConfigSchema = z.object({
   // Stream connections opened in any hour at most, whatever fails: Weibo's normal cadence (a reconnect after each
   // 5-minute or 5-second-idle close) stays under 720; a reconnect storm stops here.
   WEIBO_PUSH_CONNECTS_PER_HOUR: integer({ min: 1, max: 50_000, fallback: 1200 }),
+  // Records Weibo replays from before our position (its latest 100 on a first start, or for a since_id too old or
+  // illegal): skipped unless `handle`. Once resumed, a record older than the max age is taken for that replay.
+  WEIBO_PUSH_BACKLOG: z.enum(['skip', 'handle']).default('skip'),
+  WEIBO_PUSH_BACKLOG_MAX_AGE_MS: integer({ min: 60_000, max: 30 * 86_400_000, fallback: 3 * 86_400_000 }),
   // Stream records handled at once; at the limit the stream is read no further until one finishes.
   WEIBO_PUSH_CONCURRENCY: integer({ min: 1, max: 1000, fallback: 16 }),
   // Bearer token for /metrics; unset leaves it open (bind it to a private network then).
@@ -155,6 +159,8 @@ export const ConfigSchema = z.object({
           reconnectMinMs: env.WEIBO_PUSH_RECONNECT_MIN_MS,
           reconnectMaxMs: env.WEIBO_PUSH_RECONNECT_MAX_MS,
           connectsPerHour: env.WEIBO_PUSH_CONNECTS_PER_HOUR,
+          backlog: env.WEIBO_PUSH_BACKLOG,
+          backlogMaxAgeMs: env.WEIBO_PUSH_BACKLOG_MAX_AGE_MS,
           concurrency: env.WEIBO_PUSH_CONCURRENCY
         },
     metricsToken: env.METRICS_TOKEN,

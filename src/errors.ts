@@ -136,6 +136,10 @@ export const ERRORS = {
     status: 502,
     message: 'A record of the commercial push stream is not JSON or not the documented shape; it was skipped'
   },
+  WEIBO_ERR_STREAM_BACKLOG_SKIPPED: {
+    status: 410,
+    message: 'The push stream replays records from before its position or start (Weibo sends its latest 100 without a valid since_id); they are skipped unless WEIBO_PUSH_BACKLOG=handle'
+  },
   WEIBO_ERR_STREAM_CONNECT_BUDGET: {
     status: 503,
     message: 'The push stream opened WEIBO_PUSH_CONNECTS_PER_HOUR connections in the last hour; the next connection waits for the budget'

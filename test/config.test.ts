@@ -72,6 +72,8 @@ describe('loadConfig defaults', () => {
       reconnectMinMs: 1000,
       reconnectMaxMs: 60_000,
       connectsPerHour: 1200,
+      backlog: 'skip',
+      backlogMaxAgeMs: 259_200_000,
       concurrency: 16
     })
   })

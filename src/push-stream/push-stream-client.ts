@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { describeFetchFailure } from '../weibo-api/fetch-failure.ts'
 import { redactUrl, type Logger } from '../logger.ts'
 import { backoffDelay } from './backoff.ts'
+import { createBacklogFilter, type BacklogPolicy } from './stream-backlog.ts'
 import { createRecordProcessor, type RecordOutcome, type RecordProcessor } from './record-processor.ts'
 import type { SinceIdStore } from './since-id-store.ts'
 import { runConnection, type ConnectionEnd } from './stream-connection.ts'
@@ -44,6 +45,10 @@ export interface PushStreamOptions {
   observer?: PushStreamObserver
   /** Jitter source in [0, 1); tests pin it. Default `Math.random`. */
   random?: () => number
+  /** WEIBO_PUSH_BACKLOG: records replayed from before the position or start are skipped (default) or handled. */
+  backlog?: BacklogPolicy
+  /** WEIBO_PUSH_BACKLOG_MAX_AGE_MS: once resumed, a record older than this is backlog. Default three days. */
+  backlogMaxAgeMs?: number
   /** Connections opened in any hour at most (WEIBO_PUSH_CONNECTS_PER_HOUR); past it the next waits. Default 1,200. */
   connectsPerHour?: number
 }
@@ -211,6 +216,7 @@ export function startPushStream (options: PushStreamOptions): PushStream {
       dedup: options.dedup,
       onRecord: options.onRecord,
       maxInFlight: options.maxInFlight ?? 16,
+      isBacklog: createBacklogFilter({ policy: options.backlog ?? 'skip', firstStart: loaded === undefined, startedAt: Date.now(), maxAgeMs: options.backlogMaxAgeMs ?? 3 * 86_400_000 }),
       logger,
       onOutcome: (outcome) => { notify(options.observer?.record, outcome) }
     })

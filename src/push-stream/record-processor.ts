@@ -16,6 +16,8 @@ export interface RecordProcessorOptions {
   maxInFlight: number
   logger: Logger
   onOutcome?: ((outcome: RecordOutcome) => void) | undefined
+  /** Records Weibo replays from before our position or start (see stream-backlog.ts): skipped, position moved on. */
+  isBacklog?: ((record: StreamRecord) => boolean) | undefined
 }
 
 export interface RecordProcessor {
@@ -44,6 +46,7 @@ export function createRecordProcessor (options: RecordProcessorOptions): RecordP
   const { logger } = options
   let lastReceived = options.sinceId
   let sequence = 0
+  let backlogSkipped = 0
   // Unsettled records, oldest first (a Map keeps insertion order): each maps to the last id received before it,
   // which is the watermark while it is the oldest one unsettled.
   const unsettled = new Map<number, string | undefined>()
@@ -132,6 +135,15 @@ export function createRecordProcessor (options: RecordProcessorOptions): RecordP
     if (record.text.event !== 'add') {
       // Only `add` is documented; the protocol tells consumers to skip the rest.
       logger.debug({ pushStream: { id: record.id, type: record.text.type, event: record.text.event } }, 'push stream record is not an add; skipped')
+      settle(seq, 'skipped')
+      return true
+    }
+    if (options.isBacklog?.(record) === true) {
+      backlogSkipped++
+      if (backlogSkipped === 1) {
+        logger.warn({ pushStream: { code: 'WEIBO_ERR_STREAM_BACKLOG_SKIPPED', id: record.id, type: record.text.type } },
+          'push stream replays records from before its position or start (Weibo sends its latest 100 when since_id is missing, too old or illegal); skipping them (WEIBO_PUSH_BACKLOG=handle hands them to handlers)')
+      }
       settle(seq, 'skipped')
       return true
     }

@@ -95,6 +95,8 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
         reconnectMinMs: settings.reconnectMinMs,
         reconnectMaxMs: settings.reconnectMaxMs,
         connectsPerHour: settings.connectsPerHour,
+        backlog: settings.backlog,
+        backlogMaxAgeMs: settings.backlogMaxAgeMs,
         drainTimeoutMs: config.shutdownTimeoutMs,
         observer: {
           connected: () => { metrics.streamConnected.set(1) },
