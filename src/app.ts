@@ -29,6 +29,7 @@ import { orderMiddleware, type Middleware } from './middleware.ts'
 import { createFanTurns } from './session/fan-turn.ts'
 import { setUpSessions } from './session/session-setup.ts'
 import type { SessionStore } from './session/session-store.ts'
+import { within } from './within.ts'
 
 export interface BuildAppOptions {
   config: Config
@@ -185,13 +186,16 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     pushStream.start()
   })
   app.addHook('onClose', async () => {
+    // One budget for the whole shutdown, every step within it: a Redis or Weibo that never answers cannot hold it.
+    const deadline = Date.now() + config.shutdownTimeoutMs
+    const left = (): number => Math.max(0, deadline - Date.now())
     await Promise.all([
-      dispatcher.drain(config.shutdownTimeoutMs), // first: late replies still being handed to the outbox
-      pushStream?.close() // stream handlers may still be sending direct messages
+      dispatcher.drain(left()), // first: late replies still being handed to the outbox
+      pushStream === undefined ? undefined : within(pushStream.close(), left()) // stream handlers may still be sending direct messages
     ])
-    await outbox?.close() // the worker finishes the replies it is sending; queued ones stay in Redis
+    await outbox?.close(left()) // the worker finishes the replies it is sending; queued ones stay in Redis
     await sessionSetup.close() // no push is running now: stops the fan queue's lease renewal
-    await storage.close()
+    if (!await within(storage.close(), left())) logger.warn('shutdown: the dedup store did not close in time; its connections were left')
     // A request still waiting for the hourly refill (the budget spent) would hold the process open for up to an hour.
     await commercialLimiter.stop({ dropWaitingJobs: true })
   })

@@ -86,6 +86,8 @@ export const ConfigSchema = z.object({
   // Tries per late reply in the outbox (transient failures only), and the first backoff (doubled each time).
   OUTBOX_ATTEMPTS: integer({ min: 1, max: 50, fallback: 8 }),
   OUTBOX_BACKOFF_MS: integer({ min: 10, max: 600_000, fallback: 1000 }),
+  // A worker's hold on the late reply it sends; a replica that dies loses it this long after, and another takes the job.
+  OUTBOX_LOCK_MS: integer({ min: 1000, max: 600_000, fallback: 30_000 }),
   // Reply windows and quotas (protocol §4.3), checked before a reply is sent. Configurable: Weibo has changed them before.
   REPLY_QUOTA_ENFORCE: flag(true),
   REPLY_WINDOW_MS: integer({ min: 1000, max: 30 * 86_400_000, fallback: 48 * 3_600_000 }),
@@ -102,6 +104,13 @@ export const ConfigSchema = z.object({
   WEIBO_PUSH_IDLE_TIMEOUT_MS: integer({ min: 100, max: 600_000, fallback: 30_000 }),
   WEIBO_PUSH_RECONNECT_MIN_MS: integer({ min: 10, max: 600_000, fallback: 1000 }),
   WEIBO_PUSH_RECONNECT_MAX_MS: integer({ min: 10, max: 3_600_000, fallback: 60_000 }),
+  // Stream connections opened in any hour at most, whatever fails: Weibo's normal cadence (a reconnect after each
+  // 5-minute or 5-second-idle close) stays under 720; a reconnect storm stops here.
+  WEIBO_PUSH_CONNECTS_PER_HOUR: integer({ min: 1, max: 50_000, fallback: 1200 }),
+  // Records Weibo replays from before our position (its latest 100 on a first start, or for a since_id too old or
+  // illegal): skipped unless `handle`. Once resumed, a record older than the max age is taken for that replay.
+  WEIBO_PUSH_BACKLOG: z.enum(['skip', 'handle']).default('skip'),
+  WEIBO_PUSH_BACKLOG_MAX_AGE_MS: integer({ min: 60_000, max: 30 * 86_400_000, fallback: 3 * 86_400_000 }),
   // Stream records handled at once; at the limit the stream is read no further until one finishes.
   WEIBO_PUSH_CONCURRENCY: integer({ min: 1, max: 1000, fallback: 16 }),
   // Bearer token for /metrics. Without it (and without METRICS_PORT), /metrics is open, except in production: refused.
@@ -168,6 +177,7 @@ export const ConfigSchema = z.object({
     outboxConcurrency: env.OUTBOX_CONCURRENCY,
     outboxAttempts: env.OUTBOX_ATTEMPTS,
     outboxBackoffMs: env.OUTBOX_BACKOFF_MS,
+    outboxLockMs: env.OUTBOX_LOCK_MS,
     replyQuota: {
       enforce: env.REPLY_QUOTA_ENFORCE,
       windowMs: env.REPLY_WINDOW_MS,
@@ -184,6 +194,9 @@ export const ConfigSchema = z.object({
           idleTimeoutMs: env.WEIBO_PUSH_IDLE_TIMEOUT_MS,
           reconnectMinMs: env.WEIBO_PUSH_RECONNECT_MIN_MS,
           reconnectMaxMs: env.WEIBO_PUSH_RECONNECT_MAX_MS,
+          connectsPerHour: env.WEIBO_PUSH_CONNECTS_PER_HOUR,
+          backlog: env.WEIBO_PUSH_BACKLOG,
+          backlogMaxAgeMs: env.WEIBO_PUSH_BACKLOG_MAX_AGE_MS,
           concurrency: env.WEIBO_PUSH_CONCURRENCY
         },
     metricsToken: env.METRICS_TOKEN,

@@ -152,6 +152,14 @@ export const ERRORS = {
     status: 502,
     message: 'A record of the commercial push stream is not JSON or not the documented shape; it was skipped'
   },
+  WEIBO_ERR_STREAM_BACKLOG_SKIPPED: {
+    status: 410,
+    message: 'The push stream replays records from before its position or start (Weibo sends its latest 100 without a valid since_id); they are skipped unless WEIBO_PUSH_BACKLOG=handle'
+  },
+  WEIBO_ERR_STREAM_CONNECT_BUDGET: {
+    status: 503,
+    message: 'The push stream opened WEIBO_PUSH_CONNECTS_PER_HOUR connections in the last hour; the next connection waits for the budget'
+  },
   WEIBO_ERR_STREAM_SINCE_ID_UNWRITABLE: {
     status: 500,
     message: 'The push stream position (since_id) could not be saved: check WEIBO_PUSH_SINCE_ID_FILE is writable, or Redis'
@@ -163,6 +171,10 @@ export const ERRORS = {
   WEIBO_ERR_OUTBOX_JOB_INVALID: {
     status: 500,
     message: 'An outbox job does not hold a late reply this version can send; it went to the failed set'
+  },
+  WEIBO_ERR_OUTBOX_PART_BUSY: {
+    status: 503,
+    message: 'Another worker is sending this part of the late reply now; the job tries again after its backoff'
   }
 } as const satisfies Record<string, { status: number, message: string }>
 

@@ -3,8 +3,11 @@ import { FanbotError } from './errors.ts'
 import { codePointLength, splitText } from './text-split.ts'
 import { describeZodError } from './describe-zod-error.ts'
 
-/** Weibo documents "< 300 Chinese characters" (error 20013 beyond); we accept up to 300 code points, the tolerant reading. */
-export const MAX_TEXT_LENGTH = 300
+/**
+ * Weibo documents texts "less than 300 Chinese characters" (小于300个汉字, seeds 000 and 002; error 20013 beyond):
+ * 299 code points at most (an emoji counts as one, as for Weibo's clients).
+ */
+export const MAX_TEXT_LENGTH = 299
 export const MAX_ARTICLES = 8
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })

@@ -56,6 +56,7 @@ describe('loadConfig defaults', () => {
       outboxConcurrency: 4,
       outboxAttempts: 8,
       outboxBackoffMs: 1000,
+      outboxLockMs: 30000,
       replyQuota: { enforce: true, windowMs: 172_800_000, repliesPerWindow: 99, repliesPerMention: 1, maxFans: 100_000 },
       pushStream: undefined,
       metricsToken: undefined,
@@ -75,6 +76,9 @@ describe('loadConfig defaults', () => {
       idleTimeoutMs: 30_000,
       reconnectMinMs: 1000,
       reconnectMaxMs: 60_000,
+      connectsPerHour: 1200,
+      backlog: 'skip',
+      backlogMaxAgeMs: 259_200_000,
       concurrency: 16
     })
   })

@@ -136,14 +136,14 @@ describe('runHandler: results', () => {
     assert.ok(error.cause instanceof FanbotError)
   })
 
-  test('text of 300 characters is a reply; 301 → error WEIBO_ERR_REPLY_INVALID', async () => {
-    const ok = await run(() => ({ type: 'text', text: '字'.repeat(300) }))
+  test('text of 299 characters is a reply; 300 → error WEIBO_ERR_REPLY_INVALID (Weibo: less than 300)', async () => {
+    const ok = await run(() => ({ type: 'text', text: '字'.repeat(299) }))
     assert.equal(ok.result.status, 'reply')
 
-    const { result } = await run(() => ({ type: 'text', text: '字'.repeat(301) }))
+    const { result } = await run(() => ({ type: 'text', text: '字'.repeat(300) }))
     const error = errorOf(result)
     assert.equal(error.code, 'WEIBO_ERR_REPLY_INVALID')
-    assert.match(error.message, /at most 300 characters/)
+    assert.match(error.message, /at most 299 characters/)
   })
 
   test('other invalid replies → WEIBO_ERR_REPLY_INVALID (sync and async)', async () => {

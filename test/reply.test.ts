@@ -92,17 +92,17 @@ describe('validateReply: text', () => {
     refused({ type: 'text' })
   })
 
-  test('300 CJK characters pass, 301 are refused', () => {
-    assert.equal(accepted(text('微'.repeat(300))).type, 'text')
-    const error = refused(text('微'.repeat(301)))
-    assert.match(error.message, /300/)
+  test('less than 300 characters (Weibo: 小于300个汉字): 299 CJK characters pass, 300 are refused', () => {
+    assert.equal(accepted(text('微'.repeat(299))).type, 'text')
+    const error = refused(text('微'.repeat(300)))
+    assert.match(error.message, /at most 299 characters \(it has 300\)/)
   })
 
-  test('length counts code points: 300 emoji (600 UTF-16 units) pass, 301 are refused', () => {
-    const emoji = '😀'.repeat(300)
-    assert.equal(emoji.length, 600)
+  test('length counts code points: 299 emoji (598 UTF-16 units) pass, 300 are refused', () => {
+    const emoji = '😀'.repeat(299)
+    assert.equal(emoji.length, 598)
     assert.deepEqual(accepted(text(emoji)), { type: 'text', text: emoji })
-    refused(text('😀'.repeat(301)))
+    refused(text('😀'.repeat(300)))
   })
 
   test('text is kept exactly, surrounding spaces included', () => {

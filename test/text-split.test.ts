@@ -35,15 +35,15 @@ describe('splitText', () => {
 })
 
 describe('text replies with split', () => {
-  test('a split reply over 300 characters becomes plain text parts', () => {
+  test('a split reply of 300 characters or more becomes plain text parts of at most 299', () => {
     const reply = validateReply(text('字'.repeat(650), { split: true }))
     assert.ok(reply !== undefined)
-    assert.deepEqual(replyParts(reply).map((part) => part.type === 'text' ? codePointLength(part.text) : 0), [300, 300, 50])
+    assert.deepEqual(replyParts(reply).map((part) => part.type === 'text' ? codePointLength(part.text) : 0), [299, 299, 52])
     assert.ok(replyParts(reply).every((part) => !('split' in part)))
   })
 
   test(`a split reply needing more than ${MAX_SPLIT_PARTS} messages is invalid`, () => {
-    assert.throws(() => validateReply(text('字'.repeat(300 * MAX_SPLIT_PARTS + 1), { split: true })),
+    assert.throws(() => validateReply(text('字'.repeat(299 * MAX_SPLIT_PARTS + 1), { split: true })),
       (error: unknown) => isFanbotError(error, 'WEIBO_ERR_REPLY_INVALID') && /more than 10 messages/.test(error.message))
   })
 

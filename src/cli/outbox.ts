@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import { loadConfig, type Config, type Environment } from '../config.ts'
-import { connectOutboxRedis } from '../outbox/outbox-connection.ts'
+import { connectRedisOnce } from '../storage/redis-connection.ts'
 import { createOutboxQueue, type OutboxQueue } from '../outbox/outbox-queue.ts'
 import { HELP_OPTION, noMorePositionals, parseCommandArgs, requireOneOf } from './args.ts'
 import { failure, usageError } from './cli-error.ts'
@@ -39,7 +39,7 @@ async function openQueue (config: Config): Promise<OutboxQueue> {
   if (config.redisUrl === undefined) {
     throw usageError('REDIS_URL is not set: the outbox lives in Redis; set it (and REDIS_KEY_PREFIX) as the servers have them')
   }
-  const connection = await connectOutboxRedis({ url: config.redisUrl, name: 'weibo-fanbot-cli' })
+  const connection = await connectRedisOnce({ url: config.redisUrl, name: 'weibo-fanbot-cli', code: 'WEIBO_ERR_OUTBOX_UNAVAILABLE' })
   return createOutboxQueue({
     connection,
     prefix: config.redisKeyPrefix,

@@ -127,8 +127,11 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
     },
     async close () {
       for (const redisKey of [...waiters.keys()]) wake(redisKey, '')
-      await subscriber.quit().catch(() => { subscriber.disconnect() })
-      await redis.quit().catch(() => { redis.disconnect() })
+      // quit() on a connection that is down waits for it to come back: disconnect it instead.
+      for (const connection of [subscriber, redis]) {
+        if (connection.status === 'ready') await connection.quit().catch(() => { connection.disconnect() })
+        else connection.disconnect()
+      }
     }
   }
 }

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto'
 import { UnrecoverableError, type Job } from 'bullmq'
 import { FanbotError, isFanbotError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { Reply } from '../reply.ts'
 import { ReplyRefusedError } from '../reply-quota/reply-refused-error.ts'
 import { REBIND_HINT, WeiboApiError } from '../weibo-api/api-error.ts'
-import type { WeiboApiClient } from '../weibo-api/client.ts'
+import type { ReplyProgress, WeiboApiClient } from '../weibo-api/client.ts'
+import type { DeliveryStore } from './delivery-store.ts'
 import { OutboxJobDataSchema, type LastError, type StoredOutboxJob } from './outbox-job.ts'
 import type { OutboxObserver } from './outbox-observer.ts'
 
@@ -13,7 +15,14 @@ export interface DeliveryOptions {
   api: WeiboApiClient
   logger: Logger
   observer?: OutboxObserver
+  /** Delivery records per part (shared by every replica); without them a job run again sends every part again. */
+  deliveries?: DeliveryStore
+  /** How long a part's claim holds: more than one API call (WEIBO_API_TIMEOUT_MS) and the write of its mark. */
+  leaseMs?: number
 }
+
+/** Failures of our own bookkeeping that pass with time: the job is tried again, like a transient API failure. */
+const RETRYABLE_CODES = new Set(['WEIBO_ERR_OUTBOX_PART_BUSY', 'WEIBO_ERR_OUTBOX_UNAVAILABLE'])
 
 interface Failure {
   lastError: LastError
@@ -36,7 +45,7 @@ function describeFailure (error: unknown): Failure {
   // Anything else (an invalid reply, a bug) would fail the same way again: permanent.
   const code = isFanbotError(error) ? error.code : 'WEIBO_ERR_SERVER_INTERNAL'
   const message = error instanceof Error ? error.message : String(error)
-  return { lastError: { code, at }, reason: `${code}: ${message}`, retryable: false, needsRebind: false }
+  return { lastError: { code, at }, reason: `${code}: ${message}`, retryable: RETRYABLE_CODES.has(code), needsRebind: false }
 }
 
 function failureMessage (failure: Failure, last: boolean): string {
@@ -48,6 +57,34 @@ function failureMessage (failure: Failure, last: boolean): string {
     ? 'late reply failed on its last attempt; it is in the outbox failed set (weibo-fanbot outbox list, outbox retry)'
     : 'late reply failed and cannot succeed by trying again; it is in the outbox failed set (weibo-fanbot outbox list, outbox retry)'
 }
+
+/**
+ * The job's parts, checked against and written to the delivery records. The claim's owner is this attempt: a
+ * claim left by a worker that died mid-send blocks others until its lease ends (then the part is sent again: the
+ * at-least-once window, see docs/exactly-once.md).
+ */
+function progressOf (input: { deliveries: DeliveryStore, id: string, leaseMs: number }): ReplyProgress {
+  const { deliveries, id } = input
+  const owner = randomUUID()
+  const unavailable = (error: unknown): FanbotError =>
+    new FanbotError('WEIBO_ERR_OUTBOX_UNAVAILABLE', { detail: `delivery records: ${error instanceof Error ? error.message : String(error)}`, cause: error })
+  return {
+    async sentParts (count) {
+      try { return await deliveries.sentParts(id, count) } catch (error) { throw unavailable(error) }
+    },
+    async begin (part) {
+      let claim
+      try { claim = await deliveries.claim({ id, part, owner, leaseMs: input.leaseMs }) } catch (error) { throw unavailable(error) }
+      if (claim === 'busy') throw new FanbotError('WEIBO_ERR_OUTBOX_PART_BUSY', { detail: `job ${id}, part ${part + 1}` })
+      return claim === 'claimed'
+    },
+    sent: async (part) => { await deliveries.markSent(id, part) },
+    failed: async (part) => { await deliveries.release({ id, part, owner }) }
+  }
+}
+
+/** Default claim lease: the API client's default timeout (10 s) plus time to write the mark. */
+const DEFAULT_LEASE_MS = 15_000
 
 /**
  * The worker's job: one attempt at sending one late reply through messages/reply. A transient failure is thrown
@@ -72,7 +109,10 @@ export function createDeliveryProcessor (options: DeliveryOptions): (job: Job<St
     const started = performance.now()
     try {
       // The dispatcher validated the reply before queueing it; the client checks it again (an old or edited job).
-      await api.messages.reply({ receiverId: data.receiverId, reply: data.reply as Reply })
+      const progress = options.deliveries === undefined || job.id === undefined
+        ? {}
+        : { progress: progressOf({ deliveries: options.deliveries, id: job.id, leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS }) }
+      await api.messages.reply({ receiverId: data.receiverId, reply: data.reply as Reply, ...progress })
     } catch (error) {
       const failure = describeFailure(error)
       const last = !failure.retryable || attempt >= attempts

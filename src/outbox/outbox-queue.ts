@@ -6,7 +6,7 @@ import { listFailed, outboxCounts, retryFailed, type FailedLateReply, type Outbo
 import { LATE_REPLIES_QUEUE, LATE_REPLY_JOB, outboxJobOptions, type OutboxJobData, type StoredOutboxJob } from './outbox-job.ts'
 
 export interface OutboxQueueOptions {
-  /** An ioredis connection with fail-fast options (openOutboxConnection, connectOutboxRedis); closed by close(). */
+  /** An ioredis connection with fail-fast options (openRedis or connectRedisOnce, storage/redis-connection.ts); closed by close(). */
   connection: Redis
   /** REDIS_KEY_PREFIX: the queue's keys are `<prefix>:late-replies:*`. */
   prefix: string
@@ -19,12 +19,20 @@ export interface OutboxQueueOptions {
   readyWaitMs?: number
 }
 
+/**
+ * What an enqueue did. Not queued, `written` tells whether the add may have reached Redis all the same (it was sent,
+ * then timed out or lost its connection): such a job may run later, so the reply must not be sent another way.
+ */
+export type EnqueueResult =
+  | { queued: true, jobId: string }
+  | { queued: false, written: boolean, error: FanbotError }
+
 export interface OutboxQueue {
   /**
-   * Queues a late reply and returns its job id; the same dedup key twice is one job. Throws
-   * WEIBO_ERR_OUTBOX_UNAVAILABLE when Redis is not ready within `readyWaitMs` or refuses the command.
+   * Queues a late reply; the same dedup key twice is one job (the id is derived from it), so trying again after an
+   * unclear failure is safe. Never rejects.
    */
-  enqueue: (data: OutboxJobData) => Promise<string>
+  enqueue: (data: OutboxJobData) => Promise<EnqueueResult>
   listFailed: (options: { limit: number }) => Promise<FailedLateReply[]>
   retryFailed: (ids: readonly string[] | 'all') => Promise<RetryResult>
   counts: () => Promise<OutboxCounts>
@@ -33,6 +41,8 @@ export interface OutboxQueue {
   /** The connection is up now: an enqueue would be tried rather than refused at once. */
   readonly ready: boolean
   close: () => Promise<void>
+  /** Drops the connection at once (a close that did not finish in time). */
+  abandon: () => void
 }
 
 /**
@@ -41,6 +51,8 @@ export interface OutboxQueue {
  * directly). Waiting for `ready` rather than queueing the command keeps the rule: never added after a fallback.
  */
 const READY_WAIT_MS = 1000
+/** An add's own bound, above the connection's 500 ms command timeout (a script load and an add, at worst). */
+const ADD_TIMEOUT_MS = 2000
 
 async function whenReady (connection: Redis, timeoutMs: number): Promise<boolean> {
   if (connection.status === 'ready') return true
@@ -73,14 +85,25 @@ export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
 
   return {
     async enqueue (data) {
+      // With no offline queue, nothing is written while the connection is not ready: a refusal here is clean.
       if (!await whenReady(connection, options.readyWaitMs ?? READY_WAIT_MS)) {
-        throw new FanbotError('WEIBO_ERR_OUTBOX_UNAVAILABLE', { detail: `connection ${connection.status}` })
+        return { queued: false, written: false, error: new FanbotError('WEIBO_ERR_OUTBOX_UNAVAILABLE', { detail: `connection ${connection.status}` }) }
       }
+      const jobOptions = outboxJobOptions({ dedupKey: data.dedupKey, attempts: options.attempts, backoffMs: options.backoffMs })
+      let timer: NodeJS.Timeout | undefined
       try {
-        const job = await queue.add(LATE_REPLY_JOB, data, outboxJobOptions({ dedupKey: data.dedupKey, attempts: options.attempts, backoffMs: options.backoffMs }))
-        return job.id ?? ''
+        // Bounded: BullMQ may wait for its client without a timeout of its own.
+        const job = await Promise.race([
+          queue.add(LATE_REPLY_JOB, data, jobOptions),
+          new Promise<never>((_resolve, reject) => { timer = setTimeout(reject, ADD_TIMEOUT_MS, new Error(`no answer within ${ADD_TIMEOUT_MS} ms`)) })
+        ])
+        return { queued: true, jobId: job.id ?? jobOptions.jobId ?? '' }
       } catch (error) {
-        throw new FanbotError('WEIBO_ERR_OUTBOX_UNAVAILABLE', { detail: error instanceof Error ? error.message : String(error), cause: error })
+        // Sent but unanswered (a stalled Redis answers it later) or cut off: it may be queued. Never assume not.
+        const detail = error instanceof Error ? error.message : String(error)
+        return { queued: false, written: true, error: new FanbotError('WEIBO_ERR_OUTBOX_UNAVAILABLE', { detail, cause: error }) }
+      } finally {
+        clearTimeout(timer)
       }
     },
     listFailed: async (listOptions) => await listFailed(queue, listOptions),
@@ -93,6 +116,7 @@ export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
       // quit() waits for replies to commands already sent; disconnect() only if Redis is not there to answer.
       if (connection.status === 'ready') await connection.quit().catch(() => { connection.disconnect() })
       else connection.disconnect()
-    }
+    },
+    abandon () { connection.disconnect() }
   }
 }

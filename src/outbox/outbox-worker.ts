@@ -2,6 +2,7 @@ import { Worker } from 'bullmq'
 import type { Logger } from '../logger.ts'
 import { safeRedisUrl } from '../storage/redis-connection.ts'
 import type { WeiboApiClient } from '../weibo-api/client.ts'
+import type { DeliveryStore } from './delivery-store.ts'
 import { createDeliveryProcessor } from './outbox-delivery.ts'
 import { LATE_REPLIES_QUEUE, type StoredOutboxJob } from './outbox-job.ts'
 import type { OutboxObserver } from './outbox-observer.ts'
@@ -16,13 +17,23 @@ export interface OutboxWorkerOptions {
   api: WeiboApiClient
   logger: Logger
   observer?: OutboxObserver
+  /** Per-part delivery records shared by every replica: a job run again skips the parts already sent. */
+  deliveries?: DeliveryStore
+  /** How long a part's claim holds (see outbox-delivery.ts). */
+  leaseMs?: number
+  /** OUTBOX_LOCK_MS: BullMQ's job lock, and how often stalled jobs (a dead worker's) are looked for. */
+  lockMs?: number
 }
 
 export interface OutboxWorker {
   /** Whether this replica sends from the outbox (false with concurrency 0 or without a token). */
   readonly running: boolean
+  /** Late replies being sent now. */
+  readonly sending: number
   /** Stops taking jobs and waits for the ones being sent (each bounded by WEIBO_API_TIMEOUT_MS). */
   close: () => Promise<void>
+  /** Drops its connections at once (a close that did not finish in time): its jobs stay in Redis. */
+  abandon: () => void
 }
 
 /** Connection errors repeat at every reconnect attempt; one line per this many ms is enough to see the outage. */
@@ -38,9 +49,14 @@ export function startOutboxWorker (options: OutboxWorkerOptions): OutboxWorker {
   if (options.concurrency === 0 || !options.api.hasToken) {
     logger.info({ outbox: { concurrency: options.concurrency, hasToken: options.api.hasToken } },
       options.concurrency === 0 ? 'outbox worker not started (OUTBOX_CONCURRENCY=0): other replicas send the late replies' : 'outbox worker not started: WEIBO_ACCESS_TOKEN is not set')
-    return { running: false, close: async () => {} }
+    return { running: false, sending: 0, close: async () => {}, abandon: () => {} }
   }
-  const worker = new Worker<StoredOutboxJob>(LATE_REPLIES_QUEUE, createDeliveryProcessor(options), {
+  const deliver = createDeliveryProcessor(options)
+  let sending = 0
+  const worker = new Worker<StoredOutboxJob>(LATE_REPLIES_QUEUE, async (job) => {
+    sending++
+    try { await deliver(job) } finally { sending-- }
+  }, {
     connection: {
       url: options.redisUrl,
       connectionName: 'weibo-fanbot-outbox-worker',
@@ -48,7 +64,8 @@ export function startOutboxWorker (options: OutboxWorkerOptions): OutboxWorker {
       retryStrategy: (times: number) => Math.min(200 * 2 ** times, 5000)
     },
     prefix: options.prefix,
-    concurrency: options.concurrency
+    concurrency: options.concurrency,
+    ...(options.lockMs === undefined ? {} : { lockDuration: options.lockMs, stalledInterval: options.lockMs })
   })
   let lastErrorLog = 0
   worker.on('error', (error) => {
@@ -57,13 +74,18 @@ export function startOutboxWorker (options: OutboxWorkerOptions): OutboxWorker {
     logger.warn({ outbox: { redis: safeRedisUrl(options.redisUrl), error: error.message } }, 'outbox worker cannot reach Redis; queued late replies wait until it is back')
   })
   worker.on('stalled', (jobId) => {
-    logger.warn({ outbox: { jobId } }, 'outbox: a late reply was being sent by a worker that stopped; it will be sent again (the fan may get it twice)')
+    logger.warn({ outbox: { jobId } }, 'outbox: a late reply was being sent by a worker that stopped; it runs again, skipping the parts recorded as sent')
   })
   logger.info({ outbox: { concurrency: options.concurrency, prefix: options.prefix } }, 'outbox worker started')
   return {
     running: true,
+    get sending () { return sending },
     async close () {
       await worker.close()
+    },
+    abandon () {
+      // Force: the connections are dropped without waiting for the jobs (their locks expire, another replica takes them).
+      worker.disconnect().catch(() => {})
     }
   }
 }

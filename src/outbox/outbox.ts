@@ -5,10 +5,12 @@ import type { ReplyQuota } from '../reply-quota/reply-quota.ts'
 import type { WeiboApiClient } from '../weibo-api/client.ts'
 import { createWeiboApiClientFromConfig } from '../weibo-api/client-from-config.ts'
 import type { WeiboHttpOptions } from '../weibo-api/http.ts'
-import { openOutboxConnection } from './outbox-connection.ts'
+import { openRedis, PATIENT_OPTIONS } from '../storage/redis-connection.ts'
+import { within } from '../within.ts'
 import type { OutboxObserver } from './outbox-observer.ts'
 import { createOutboxQueue, type OutboxQueue } from './outbox-queue.ts'
 import { createOutboxSender } from './outbox-sender.ts'
+import { createRedisDeliveryStore } from './redis-delivery-store.ts'
 import { startOutboxWorker, type OutboxWorker } from './outbox-worker.ts'
 
 export interface CreateOutboxOptions {
@@ -31,8 +33,12 @@ export interface Outbox {
   lateReply: LateReplySender
   queue: OutboxQueue
   worker: OutboxWorker
-  /** Stops the worker (waiting for the replies being sent), then the queue and its connection. */
-  close: () => Promise<void>
+  /**
+   * Stops the worker (waiting for the replies being sent), then the queue and its connections, all within
+   * `timeoutMs` (default unbounded): what is not finished by then is logged with its count and left behind (a job
+   * being sent stays in Redis and is sent again by another replica once its lock expires).
+   */
+  close: (timeoutMs?: number) => Promise<void>
 }
 
 /**
@@ -44,7 +50,15 @@ export function createOutbox (options: CreateOutboxOptions): Outbox {
   const { config, logger } = options
   if (config.redisUrl === undefined) throw new TypeError('createOutbox needs config.redisUrl (REDIS_URL)')
   const queue = createOutboxQueue({
-    connection: openOutboxConnection({ url: config.redisUrl, logger, name: 'weibo-fanbot-outbox' }),
+    connection: openRedis({
+      url: config.redisUrl,
+      logger,
+      name: 'weibo-fanbot-outbox',
+      messages: {
+        down: 'outbox: Redis unreachable; late replies are sent directly (not durable) until it is back',
+        back: 'outbox: Redis back; late replies are queued again'
+      }
+    }),
     prefix: config.redisKeyPrefix,
     attempts: config.outboxAttempts,
     backoffMs: config.outboxBackoffMs,
@@ -60,7 +74,19 @@ export function createOutbox (options: CreateOutboxOptions): Outbox {
     maxRetries: 0
   })
   const observer = options.observer === undefined ? {} : { observer: options.observer }
+  // The delivery records' own connection: a "sent" mark must wait out an outage, not time out like an enqueue.
+  const records = openRedis({
+    url: config.redisUrl,
+    logger,
+    name: 'weibo-fanbot-outbox-deliveries',
+    options: PATIENT_OPTIONS,
+    messages: { down: 'outbox: delivery records unreachable; sending from the outbox waits until Redis is back', back: 'outbox: delivery records back' }
+  })
   const worker = startOutboxWorker({
+    deliveries: createRedisDeliveryStore({ redis: records, prefix: config.redisKeyPrefix }),
+    // A part's claim outlives its API call (with the client's timeout) and the write of its mark.
+    leaseMs: config.apiTimeoutMs + 5000,
+    lockMs: config.outboxLockMs,
     redisUrl: config.redisUrl,
     prefix: config.redisKeyPrefix,
     concurrency: config.outboxConcurrency,
@@ -68,13 +94,24 @@ export function createOutbox (options: CreateOutboxOptions): Outbox {
     logger,
     ...observer
   })
+  const sender = createOutboxSender({ outbox: queue, api: options.api, logger, ...observer })
   return {
-    lateReply: createOutboxSender({ outbox: queue, api: options.api, logger, ...observer }),
+    lateReply: sender,
     queue,
     worker,
-    async close () {
-      await worker.close()
-      await queue.close()
+    async close (timeoutMs = Number.POSITIVE_INFINITY) {
+      const deadline = Date.now() + timeoutMs
+      const left = (): number => Math.min(deadline - Date.now(), 2 ** 31 - 1)
+      sender.close()
+      const sending = worker.sending
+      if (!await within(worker.close(), left())) {
+        logger.error({ outbox: { sending, timeoutMs } },
+          'shutdown: the outbox worker did not stop in time; the late replies it was sending stay in Redis and are sent by another replica once their lock expires')
+        worker.abandon()
+      }
+      if (!await within(queue.close(), left())) queue.abandon()
+      // quit() would wait for a connection that is down (its offline queue keeps commands): disconnect then.
+      if (records.status !== 'ready' || !await within(records.quit(), left())) records.disconnect()
     }
   }
 }

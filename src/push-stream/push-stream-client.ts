@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { describeFetchFailure } from '../weibo-api/fetch-failure.ts'
 import { redactUrl, type Logger } from '../logger.ts'
 import { backoffDelay } from './backoff.ts'
+import { createBacklogFilter, type BacklogPolicy } from './stream-backlog.ts'
 import { createRecordProcessor, type RecordOutcome, type RecordProcessor } from './record-processor.ts'
 import type { SinceIdStore } from './since-id-store.ts'
 import { runConnection, type ConnectionEnd } from './stream-connection.ts'
@@ -44,6 +45,12 @@ export interface PushStreamOptions {
   observer?: PushStreamObserver
   /** Jitter source in [0, 1); tests pin it. Default `Math.random`. */
   random?: () => number
+  /** WEIBO_PUSH_BACKLOG: records replayed from before the position or start are skipped (default) or handled. */
+  backlog?: BacklogPolicy
+  /** WEIBO_PUSH_BACKLOG_MAX_AGE_MS: once resumed, a record older than this is backlog. Default three days. */
+  backlogMaxAgeMs?: number
+  /** Connections opened in any hour at most (WEIBO_PUSH_CONNECTS_PER_HOUR); past it the next waits. Default 1,200. */
+  connectsPerHour?: number
 }
 
 export interface PushStream {
@@ -60,8 +67,13 @@ export interface PushStream {
   close: () => Promise<void>
 }
 
-/** A clean close this soon after opening, with no record, is not Weibo's 5-second idle close: back off. */
-const QUICK_CLOSE_MS = 1000
+/**
+ * A connection counts as healthy (ending a failure streak) only when it delivered a valid record or stayed open
+ * this long: Weibo's own idle close comes after 5 s. One that closed sooner with nothing valid (an empty answer,
+ * or only lines that are not records, such as a plain-text error) is a failure, and the next waits.
+ */
+const STAYED_OPEN_MS = 4000
+const HOUR_MS = 3_600_000
 /** After Weibo's normal close the next connection follows at once, spread over this much (replicas). */
 const RECONNECT_SPREAD_MS = 50
 
@@ -127,17 +139,37 @@ export function startPushStream (options: PushStreamOptions): PushStream {
     failures = 0
   }
 
+  /**
+   * Waits, if need be, until one more connection fits the hourly budget: a sliding hour of connection times,
+   * whatever the failures in a row say, so no storm can pass it. Said once per time the budget runs out.
+   */
+  const connectTimes: number[] = []
+  const connectsPerHour = options.connectsPerHour ?? 1200
+  async function withinBudget (): Promise<void> {
+    while (connectTimes.length > 0 && Date.now() - (connectTimes[0] ?? 0) >= HOUR_MS) connectTimes.shift()
+    if (connectTimes.length >= connectsPerHour) {
+      const waitMs = (connectTimes[0] ?? 0) + HOUR_MS - Date.now()
+      logger.error(facts({ code: 'WEIBO_ERR_STREAM_CONNECT_BUDGET', connectsPerHour, waitMs }),
+        `push stream opened ${connectsPerHour} connections in the last hour (WEIBO_PUSH_CONNECTS_PER_HOUR); the next waits ${Math.round(waitMs / 1000)} s`)
+      await pause(waitMs)
+      connectTimes.shift()
+    }
+    connectTimes.push(Date.now())
+  }
+
   /** Logs how a connection ended and returns the wait before the next one. */
-  function afterClose (end: ConnectionEnd, durationMs: number): { reason: CloseReason, delay: number } {
+  function afterClose (end: ConnectionEnd, durationMs: number, validRecords: number): { reason: CloseReason, delay: number } {
     const closed = { reason: end.reason, records: end.lines, durationMs }
     switch (end.reason) {
       case 'stopped':
         return { reason: 'stopped', delay: 0 }
       case 'end':
-        if (end.lines === 0 && durationMs < QUICK_CLOSE_MS) {
+        if (validRecords === 0 && durationMs < STAYED_OPEN_MS) {
           failures++
           const delay = backoffDelay(failures, { minMs, maxMs, random })
-          logger.warn(facts({ ...closed, code: 'WEIBO_ERR_STREAM_HTTP', retryInMs: delay }), 'push stream closed at once without records; reconnecting with backoff')
+          logger.warn(facts({ ...closed, code: 'WEIBO_ERR_STREAM_HTTP', retryInMs: delay }), end.lines === 0
+            ? 'push stream closed at once without records; reconnecting with backoff'
+            : 'push stream closed at once after lines that are not records; reconnecting with backoff')
           return { reason: 'end', delay }
         }
         healthy()
@@ -184,16 +216,19 @@ export function startPushStream (options: PushStreamOptions): PushStream {
       dedup: options.dedup,
       onRecord: options.onRecord,
       maxInFlight: options.maxInFlight ?? 16,
+      isBacklog: createBacklogFilter({ policy: options.backlog ?? 'skip', firstStart: loaded === undefined, startedAt: Date.now(), maxAgeMs: options.backlogMaxAgeMs ?? 3 * 86_400_000 }),
       logger,
       onOutcome: (outcome) => { notify(options.observer?.record, outcome) }
     })
     processor = current
     for (let attempt = 1; !stop.signal.aborted; attempt++) {
+      await withinBudget()
+      if (stop.signal.aborted) break
       const sinceId = current.lastReceived
       const url = requestUrl(sinceId)
       logger.debug(facts({ attempt, sinceId, url: redactUrl(url) }), 'push stream connecting')
       const started = Date.now()
-      let delivering = false
+      let validRecords = 0
       const end = await runConnection({
         url,
         fetch: options.fetch ?? fetch,
@@ -208,17 +243,13 @@ export function startPushStream (options: PushStreamOptions): PushStream {
           notify(options.observer?.connected)
         },
         onLine (item) {
-          if (!delivering) {
-            delivering = true
-            healthy() // records flow: any failure streak is over
-          }
-          current.accept(item)
+          if (current.accept(item) && validRecords++ === 0) healthy() // valid records flow: any failure streak is over
         },
         waitForSlot: current.waitForSlot
       })
       connected = false
       const durationMs = Date.now() - started
-      const { reason, delay } = afterClose(end, durationMs)
+      const { reason, delay } = afterClose(end, durationMs, validRecords)
       logger[reason === 'stopped' ? 'info' : 'debug'](facts({ reason, records: end.lines, durationMs, sinceId: current.lastReceived, nextInMs: delay }), 'push stream closed')
       notify(options.observer?.closed, { reason, records: end.lines })
       if (delay > 0) await pause(delay)

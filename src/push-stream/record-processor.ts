@@ -16,6 +16,8 @@ export interface RecordProcessorOptions {
   maxInFlight: number
   logger: Logger
   onOutcome?: ((outcome: RecordOutcome) => void) | undefined
+  /** Records Weibo replays from before our position or start (see stream-backlog.ts): skipped, position moved on. */
+  isBacklog?: ((record: StreamRecord) => boolean) | undefined
 }
 
 export interface RecordProcessor {
@@ -23,8 +25,8 @@ export interface RecordProcessor {
   readonly lastReceived: string | undefined
   /** Records received and not yet settled. */
   readonly inFlight: number
-  /** Takes one line off the stream; the work on it goes on in the background. */
-  accept: (item: SplitLine) => void
+  /** Takes one line off the stream (the work on it goes on in the background); false when it is no valid record. */
+  accept: (item: SplitLine) => boolean
   /** Resolves when fewer than `maxInFlight` records are unsettled, or when `signal` aborts. */
   waitForSlot: (signal: AbortSignal) => Promise<void>
   /** Resolves true once every record has settled, false if `timeoutMs` passed first. */
@@ -44,6 +46,7 @@ export function createRecordProcessor (options: RecordProcessorOptions): RecordP
   const { logger } = options
   let lastReceived = options.sinceId
   let sequence = 0
+  let backlogSkipped = 0
   // Unsettled records, oldest first (a Map keeps insertion order): each maps to the last id received before it,
   // which is the watermark while it is the oldest one unsettled.
   const unsettled = new Map<number, string | undefined>()
@@ -109,14 +112,14 @@ export function createRecordProcessor (options: RecordProcessorOptions): RecordP
     settle(seq, 'invalid')
   }
 
-  function accept (item: SplitLine): void {
+  function accept (item: SplitLine): boolean {
     const seq = ++sequence
     unsettled.set(seq, lastReceived)
     if (item.kind === 'oversize') {
       // Weibo: move since_id past a record that fails to parse; the dropped line's first bytes may name its id.
       lastReceived = recordIdOf(item.head) ?? lastReceived
       invalid(seq, { reason: `line of ${item.bytes} bytes is over maxLineBytes`, line: item.head })
-      return
+      return false
     }
     let record: StreamRecord
     try {
@@ -126,16 +129,26 @@ export function createRecordProcessor (options: RecordProcessorOptions): RecordP
       // and the reconnect asks for it again.
       if (item.terminated) lastReceived = recordIdOf(item.line) ?? lastReceived
       invalid(seq, { reason: isFanbotError(error) ? error.message : String(error), line: item.line, unterminated: !item.terminated })
-      return
+      return false
     }
     lastReceived = record.id
     if (record.text.event !== 'add') {
       // Only `add` is documented; the protocol tells consumers to skip the rest.
       logger.debug({ pushStream: { id: record.id, type: record.text.type, event: record.text.event } }, 'push stream record is not an add; skipped')
       settle(seq, 'skipped')
-      return
+      return true
+    }
+    if (options.isBacklog?.(record) === true) {
+      backlogSkipped++
+      if (backlogSkipped === 1) {
+        logger.warn({ pushStream: { code: 'WEIBO_ERR_STREAM_BACKLOG_SKIPPED', id: record.id, type: record.text.type } },
+          'push stream replays records from before its position or start (Weibo sends its latest 100 when since_id is missing, too old or illegal); skipping them (WEIBO_PUSH_BACKLOG=handle hands them to handlers)')
+      }
+      settle(seq, 'skipped')
+      return true
     }
     deliver(seq, record).catch(() => {}) // deliver catches everything itself
+    return true
   }
 
   return {

@@ -96,6 +96,9 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
         idleTimeoutMs: settings.idleTimeoutMs,
         reconnectMinMs: settings.reconnectMinMs,
         reconnectMaxMs: settings.reconnectMaxMs,
+        connectsPerHour: settings.connectsPerHour,
+        backlog: settings.backlog,
+        backlogMaxAgeMs: settings.backlogMaxAgeMs,
         drainTimeoutMs: config.shutdownTimeoutMs,
         observer: {
           connected: () => { metrics.streamConnected.set(1) },

@@ -1,6 +1,7 @@
 /**
  * The platform's reply rules for one fan (protocol §4.3), as pure functions over a plain state object, so the same
- * rules run in the bot's quota tracker (memory or Redis) and in the simulator's fake Weibo API. Choices where
+ * rules run in the bot's quota tracker (memory or Redis); the simulator states Weibo's rules on its own
+ * (simulator/weibo-rules.ts), so the fake can catch a mistake here. Choices where
  * Weibo's docs are silent:
  * - each message or event starts a fresh window with a fresh quota ("99 within 48 h of the user's last active
  *   message"), so the count resets whenever the fan writes again;
@@ -57,17 +58,20 @@ export type TakeResult =
 /** A fan keeps at most this many mention credits; the oldest go first (bounded memory under a mention burst). */
 const MAX_MENTION_CREDITS = 100
 
+/** Event subtypes that open the reply window (seed 000): follow/subscribe, menu click, QR scan. Not `view`. */
+const OPENING_EVENTS: ReadonlySet<string> = new Set(['follow', 'subscribe', 'click', 'scan', 'scan_follow'])
+
 /**
- * Maps a push to what it means for replies: any message or event opens the window, except `unfollow` (closes it)
- * and `unsubscribe` (leaves the subscription service, not the account: the window neither opens nor closes).
+ * Maps a push to what it means for replies: a message (text, position, voice, image) or one of OPENING_EVENTS
+ * opens the window; `unfollow` closes it; any other event (`view`: a menu link opened, `unsubscribe`, a subtype
+ * Weibo adds later) neither opens nor closes it, so no reply is promised that Weibo would refuse.
  */
 export function activityOf (push: { type: string, data?: unknown }): FanActivity | undefined {
   if (push.type === 'mention') return 'mention'
   if (push.type !== 'event') return 'interaction'
   const subtype = typeof push.data === 'object' && push.data !== null ? (push.data as { subtype?: unknown }).subtype : undefined
   if (subtype === 'unfollow') return 'unfollow'
-  if (subtype === 'unsubscribe') return undefined
-  return 'interaction'
+  return typeof subtype === 'string' && OPENING_EVENTS.has(subtype) ? 'interaction' : undefined
 }
 
 /** A window length for an error text: "48 h" for the real rules, seconds or ms for a test's short ones. */

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { FakeApiContext } from './fake-api-context.ts'
 import { checkToken, readParams } from './fake-api-params.ts'
 import { jsonBody } from './fake-eps-routes.ts'
+import { WEIBO_RULES } from './weibo-rules.ts'
 
 export const SEND_ALL_PATH = '/2/messages/sendall.json'
 
@@ -11,7 +12,7 @@ const Audience = z.union([
   z.object({ touser: z.array(z.string().regex(/^\d{1,20}$/)).min(1) })
 ])
 const Content = z.union([
-  z.object({ msgtype: z.literal('text'), text: z.object({ content: z.string().min(1).max(300) }) }),
+  z.object({ msgtype: z.literal('text'), text: z.object({ content: z.string().min(1).refine((content) => [...content].length <= WEIBO_RULES.maxTextChars) }) }),
   z.object({ msgtype: z.literal('articles'), articles: z.array(z.object({ display_name: z.string() }).loose()).min(1).max(8) })
 ])
 

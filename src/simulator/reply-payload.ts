@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { ArticleSchema, MAX_ARTICLES, MAX_TEXT_LENGTH } from '../reply.ts'
+import { ArticleSchema, MAX_ARTICLES } from '../reply.ts'
+import { WEIBO_RULES } from './weibo-rules.ts'
 import { WeiboRefusal } from './fake-api-errors.ts'
 import { describeZodError } from '../describe-zod-error.ts'
 
@@ -24,11 +25,11 @@ const PAYLOAD_SCHEMAS = {
   position: z.object({ longitude: coordinate(180), latitude: coordinate(90) }).strict()
 } as const
 
-/** The text limit shared with our reply validation (300 code points, the tolerant reading of "< 300 characters"). */
+/** Weibo's text limit, from the simulator's own table: less than 300 characters (code points). */
 export function checkTextLength (text: string): void {
   if (text.trim() === '') throw new WeiboRefusal('TEXT_EMPTY')
   const length = [...text].length
-  if (length > MAX_TEXT_LENGTH) throw new WeiboRefusal('TEXT_TOO_LONG', `got ${length} characters, at most ${MAX_TEXT_LENGTH}`)
+  if (length > WEIBO_RULES.maxTextChars) throw new WeiboRefusal('TEXT_TOO_LONG', `got ${length} characters, less than 300 allowed`)
 }
 
 function parseJson (data: string): unknown {

@@ -38,7 +38,9 @@ export async function openStorage (options: { config: Config, logger: Logger, me
   if (config.redisUrl === undefined) return memory()
   try {
     const redis = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup' })
+    // If the second connection fails, the first must not stay behind reconnecting (and logging) forever.
     const subscriber = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup-sub' })
+      .catch((error: unknown) => { redis.disconnect(); throw error })
     const dedup = createRedisDedupStore({
       redis,
       subscriber,

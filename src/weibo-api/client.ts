@@ -19,6 +19,23 @@ export interface SendReplyInput {
   reply: Reply
   /** Keep a copy in the account's sent box; defaults to WEIBO_REPLY_SAVE_SENDER_BOX. */
   saveSenderBox?: boolean
+  /** Per-part bookkeeping for a reply that may be sent more than once (the outbox's jobs): sent parts are skipped. */
+  progress?: ReplyProgress
+}
+
+/**
+ * Where a sender records each part of a reply (the outbox's delivery records), so that a reply sent again (a retry,
+ * a job taken over from a dead worker) resumes after the last part that reached the fan instead of from part 1.
+ */
+export interface ReplyProgress {
+  /** For each part: whether it already reached the fan. */
+  sentParts: (count: number) => Promise<boolean[]>
+  /** Before a part's call: true to send it, false when it was delivered meanwhile. Throws when another sender holds it. */
+  begin: (part: number) => Promise<boolean>
+  /** Weibo accepted the part. */
+  sent: (part: number) => Promise<void>
+  /** The part's call failed: it may be sent again. */
+  failed: (part: number) => Promise<void>
 }
 
 export interface WeiboApiClient {
@@ -100,19 +117,33 @@ export function createWeiboApiClient (options: WeiboApiClientOptions): WeiboApiC
         const reply = validateReply(input.reply)
         if (reply === undefined) throw new FanbotError('WEIBO_ERR_REPLY_INVALID', { detail: 'no reply given' })
         const parts = replyParts(reply)
-        const ticket = await quota?.take(input.receiverId, parts.length)
+        const { progress } = input
+        const done = await progress?.sentParts(parts.length) ?? []
+        const pending = parts.flatMap((part, index) => done[index] === true ? [] : [{ part, index }])
+        if (pending.length === 0) return undefined
+        const ticket = await quota?.take(input.receiverId, pending.length)
         let sent = 0
         try {
           let answer: unknown
-          for (const part of parts) {
-            answer = await sendOne({ receiverId: input.receiverId, reply: part, saveSenderBox: input.saveSenderBox })
+          for (const { part, index } of pending) {
+            if (progress !== undefined && !await progress.begin(index)) {
+              sent++
+              continue
+            }
+            try {
+              answer = await sendOne({ receiverId: input.receiverId, reply: part, saveSenderBox: input.saveSenderBox })
+            } catch (error) {
+              await progress?.failed(index).catch(() => {})
+              throw error
+            }
             sent++
+            await progress?.sent(index)
           }
           return answer
         } catch (error) {
           // A timed-out part may have reached the fan: only the parts surely not sent are given back.
           const mayHaveLanded = error instanceof WeiboApiError && error.code === 'WEIBO_ERR_API_TIMEOUT' ? 1 : 0
-          if (ticket !== undefined) await quota?.refund(ticket, parts.length - sent - mayHaveLanded)
+          if (ticket !== undefined) await quota?.refund(ticket, pending.length - sent - mayHaveLanded)
           throw error
         }
       },

@@ -4,7 +4,7 @@ import type { WeiboHttp } from './http.ts'
 import { codePoints, IdSchema, invalidRequest, parseResponse } from './parse-response.ts'
 
 export const DIRECT_MESSAGE_SEND_PATH = '/2/direct_messages/send.json'
-/** The same limit as a text reply: Weibo's "< 300 Chinese characters", read tolerantly. */
+/** The same limit as a text reply: Weibo's "< 300 Chinese characters", so 299 at most. */
 export const DIRECT_MESSAGE_MAX_CHARS = MAX_TEXT_LENGTH
 
 /** `uid` takes priority at Weibo; give exactly one. */
@@ -22,7 +22,7 @@ export const DirectMessageSchema = z.looseObject({
 export type DirectMessage = z.infer<typeof DirectMessageSchema>
 
 export interface DirectMessagesApi {
-  /** `POST {c.api}/2/direct_messages/send.json`: a DM to a follower; 1 to 300 characters, checked before sending. */
+  /** `POST {c.api}/2/direct_messages/send.json`: a DM to a follower; 1 to 299 characters (less than 300), checked before sending. */
   send: (input: SendDirectMessageInput) => Promise<DirectMessage>
 }
 

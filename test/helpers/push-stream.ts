@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { TestContext } from 'node:test'
+import { formatWeiboDate } from '../../src/simulator/push-factory.ts'
 import { createMemorySinceIdStore } from '../../src/push-stream/memory-since-id-store.ts'
 import { startPushStream, type CloseReason, type PushStream, type PushStreamOptions } from '../../src/push-stream/push-stream-client.ts'
 import type { RecordOutcome } from '../../src/push-stream/record-processor.ts'
@@ -101,9 +102,10 @@ export async function startFakeStream (t: TestContext): Promise<FakeStream> {
 }
 
 /** A record line as Weibo sends it (CRLF included), ids as bare JSON numbers. */
-export function recordLine (id: string, options: { text?: string, event?: string, type?: string, statusId?: string } = {}): string {
+export function recordLine (id: string, options: { text?: string, event?: string, type?: string, statusId?: string, createdAt?: Date } = {}): string {
   const type = options.type ?? 'status'
-  const status = `{"created_at":"Wed Apr 16 18:58:11 +0800 2014","id":${options.statusId ?? '3700057402482222'},"mid":"3700057402482222","text":${JSON.stringify(options.text ?? 'hello')},"user":{"id":2084126291,"screen_name":"fan"},"mentions":[2084126292],"source_id":780}`
+  // Written now unless said otherwise: an old record is backlog, skipped by default (stream-backlog.ts).
+  const status = `{"created_at":"${formatWeiboDate(options.createdAt ?? new Date())}","id":${options.statusId ?? '3700057402482222'},"mid":"3700057402482222","text":${JSON.stringify(options.text ?? 'hello')},"user":{"id":2084126291,"screen_name":"fan"},"mentions":[2084126292],"source_id":780}`
   return `{"id":${id},"text":{"type":"${type}","event":"${options.event ?? 'add'}","${type}":${status}},"match_info":{"keyword":"k","uid":0}}\r\n`
 }
 

@@ -38,6 +38,8 @@ export async function deleteKeys (url: string, prefix: string): Promise<void> {
 export interface OwnRedis {
   url: string
   port: number
+  /** The running redis-server's pid (for SIGSTOP/SIGCONT); changes after `start`. */
+  readonly pid: number
   stop: () => Promise<void>
   /** Starts it again on the same port (after `stop`). */
   start: () => Promise<void>
@@ -54,6 +56,7 @@ export async function startOwnRedis (port: number): Promise<OwnRedis> {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
     for (let attempt = 0; attempt < 100; attempt++) {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      probe.on('error', () => {})
       try {
         await probe.connect()
         await probe.ping()
@@ -67,11 +70,11 @@ export async function startOwnRedis (port: number): Promise<OwnRedis> {
     throw new Error(`redis-server did not start on port ${port}`)
   }
   const stop = async (): Promise<void> => {
-    if (child === undefined || child.exitCode !== null) return
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
     const exited = once(child, 'exit')
     child.kill('SIGKILL')
     await exited
   }
   await start()
-  return { url, port, start, stop }
+  return { url, port, start, stop, get pid () { return child?.pid ?? 0 } }
 }

@@ -133,3 +133,61 @@ describe('push stream client: answers that are not a stream', () => {
     await fake.request(2)
   })
 })
+
+describe('reconnect storms: "Ip is limited" in any body and status, invalid-only connections, the hourly budget', () => {
+  const variants = [
+    { name: 'plain text, HTTP 200', status: 200, body: 'Ip is limited' },
+    { name: 'plain text, HTTP 403', status: 403, body: 'Ip is limited' },
+    { name: 'JSON, HTTP 200', status: 200, body: IP_LIMITED },
+    { name: 'JSON, HTTP 403', status: 403, body: IP_LIMITED }
+  ]
+  for (const variant of variants) {
+    test(`"Ip is limited" as ${variant.name}: recognised, one fatal line, then the backoff (default timings)`, async (t) => {
+      const fake = await startFakeStream(t)
+      // Default reconnect timings: the storm was 112 attempts in 6 s.
+      const client = startTestClient(t, fake, { reconnectMinMs: 1000, reconnectMaxMs: 60_000 })
+      const started = performance.now()
+      const answered = new Set<unknown>()
+      while (performance.now() - started < 2500) {
+        for (const request of fake.requests.filter((candidate) => !answered.has(candidate))) {
+          answered.add(request)
+          if (variant.status === 200) request.end(variant.body)
+          else request.fail(variant.status, variant.body)
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      assert.equal(fake.requests.length, 1, 'the next attempt waits for the backoff (reconnectMaxMs)')
+      const fatal = linesWithCode(client.logs, 'WEIBO_ERR_STREAM_IP_LIMITED').filter((line) => line.level === 60)
+      assert.equal(fatal.length, 1)
+      assert.equal(linesWithCode(client.logs, 'WEIBO_ERR_STREAM_RECORD_INVALID').length, 0, 'not taken for a record')
+      assert.ok(!client.logs.lines().some((line) => /accepts this server's IP/.test(String(line.msg))), 'never said to be healed')
+      assert.equal(client.outcomes.length, 0)
+    })
+  }
+
+  test('a connection that delivers only invalid lines and closes is a failure: growing waits, no "connected again"', async (t) => {
+    const fake = await startFakeStream(t)
+    const client = startTestClient(t, fake, { reconnectMinMs: 20, reconnectMaxMs: 400, random: () => 0.5 })
+    for (let n = 1; n <= 5; n++) (await fake.request(n)).end('not a record\r\nnor this\r\n')
+    const gaps = fake.requests.slice(1).map((request, i) => request.at - (fake.requests[i]?.at ?? 0))
+    // 20 × 2^(n-1), jittered to 75 %: 15, 30, 60, 120 ms at least.
+    assert.ok(gaps.every((gap, i) => gap >= 15 * 2 ** i - 5), `waits grow: ${gaps.map(Math.round).join(', ')}`)
+    assert.ok(!client.logs.lines().some((line) => /connected again/.test(String(line.msg))))
+  })
+
+  test('the hourly connection budget is never passed, whatever fails, and running out is said once', async (t) => {
+    const fake = await startFakeStream(t)
+    const client = startTestClient(t, fake, { reconnectMinMs: 1, reconnectMaxMs: 2, connectsPerHour: 3 })
+    const started = performance.now()
+    const answered = new Set<unknown>()
+    while (performance.now() - started < 500) {
+      for (const request of fake.requests.filter((candidate) => !answered.has(candidate))) {
+        answered.add(request)
+        request.fail(500, '<html>502</html>')
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    assert.equal(fake.requests.length, 3)
+    assert.equal(linesWithCode(client.logs, 'WEIBO_ERR_STREAM_CONNECT_BUDGET').length, 1)
+  })
+})

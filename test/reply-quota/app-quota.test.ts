@@ -98,12 +98,12 @@ describe('reply windows and quotas in the running bot', () => {
     assert.ok(logs.lines().some((line) => line.msg === 'late reply not sent: WEIBO_ERR_QUOTA_EXHAUSTED (Weibo would refuse it)'))
   })
 
-  test('a text over 300 characters without split fails with WEIBO_ERR_REPLY_INVALID saying how to split it', async (t) => {
-    const { kit, logs } = await kitWith(t, [defineHandler({ on: 'text', handle: () => text('长'.repeat(301)) })])
+  test('a text of 300 characters without split fails with WEIBO_ERR_REPLY_INVALID saying how to split it', async (t) => {
+    const { kit, logs } = await kitWith(t, [defineHandler({ on: 'text', handle: () => text('长'.repeat(300)) })])
     const result = await kit.send({ type: 'text', text: '长文' })
     assert.equal(result.transport, 'none')
     const failure = logs.lines().find((line) => (line.err as { code?: string } | undefined)?.code === 'WEIBO_ERR_REPLY_INVALID')
     assert.ok(failure !== undefined)
-    assert.match(String((failure.err as { message: string }).message), /at most 300 characters \(it has 301\).*split: true/)
+    assert.match(String((failure.err as { message: string }).message), /at most 299 characters \(it has 300\).*split: true/)
   })
 })

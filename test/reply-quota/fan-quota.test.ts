@@ -1,7 +1,9 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readdirSync, readFileSync } from 'node:fs'
+import { weiboActivityOf, WEIBO_RULES } from '../../src/simulator/weibo-rules.ts'
 import {
-  recordActivity, refundReplies, stateExpiresAt, takeReplies, type FanState, type ReplyLimits, type TakeResult
+  activityOf, recordActivity, refundReplies, stateExpiresAt, takeReplies, type FanState, type ReplyLimits, type TakeResult
 } from '../../src/reply-quota/fan-quota.ts'
 
 const HOUR = 3600_000
@@ -102,5 +104,28 @@ describe('reply window and quota rules', () => {
     state = recordActivity(state, 'mention', 5 * HOUR, LIMITS)
     assert.equal(stateExpiresAt(state, LIMITS), 53 * HOUR)
     assert.equal(stateExpiresAt(recordActivity(state, 'unfollow', 7 * HOUR, LIMITS), LIMITS), 55 * HOUR)
+  })
+})
+
+describe('which pushes open the reply window (seed 000: messages, follow/subscribe, menu click, QR scan only)', () => {
+  test('a view event (a menu link opened) does not open it; nor unsubscribe or an unknown subtype', () => {
+    for (const subtype of ['view', 'unsubscribe', 'something_new']) assert.equal(activityOf({ type: 'event', data: { subtype } }), undefined, subtype)
+    for (const subtype of ['follow', 'subscribe', 'click', 'scan', 'scan_follow']) assert.equal(activityOf({ type: 'event', data: { subtype } }), 'interaction', subtype)
+    assert.equal(activityOf({ type: 'event', data: { subtype: 'unfollow' } }), 'unfollow')
+  })
+
+  test("the bot's tracker agrees with the simulator's own table on every push fixture", () => {
+    const dir = new URL('../fixtures/', import.meta.url)
+    const names = readdirSync(dir).filter((name) => name.endsWith('.json'))
+    assert.ok(names.includes('event-view.json'))
+    for (const name of names) {
+      const push = JSON.parse(readFileSync(new URL(name, dir), 'utf8')) as { type: string, data?: unknown }
+      assert.equal(activityOf(push), weiboActivityOf(push), name)
+    }
+  })
+
+  test('the bot uses the same 48 h, 99 per window and 1 per mention as the simulator states', async () => {
+    const { DEFAULT_REPLY_LIMITS } = await import('../../src/reply-quota/fan-quota.ts')
+    assert.deepEqual({ ...DEFAULT_REPLY_LIMITS }, { windowMs: WEIBO_RULES.replyWindowMs, repliesPerWindow: WEIBO_RULES.repliesPerWindow, repliesPerMention: WEIBO_RULES.repliesPerMention })
   })
 })

@@ -83,7 +83,7 @@ describe('fake Weibo API: direct_messages/send', () => {
     { name: 'a wrong token', changes: { access_token: 'nope' }, errorCode: 21332, says: /invalid_access_token/ },
     { name: 'no text', changes: { text: undefined }, errorCode: 10016, says: /text/ },
     { name: 'empty text', changes: { text: '' }, errorCode: 20008, says: /empty/ },
-    { name: 'text over 300 characters', changes: { text: 'a'.repeat(301) }, errorCode: 20013, says: /301/ },
+    { name: 'text of 300 characters (less than 300 allowed)', changes: { text: 'a'.repeat(300) }, errorCode: 20013, says: /300/ },
     { name: 'neither uid nor screen_name', changes: { uid: undefined }, errorCode: 10016, says: /uid or screen_name/ },
     { name: 'a uid that is not decimal', changes: { uid: 'abc' }, errorCode: 10017, says: /uid/ },
     { name: 'an unknown screen_name', changes: { uid: undefined, screen_name: 'nobody' }, errorCode: 20003, says: /fan_<uid>/ }

@@ -50,7 +50,7 @@ const CASES: Case[] = [
   { name: 'a payload with an extra key', fields: { data: JSON.stringify({ type: 'text', text: 'hi' }) }, status: 400, errorCode: 10008, says: /type/ },
   { name: 'empty text', fields: { data: JSON.stringify({ text: '' }) }, status: 400, errorCode: 20008, says: /empty/ },
   { name: 'blank text', fields: { data: JSON.stringify({ text: ' \n ' }) }, status: 400, errorCode: 20008, says: /empty/ },
-  { name: '301 characters of text', fields: { data: JSON.stringify({ text: '字'.repeat(301) }) }, status: 400, errorCode: 20013, says: /got 301 characters, at most 300/ },
+  { name: '300 characters of text (less than 300 allowed)', fields: { data: JSON.stringify({ text: '字'.repeat(300) }) }, status: 400, errorCode: 20013, says: /got 300 characters, less than 300 allowed/ },
   { name: '0 articles', fields: { type: 'articles', data: JSON.stringify({ articles: [] }) }, status: 400, errorCode: 10008, says: /at least 1 article/ },
   {
     name: '9 articles',
@@ -108,12 +108,14 @@ describe('fake Weibo API: messages/reply refusals', () => {
     })
   }
 
-  it('accepts exactly 300 characters, counted as code points', async (t) => {
+  it('accepts 299 characters (less than 300), counted as code points; refuses 300 with 20013', async (t) => {
     const { api } = startFakeApi(t)
     api.recordFanActivity(fanMessage())
-    const text = '😀'.repeat(300) // 600 UTF-16 units, 300 characters
+    const text = '😀'.repeat(299) // 598 UTF-16 units, 299 characters
     const response = await sendReply(api, { data: JSON.stringify({ text }) })
     assert.equal(response.statusCode, 200, response.body)
+    const tooLong = await sendReply(api, { data: JSON.stringify({ text: '😀'.repeat(300) }) })
+    assert.equal(weiboError(tooLong).error_code, 20013)
   })
 
   it('decodes the form once: + is a space and %2B a plus', async (t) => {

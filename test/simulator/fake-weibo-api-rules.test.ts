@@ -24,11 +24,20 @@ describe('fake Weibo API: platform reply rules', () => {
     assert.match(weiboError(response).error, /more than 48 h ago/)
   })
 
-  it('opens the window on events such as follow, menu click and QR scan', async (t) => {
-    for (const subtype of ['follow', 'subscribe', 'click', 'view', 'scan', 'scan_follow']) {
+  it('opens the window on follow/subscribe, menu click and QR scan', async (t) => {
+    for (const subtype of ['follow', 'subscribe', 'click', 'scan', 'scan_follow']) {
       const { api } = startFakeApi(t)
       api.recordFanActivity(fanEvent(subtype))
       assert.equal((await sendReply(api)).statusCode, 200, subtype)
+    }
+  })
+
+  it('does not open it on a view event (a menu link opened), nor on unsubscribe or an unknown subtype', async (t) => {
+    for (const subtype of ['view', 'unsubscribe', 'something_new']) {
+      const { api } = startFakeApi(t)
+      api.recordFanActivity(fanEvent(subtype))
+      const refused = await sendReply(api)
+      assert.equal(weiboError(refused).error_code, 20301, subtype)
     }
   })
 

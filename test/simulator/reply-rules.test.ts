@@ -19,6 +19,7 @@ describe('activityOf', () => {
     assert.equal(activityOf({ type: 'event', data: { subtype: 'scan_follow' } }), 'interaction')
     assert.equal(activityOf({ type: 'event', data: { subtype: 'unfollow' } }), 'unfollow')
     assert.equal(activityOf({ type: 'event', data: { subtype: 'unsubscribe' } }), undefined)
+    assert.equal(activityOf({ type: 'event', data: { subtype: 'view', key: 'https://example.com' } }), undefined, 'a link opened: no window')
     assert.equal(activityOf({ type: 'mention', data: { subtype: 'comment', key: '1' } }), 'mention')
   })
 })

@@ -26,13 +26,16 @@ test('a DM to a non-follower is Weibo\'s 20301, not retried', async (t) => {
   assert.equal(fake.calls.length, 1)
 })
 
-test('text of 0 or 301 characters is refused before any call; 300 emoji are 300 characters', async (t) => {
+test('text of 0 or 300 characters is refused before any call (less than 300); 299 go out, emoji counted as one', async (t) => {
   const { fake, api } = await setup(t)
-  await refused(api.directMessages.send({ uid: '1', text: 'x'.repeat(301) }), 'WEIBO_ERR_API_INVALID_REQUEST')
+  await refused(api.directMessages.send({ uid: '1', text: 'x'.repeat(300) }), 'WEIBO_ERR_API_INVALID_REQUEST')
+  await refused(api.directMessages.send({ uid: '1', text: '😀'.repeat(300) }), 'WEIBO_ERR_API_INVALID_REQUEST')
   await refused(api.directMessages.send({ uid: '1', text: '' }), 'WEIBO_ERR_API_INVALID_REQUEST')
   assert.equal(fake.calls.length, 0)
   follower(fake, '2003')
-  await api.directMessages.send({ uid: '2003', text: '😀'.repeat(150) })
+  await api.directMessages.send({ uid: '2003', text: '😀'.repeat(299) })
+  await api.directMessages.send({ uid: '2003', text: '字'.repeat(299) })
+  assert.equal(fake.calls.filter((call) => call.status === 200).length, 2)
 })
 
 test('the commercial limiter: with a reservoir of 2 the 3rd c.api call waits for the refill', async (t) => {
