@@ -2,6 +2,7 @@ import { buildApp } from './app.ts'
 import { loadConfig, type Config } from './config.ts'
 import { isFanbotError } from './errors.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { handleShutdownSignals } from './shutdown-signals.ts'
 
 function warnAboutMissingCredentials (config: Config, logger: Logger): void {
   if (config.appSecret === undefined) {
@@ -49,28 +50,7 @@ async function main (): Promise<void> {
   }
   logger.info({ callbackPath: config.callbackPath, handlers: app.fanbot.handlers.map((handler) => handler.name) }, 'weibo-fanbot is ready')
 
-  let stopping = false
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting without waiting')
-      process.exit(1)
-    }
-    stopping = true
-    app.fanbot.readiness.markShuttingDown()
-    const { shutdownDrainDelayMs } = config
-    logger.info({ signal, pending: app.fanbot.dispatcher.pending, drainDelayMs: shutdownDrainDelayMs },
-      'shutting down: /readyz answers 503; then no new requests; finishing handlers and late replies')
-    const drained = new Promise((resolve) => setTimeout(resolve, shutdownDrainDelayMs))
-    drained.then(async () => { await app.close() }).then(() => {
-      logger.info('shutdown complete')
-      process.exit(0)
-    }, (error: unknown) => {
-      logger.error({ err: error }, 'shutdown failed')
-      process.exit(1)
-    })
-  }
-  process.once('SIGTERM', stop)
-  process.once('SIGINT', stop)
+  handleShutdownSignals({ app, config, logger })
 }
 
 await main()
