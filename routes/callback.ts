@@ -46,6 +46,12 @@ function toFanbotError (error: FastifyError): FanbotError | undefined {
   return undefined
 }
 
+/** The request stream failed because the client went away (reset or closed mid-body): not our error. */
+function isClientAbort (error: FastifyError, socketDestroyed: boolean): boolean {
+  const code: unknown = error.code
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (socketDestroyed && !isFanbotError(error))
+}
+
 /** Weibo's callback URL: GET for the binding handshake, POST for every push. HTTP in and out only. */
 export async function callbackRoutes (app: FastifyInstance, options: CallbackRoutesOptions): Promise<void> {
   const { pushes } = options
@@ -70,6 +76,11 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isClientAbort(error, request.raw.socket.destroyed)) {
+      // Routine (a client gone mid-body): nothing to answer, nothing an operator must act on.
+      request.log.debug({ err: error }, 'client closed the connection before the body arrived')
+      return sendError(reply, new FanbotError('WEIBO_ERR_REQUEST_INVALID', { cause: error }))
+    }
     const known = toFanbotError(error)
     if (known === undefined) {
       request.log.error({ err: error }, 'unexpected error on the callback route')
@@ -77,6 +88,8 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     }
     if (request.method === 'POST') pushes.logRejected(known, reply.elapsedTime)
     else request.log.warn({ verify: { code: known.code } }, 'URL verification refused')
+    // A refused (unsigned, forged) client may keep trickling the body it declared: end the connection after the answer.
+    if (known.statusCode === 401) reply.header('connection', 'close')
     return sendError(reply, known)
   })
 
@@ -85,7 +98,8 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     const { echostr } = request.query
     if (typeof echostr !== 'string') throw new FanbotError('WEIBO_ERR_VERIFY_ECHOSTR_MISSING')
     request.log.info('URL verification answered')
-    return await reply.type('text/plain; charset=utf-8').send(echostr)
+    // Echoed input: never let a browser sniff it into HTML.
+    return await reply.type('text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(echostr)
   })
 
   app.post<{ Querystring: SignedQuery }>(options.path, {

@@ -7,6 +7,7 @@ import type { DedupStore } from './dedup/dedup-store.ts'
 import { createDispatcher, type Dispatcher } from './dispatcher.ts'
 import type { Handler, LoadedHandler } from './handler.ts'
 import { loadHandlers, normaliseHandlers } from './handler-loader.ts'
+import { installEdgeHandlers, serverLimits } from './http-edge.ts'
 import { createHandlerRouter } from './handler-router.ts'
 import { createLateReplySender } from './late-reply.ts'
 import { createLogger, type Logger } from './logger.ts'
@@ -136,8 +137,10 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     loggerInstance: logger as FastifyBaseLogger,
     // One line per push is written by the push processor; Fastify's request lines would double it (and log URLs).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.bodyLimitBytes
+    bodyLimit: config.bodyLimitBytes,
+    ...serverLimits(config)
   })
+  installEdgeHandlers(app, { maxConnections: config.maxConnections })
   const readiness = createReadiness({
     checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
   })

@@ -45,6 +45,14 @@ export const ConfigSchema = z.object({
   DEDUP_TTL_MS: integer({ min: 1000, max: 86_400_000, fallback: 300_000 }),
   DEDUP_MAX: integer({ min: 1, max: 10_000_000, fallback: 100_000 }),
   BODY_LIMIT_BYTES: integer({ min: 256, max: 10_485_760, fallback: 65_536 }),
+  // Weibo gives up after 5 s: a request not arrived whole (or a socket silent mid-request) this long is cut off (408).
+  REQUEST_TIMEOUT_MS: integer({ min: 500, max: 120_000, fallback: 10_000 }),
+  // Idle keep-alive connections are kept this long; above a load balancer's idle timeout (60 s on most) so it closes first.
+  KEEP_ALIVE_TIMEOUT_MS: integer({ min: 1000, max: 600_000, fallback: 72_000 }),
+  // Requests served on one connection before it is closed (0 = no limit); spreads a balancer's connections over replicas.
+  MAX_REQUESTS_PER_SOCKET: integer({ min: 0, max: 1_000_000, fallback: 0 }),
+  // Open connections accepted at once; further ones are closed as they arrive.
+  MAX_CONNECTIONS: integer({ min: 1, max: 1_000_000, fallback: 2048 }),
   SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600_000, fallback: 10_000 }),
   // Behind a load balancer: keep serving this long after SIGTERM while /readyz says 503, so traffic moves first.
   SHUTDOWN_DRAIN_DELAY_MS: integer({ min: 0, max: 120_000, fallback: 0 }),
@@ -124,6 +132,10 @@ export const ConfigSchema = z.object({
     dedupTtlMs: env.DEDUP_TTL_MS,
     dedupMax: env.DEDUP_MAX,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: env.MAX_REQUESTS_PER_SOCKET,
+    maxConnections: env.MAX_CONNECTIONS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: env.SHUTDOWN_DRAIN_DELAY_MS,
     redisUrl: env.REDIS_URL,
