@@ -1,15 +1,24 @@
 import { z } from 'zod'
+import { decimalString } from './decimal-string.ts'
 
-/** A 64-bit Weibo id, as a digit string whatever JSON type it arrived in. */
+/** The largest unsigned 64-bit integer: no Weibo id is larger. */
+const MAX_ID = '18446744073709551615'
+
+/**
+ * A 64-bit Weibo id, as a digit string whatever JSON type it arrived in: a positive integer written as digits
+ * (no sign, fraction, exponent or leading zero), at most 2^64-1. The body parser keeps numbers at id keys as their
+ * text when they could not survive as a double, so `1e3` or `0.0` arrive here as strings and fail the pattern.
+ */
 export const WeiboIdSchema = z.union([
-  z.string().regex(/^\d{1,20}$/, 'must be a decimal id'),
-  // Larger numbers were kept as digit strings by the body parser; a number here is exact.
-  z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
+  z.string().regex(/^[1-9]\d{0,19}$/, 'must be a positive decimal id')
+    .refine((id) => id.length < MAX_ID.length || id <= MAX_ID, 'must be at most 2^64-1'),
+  z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
 ]).transform((id) => String(id))
 
-/** Coordinates come as strings ("116.308586"); a number is tolerated and kept as its string form. */
-const CoordinateSchema = z.union([z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number'), z.number()])
-  .transform((value) => String(value))
+/** Coordinates come as strings ("116.308586"); a number is tolerated and kept as its decimal string form. */
+const coordinate = (limit: number) => z.union([z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number'), z.number()])
+  .refine((value) => Math.abs(Number(value)) <= limit, `must be from -${limit} to ${limit}`)
+  .transform(decimalString)
 
 /** Fields every push carries; a push without them is rejected before its type is looked at. */
 export const EnvelopeSchema = z.object({
@@ -42,7 +51,7 @@ export const TextMessageSchema = z.object({
 export const PositionMessageSchema = z.object({
   ...common,
   type: z.literal('position'),
-  data: z.object({ longitude: CoordinateSchema, latitude: CoordinateSchema })
+  data: z.object({ longitude: coordinate(180), latitude: coordinate(90) })
 })
 
 const MediaDataSchema = z.object({ vfid: WeiboIdSchema, tovfid: WeiboIdSchema })
