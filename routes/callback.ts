@@ -2,6 +2,7 @@ import underPressure from '@fastify/under-pressure'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { FanbotError, isFanbotError } from '../src/errors.ts'
 import type { PushProcessor } from '../src/push-processor.ts'
+import type { ReplayGuard } from '../src/replay/replay-guard.ts'
 import { timestampAgeMs, verifySignature } from '../src/signature.ts'
 
 export interface CallbackRoutesOptions {
@@ -13,6 +14,8 @@ export interface CallbackRoutesOptions {
   /** Wall clock in ms, injectable for tests. */
   now: () => number
   bodyLimitBytes: number
+  /** Refuses a signed query seen before with another body; undefined = off. */
+  replayGuard: ReplayGuard | undefined
   /** 0 turns overload shedding off. */
   overloadMaxEventLoopDelayMs: number
   pushes: PushProcessor
@@ -109,6 +112,8 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     }
   }, async (request, reply) => {
     const raw = typeof request.body === 'string' ? request.body : ''
+    const { signature } = request.query
+    if (options.replayGuard !== undefined && typeof signature === 'string') await options.replayGuard.check(signature, raw)
     const answer = await pushes.process(raw, () => reply.elapsedTime)
     return answer.body === ''
       ? await reply.code(answer.statusCode).type('text/plain; charset=utf-8').send('')

@@ -16,6 +16,7 @@ import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
 import { setUpPushStream, type PushStreamRunner } from './push-stream/stream-setup.ts'
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
+import { setUpReplayGuard } from './replay/replay-guard.ts'
 import { createStreamDispatcher, type StreamDispatcher } from './push-stream/stream-dispatcher.ts'
 import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import { setUpDedupStore, type StoreSetup } from './storage/storage.ts'
@@ -77,6 +78,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     : { store: options.store, kind: 'memory', close: async () => {} }
   const store = storeSetup.store
   storeRef.current = store
+  const replayGuard = setUpReplayGuard({ config, storeSetup, logger, metrics })
   const quota = setUpReplyQuota({ config, storeSetup, logger, metrics, ...(options.now === undefined ? {} : { now: options.now }) })
   const countApiAttempt: NonNullable<WeiboHttpOptions['onAttempt']> = ({ request, outcome, errorCode }) => {
     metrics.apiCalls.inc({ endpoint: request, outcome, error_code: errorCode === undefined ? 'none' : String(errorCode) })
@@ -181,6 +183,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     signatureMaxAgeMs: config.signatureMaxAgeMs,
     now: options.now ?? Date.now,
     bodyLimitBytes: config.bodyLimitBytes,
+    replayGuard,
     overloadMaxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs,
     pushes: createPushProcessor({ dispatcher, logger, metrics })
   })

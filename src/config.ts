@@ -18,8 +18,12 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   CALLBACK_PATH: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be a URL path starting with /').default('/weibo'),
   WEIBO_APP_SECRET: z.string().min(1).optional(),
-  // Off (0) by default: Weibo documents no freshness rule, and its timestamp units have varied.
-  SIGNATURE_MAX_AGE_MS: integer({ min: 0, max: 86_400_000, fallback: 0 }),
+  // The one way to run without WEIBO_APP_SECRET where it is required (production, the Docker image): loud on purpose.
+  WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES: flag(false),
+  // Unset: 300000 (5 minutes) in production, off (0) elsewhere. Seconds and milliseconds timestamps are both read.
+  SIGNATURE_MAX_AGE_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+  // Unset: on in production. Remembers each signed query's body; the same query with another body is refused.
+  REPLAY_PROTECTION: z.enum(['true', 'false', '1', '0']).optional(),
   WEIBO_ACCESS_TOKEN: z.string().min(1).optional(),
   WEIBO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://m.api.weibo.com')
     .transform((url) => url.replace(/\/+$/, '')),
@@ -93,9 +97,9 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 })
   // `when` lets these checks run even when another variable is bad, so every problem is reported at once.
-  .refine((env) => env.NODE_ENV !== 'production' || env.WEIBO_APP_SECRET !== undefined, {
+  .refine((env) => env.NODE_ENV !== 'production' || env.WEIBO_APP_SECRET !== undefined || env.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES, {
     path: ['WEIBO_APP_SECRET'],
-    message: 'is required when NODE_ENV=production (without it anyone could post fake pushes)',
+    message: 'is required when NODE_ENV=production (without it anyone could post fake pushes; WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES=true is the opt-out)',
     when: (payload) => typeof payload.value === 'object' && payload.value !== null
   })
   .refine((env) => !(env.HANDLER_TIMEOUT_MS < env.REPLY_DEADLINE_MS), {
@@ -114,7 +118,9 @@ export const ConfigSchema = z.object({
     host: env.HOST,
     callbackPath: env.CALLBACK_PATH,
     appSecret: env.WEIBO_APP_SECRET,
-    signatureMaxAgeMs: env.SIGNATURE_MAX_AGE_MS,
+    insecureAcceptUnsignedPushes: env.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES,
+    signatureMaxAgeMs: env.SIGNATURE_MAX_AGE_MS ?? (env.NODE_ENV === 'production' ? 300_000 : 0),
+    replayProtection: env.REPLAY_PROTECTION === undefined ? env.NODE_ENV === 'production' : env.REPLAY_PROTECTION === 'true' || env.REPLAY_PROTECTION === '1',
     accessToken: env.WEIBO_ACCESS_TOKEN,
     apiBaseUrl: env.WEIBO_API_BASE_URL,
     commercialApiBaseUrl: env.WEIBO_C_API_BASE_URL,
@@ -174,19 +180,34 @@ export type Environment = Readonly<Record<string, string | undefined>>
 /** The environment variable names the schema reads, in declaration order. */
 export const CONFIG_KEYS: readonly string[] = Object.keys(ConfigSchema.in.shape)
 
+export interface LoadConfigOptions {
+  /**
+   * Refuse to start without WEIBO_APP_SECRET whatever NODE_ENV says (the Docker image's CMD asks for it with
+   * `--require-app-secret`: an env file can blank NODE_ENV, it cannot change the command).
+   */
+  requireAppSecret?: boolean
+}
+
 /**
  * Reads the configuration from `env` (pass `process.env` from the entry point; tests pass a plain object).
  * Every bad variable is reported at once in one `WEIBO_ERR_CONFIG_INVALID` error.
  */
-export function loadConfig (env: Environment): Config {
+export function loadConfig (env: Environment, options: LoadConfigOptions = {}): Config {
   const relevant: Record<string, string> = {}
   for (const key of CONFIG_KEYS) {
     const value = env[key]
     if (value !== undefined && value.trim() !== '') relevant[key] = value.trim()
   }
   const result = ConfigSchema.safeParse(relevant)
-  if (!result.success) {
-    throw new FanbotError('WEIBO_ERR_CONFIG_INVALID', { detail: `\n${z.prettifyError(result.error)}`, cause: result.error })
+  const problems: string[] = result.success ? [] : [z.prettifyError(result.error)]
+  const optedOut = relevant.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES === 'true' || relevant.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES === '1'
+  if (options.requireAppSecret === true && relevant.WEIBO_APP_SECRET === undefined && !optedOut &&
+    !problems.some((problem) => problem.includes('WEIBO_APP_SECRET'))) {
+    problems.push('✖ is required by this server\'s command (--require-app-secret, as in the Docker image), whatever NODE_ENV says; ' +
+      'set it to the app secret, or WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES=true to run with verification off\n  → at WEIBO_APP_SECRET')
+  }
+  if (!result.success || problems.length > 0) {
+    throw new FanbotError('WEIBO_ERR_CONFIG_INVALID', { detail: `\n${problems.join('\n')}`, cause: result.success ? undefined : result.error })
   }
   return Object.freeze(result.data)
 }

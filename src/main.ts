@@ -31,7 +31,7 @@ function wantsPrettyLogs (config: Config): boolean {
 async function main (): Promise<void> {
   let config: Config
   try {
-    config = loadConfig(process.env)
+    config = loadConfig(process.env, { requireAppSecret: process.argv.includes('--require-app-secret') })
   } catch (error) {
     process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
     process.exit(1)
@@ -42,6 +42,8 @@ async function main (): Promise<void> {
   let app: Awaited<ReturnType<typeof buildApp>>
   try {
     app = await buildApp({ config, logger })
+    // Before listening: a signal that arrives as soon as the port is open must find its listener.
+    handleShutdownSignals({ app, config, logger })
     await app.listen({ port: config.port, host: config.host })
   } catch (error) {
     logger.fatal({ err: error }, 'weibo-fanbot could not start')
@@ -49,8 +51,6 @@ async function main (): Promise<void> {
     process.exit(1)
   }
   logger.info({ callbackPath: config.callbackPath, handlers: app.fanbot.handlers.map((handler) => handler.name) }, 'weibo-fanbot is ready')
-
-  handleShutdownSignals({ app, config, logger })
 }
 
 await main()
