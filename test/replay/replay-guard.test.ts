@@ -72,7 +72,7 @@ describe('replay protection in production defaults', () => {
 
 describe('the memory replay store', () => {
   test('is bounded by max and forgets after its ttl', () => {
-    let now = 0
+    let now = 1_000_000 // not 0: lru-cache takes a start time of 0 for "no TTL"
     const store = createMemoryReplayStore({ max: 2, ttlMs: 1000, perf: { now: () => now } })
     assert.equal(store.sight('a', 'x'), 'first')
     assert.equal(store.sight('a', 'x'), 'same')
@@ -80,8 +80,9 @@ describe('the memory replay store', () => {
     store.sight('b', 'x')
     store.sight('c', 'x') // evicts a (max 2)
     assert.equal(store.sight('a', 'y'), 'first')
+    assert.equal(store.sight('c', 'z'), 'different')
     now += 1001
-    assert.equal(store.sight('b', 'z'), 'first')
+    assert.equal(store.sight('c', 'z'), 'first', 'expired')
   })
 
   test('remembers a query as long as its timestamp can pass the freshness check', () => {
