@@ -46,6 +46,10 @@ function sendError (reply: FastifyReply, error: FanbotError): FastifyReply {
 function toFanbotError (error: FastifyError): FanbotError | undefined {
   if (isFanbotError(error)) return error
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new FanbotError('WEIBO_ERR_PUSH_TOO_LARGE', { cause: error })
+  // Any other refusal Fastify makes of the request itself (a Content-Length that does not match the body…) is the
+  // client's fault: a 400 with our code, never a 500.
+  const status = error.statusCode ?? 500
+  if (status >= 400 && status < 500) return new FanbotError('WEIBO_ERR_REQUEST_INVALID', { detail: error.code, cause: error })
   return undefined
 }
 

@@ -58,7 +58,7 @@ export const ERRORS = {
   },
   WEIBO_ERR_REQUEST_INVALID: {
     status: 400,
-    message: 'Malformed request URL'
+    message: 'Malformed request: URL, Content-Length or body framing'
   },
   WEIBO_ERR_PUSH_TOO_LARGE: {
     status: 413,

@@ -130,6 +130,17 @@ describe('Content-Type never decides the answer', () => {
   })
 })
 
+describe('body framing', () => {
+  test('a Content-Length that does not match the body is a 400 with our code, not a 500', async (t) => {
+    const { app } = await startTestApp(t, { handlers: [] })
+    for (const length of ['5', '-1']) {
+      const response = await app.inject({ method: 'POST', url: `/weibo?${signedQuery()}`, payload: fixture('text'), headers: { 'content-length': length } })
+      assert.equal(response.statusCode, 400, length)
+      assert.equal(response.json<{ code: string }>().code, 'WEIBO_ERR_REQUEST_INVALID')
+    }
+  })
+})
+
 describe('answers that echo nothing', () => {
   test('a 404 does not echo the query string (signature included)', async (t) => {
     const { app } = await startTestApp(t, { handlers: [] })
