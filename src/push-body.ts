@@ -1,4 +1,4 @@
-import { parse as parseLossless } from 'lossless-json'
+import { isInteger, isSafeNumber, parse as parseLossless } from 'lossless-json'
 import { FanbotError } from './errors.ts'
 
 /** No Weibo push nests deeper than a few levels; a bound keeps a hostile body from exhausting the stack later. */
@@ -62,4 +62,17 @@ export function parsePushBody (raw: string): unknown {
       cause: error
     })
   }
+}
+
+// A run of 16+ digits outside a string may be a 64-bit id that JSON.parse would round.
+const MAYBE_UNSAFE_INTEGER = /[:[,]\s*-?\d{16,}/
+
+/**
+ * JSON with every integer beyond 2^53 kept as its exact digit string, wherever it is: for the commercial push
+ * stream's records, whose loose objects carry ids under many names (`mid`, `uid`, arrays of uids…).
+ */
+export function parseLosslessJson (raw: string): unknown {
+  return MAYBE_UNSAFE_INTEGER.test(raw)
+    ? parseLossless(raw, null, (token) => isInteger(token) && !isSafeNumber(token) ? token : Number(token))
+    : JSON.parse(raw)
 }
