@@ -109,11 +109,14 @@ describe('handleShutdownSignals (in process)', () => {
       signals: signals as unknown as NodeJS.Process,
       watchdogMarginMs: 30
     })
+    // The watchdog's timer is unref'd (it must not hold a finished process open): keep the test's loop alive.
+    const keepAlive = setInterval(() => {}, 1000)
     signals.emit('SIGTERM', 'SIGTERM')
     signals.emit('SIGTERM', 'SIGTERM')
     signals.emit('SIGINT', 'SIGINT')
     assert.deepEqual(exits, [], 'repeated signals do not exit')
     await exited.promise
+    clearInterval(keepAlive)
     assert.deepEqual(exits, [1])
   })
 
