@@ -9,12 +9,14 @@ import { handleShutdownSignals } from '../src/shutdown-signals.ts'
 import { deferred } from './helpers/deferred.ts'
 import { captureLogs } from './helpers/logs.ts'
 import { TEST_SECRET, TEST_TOKEN } from './helpers/config.ts'
-import { fixture, signedQuery } from './helpers/push.ts'
+import { fixtureWith, signedQuery } from './helpers/push.ts'
 import { startServerProcess, type ServerProcess } from './helpers/server-process.ts'
 import { fanWrites, listenFakeApi, sentData } from './helpers/simulator-api.ts'
 
 const SHUTDOWN_TIMEOUT_MS = 6000
 const HANDLER_MS = 1500
+/** Late replies pending when the signal arrives. */
+const PUSHES = 5
 
 /** A handler that answers after HANDLER_MS: past REPLY_DEADLINE_MS, so its reply is a late one. */
 async function slowHandlersDir (t: TestContext): Promise<string> {
@@ -22,9 +24,9 @@ async function slowHandlersDir (t: TestContext): Promise<string> {
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
   await writeFile(path.join(dir, 'slow.ts'), [
     `import { text } from '${path.resolve('src/index.ts')}'`,
-    'export default { on: \'text\', async handle () {',
+    'export default { on: \'text\', async handle (message: { text: string }) {',
     `  await new Promise((resolve) => setTimeout(resolve, ${HANDLER_MS}))`,
-    "  return text('late but sent')",
+    "  return text('late: ' + message.text)",
     '} }',
     ''
   ].join('\n'))
@@ -58,9 +60,12 @@ async function signalGroupDuringLateReply (t: TestContext, signal: NodeJS.Signal
   })
   killGroupAtEnd(t, server)
   const base = await server.ready
-  const response = await fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body: fixture('text') })
-  assert.equal(response.status, 200)
-  assert.equal(await response.text(), '', 'answered blank: the reply is pending as a late one')
+  const texts = Array.from({ length: PUSHES }, (_, index) => `push ${index}`)
+  for (const words of texts) {
+    const response = await fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body: fixtureWith('text', { text: words }) })
+    assert.equal(response.status, 200)
+    assert.equal(await response.text(), '', 'answered blank: the reply is pending as a late one')
+  }
 
   const pgid = server.child.pid ?? 0
   const signalledAt = performance.now()
@@ -74,8 +79,8 @@ async function signalGroupDuringLateReply (t: TestContext, signal: NodeJS.Signal
   const tookMs = performance.now() - signalledAt
   assert.equal(code, 0, `exit code 0 as the README states (got ${code}); stderr: ${server.stderr()}`)
   assert.ok(tookMs < SHUTDOWN_TIMEOUT_MS, `exited by itself within SHUTDOWN_TIMEOUT_MS (took ${Math.round(tookMs)} ms)`)
-  assert.equal(api.calls.length, 1, 'the late reply was sent exactly once')
-  assert.deepEqual(sentData(api.calls[0]), { text: 'late but sent' })
+  assert.equal(api.calls.length, PUSHES, 'each late reply was sent exactly once')
+  assert.deepEqual(api.calls.map((call) => (sentData(call) as { text: string }).text).sort(), texts.map((words) => `late: ${words}`).sort())
 }
 
 describe('signals to the whole process group of `npm start`', () => {
