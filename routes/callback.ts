@@ -53,10 +53,10 @@ function toFanbotError (error: FastifyError): FanbotError | undefined {
   return undefined
 }
 
-/** The request stream failed because the client went away (reset or closed mid-body): not our error. */
-function isClientAbort (error: FastifyError, socketDestroyed: boolean): boolean {
+/** The request stream failed because the client went away mid-body (Node: `aborted`, ECONNRESET): not our error. */
+function isClientAbort (error: FastifyError): boolean {
   const code: unknown = error.code
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (socketDestroyed && !isFanbotError(error))
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE'
 }
 
 /** Weibo's callback URL: GET for the binding handshake, POST for every push. HTTP in and out only. */
@@ -83,7 +83,7 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (isClientAbort(error, request.raw.socket.destroyed)) {
+    if (isClientAbort(error)) {
       // Routine (a client gone mid-body): nothing to answer, nothing an operator must act on.
       request.log.debug({ err: error }, 'client closed the connection before the body arrived')
       return sendError(reply, new FanbotError('WEIBO_ERR_REQUEST_INVALID', { cause: error }))
