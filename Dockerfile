@@ -27,5 +27,7 @@ EXPOSE 3000
 # The slim image has no curl: Node's own fetch checks /healthz.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Node itself is PID 1's command (not npm), so SIGTERM reaches the graceful shutdown.
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# Node itself is PID 1's command (not npm), so SIGTERM reaches the graceful shutdown. --require-app-secret: the image
+# refuses to start without WEIBO_APP_SECRET whatever NODE_ENV says (an env file may blank NODE_ENV; it cannot change
+# this command). WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES=true is the explicit opt-out.
+CMD ["node", "--import", "tsx", "src/main.ts", "--require-app-secret"]

@@ -2,6 +2,7 @@ import underPressure from '@fastify/under-pressure'
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { FanbotError, isFanbotError } from '../src/errors.ts'
 import type { PushProcessor } from '../src/push-processor.ts'
+import type { ReplayGuard } from '../src/replay/replay-guard.ts'
 import { timestampAgeMs, verifySignature } from '../src/signature.ts'
 
 export interface CallbackRoutesOptions {
@@ -13,6 +14,8 @@ export interface CallbackRoutesOptions {
   /** Wall clock in ms, injectable for tests. */
   now: () => number
   bodyLimitBytes: number
+  /** Refuses a signed query seen before with another body; undefined = off. */
+  replayGuard: ReplayGuard | undefined
   /** 0 turns overload shedding off. */
   overloadMaxEventLoopDelayMs: number
   pushes: PushProcessor
@@ -45,7 +48,17 @@ function sendError (reply: FastifyReply, error: FanbotError): FastifyReply {
 function toFanbotError (error: FastifyError): FanbotError | undefined {
   if (isFanbotError(error)) return error
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new FanbotError('WEIBO_ERR_PUSH_TOO_LARGE', { cause: error })
+  // Any other refusal Fastify makes of the request itself (a Content-Length that does not match the body…) is the
+  // client's fault: a 400 with our code, never a 500.
+  const status = error.statusCode ?? 500
+  if (status >= 400 && status < 500) return new FanbotError('WEIBO_ERR_REQUEST_INVALID', { detail: error.code, cause: error })
   return undefined
+}
+
+/** The request stream failed because the client went away mid-body (Node: `aborted`, ECONNRESET): not our error. */
+function isClientAbort (error: FastifyError): boolean {
+  const code: unknown = error.code
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE'
 }
 
 /** Weibo's callback URL: GET for the binding handshake, POST for every push. HTTP in and out only. */
@@ -78,6 +91,11 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
   })
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isClientAbort(error)) {
+      // Routine (a client gone mid-body): nothing to answer, nothing an operator must act on.
+      request.log.debug({ err: error }, 'client closed the connection before the body arrived')
+      return sendError(reply, new FanbotError('WEIBO_ERR_REQUEST_INVALID', { cause: error }))
+    }
     const known = toFanbotError(error)
     if (known === undefined) {
       request.log.error({ err: error }, 'unexpected error on the callback route')
@@ -85,6 +103,8 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     }
     if (request.method === 'POST') pushes.logRejected({ error: known, durationMs: reply.elapsedTime, client: request.ip })
     else request.log.warn({ verify: { code: known.code, client: request.ip } }, 'URL verification refused')
+    // A refused (unsigned, forged) client may keep trickling the body it declared: end the connection after the answer.
+    if (known.statusCode === 401) reply.header('connection', 'close')
     return sendError(reply, known)
   })
 
@@ -93,7 +113,8 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     const { echostr } = request.query
     if (typeof echostr !== 'string') throw new FanbotError('WEIBO_ERR_VERIFY_ECHOSTR_MISSING')
     request.log.info('URL verification answered')
-    return await reply.type('text/plain; charset=utf-8').send(echostr)
+    // Echoed input: never let a browser sniff it into HTML.
+    return await reply.type('text/plain; charset=utf-8').header('x-content-type-options', 'nosniff').send(echostr)
   })
 
   app.post<{ Querystring: SignedQuery }>(options.path, {
@@ -103,6 +124,8 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     }
   }, async (request, reply) => {
     const raw = typeof request.body === 'string' ? request.body : ''
+    const { signature } = request.query
+    if (options.replayGuard !== undefined && typeof signature === 'string') await options.replayGuard.check(signature, raw)
     const answer = await pushes.process(raw, () => reply.elapsedTime)
     return answer.body === ''
       ? await reply.code(200).type('text/plain; charset=utf-8').send('')

@@ -8,6 +8,7 @@ import { createDispatcher, type Dispatcher } from './dispatcher.ts'
 import type { Handler, LoadedHandler } from './handler.ts'
 import { loadHandlerModules, normaliseModule, type LoadedModules } from './handler-loader.ts'
 import type { HandlerRun } from './handler-runner.ts'
+import { installEdgeHandlers, serverLimits } from './http-edge.ts'
 import { createHandlerRouter } from './handler-router.ts'
 import { createLateReplySender, type LateReplyObserver } from './late-reply.ts'
 import { createLogger, type Logger } from './logger.ts'
@@ -17,6 +18,7 @@ import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
 import { setUpPushStream, type PushStreamRunner } from './push-stream/stream-setup.ts'
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
+import { setUpReplayGuard } from './replay/replay-guard.ts'
 import { createStreamDispatcher, type StreamDispatcher } from './push-stream/stream-dispatcher.ts'
 import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import { memoryStorage, openStorage } from './storage/storage.ts'
@@ -92,6 +94,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const storage = options.store === undefined ? await openStorage({ config, logger, metrics }) : memoryStorage(options.store)
   const store = storage.dedup
   storeRef.current = store
+  const replayGuard = setUpReplayGuard({ config, storage, logger, metrics })
   const quota = setUpReplyQuota({ config, storage, logger, metrics, ...(options.now === undefined ? {} : { now: options.now }) })
   const countApiAttempt: NonNullable<WeiboHttpOptions['onAttempt']> = ({ request, outcome, errorCode }) => {
     metrics.apiCalls.inc({ endpoint: request, outcome, error_code: errorCode === undefined ? 'none' : String(errorCode) })
@@ -162,8 +165,10 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     // request.ip (logged on refused requests) reads X-Forwarded-For only from the proxies trusted here.
-    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    ...serverLimits(config)
   })
+  installEdgeHandlers(app, { maxConnections: config.maxConnections })
   const readiness = createReadiness({
     checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
   })
@@ -209,6 +214,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     signatureMaxAgeMs: config.signatureMaxAgeMs,
     now: options.now ?? Date.now,
     bodyLimitBytes: config.bodyLimitBytes,
+    replayGuard,
     overloadMaxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs,
     pushes: createPushProcessor({ dispatcher, logger, metrics }),
     observeResponse: ({ method, status, seconds }) => { metrics.callbackDuration.observe({ method, status: String(status) }, seconds) }

@@ -40,8 +40,12 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   CALLBACK_PATH: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be a URL path starting with /').default('/weibo'),
   WEIBO_APP_SECRET: z.string().min(1).optional(),
-  // Off (0) by default: Weibo documents no freshness rule, and its timestamp units have varied.
-  SIGNATURE_MAX_AGE_MS: integer({ min: 0, max: 86_400_000, fallback: 0 }),
+  // The one way to run without WEIBO_APP_SECRET where it is required (production, the Docker image): loud on purpose.
+  WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES: flag(false),
+  // Unset: 300000 (5 minutes) in production, off (0) elsewhere. Seconds and milliseconds timestamps are both read.
+  SIGNATURE_MAX_AGE_MS: z.coerce.number().int().min(0).max(86_400_000).optional(),
+  // Unset: on in production. Remembers each signed query's body; the same query with another body is refused.
+  REPLAY_PROTECTION: z.enum(['true', 'false', '1', '0']).optional(),
   WEIBO_ACCESS_TOKEN: z.string().min(1).optional(),
   WEIBO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://m.api.weibo.com')
     .transform((url) => url.replace(/\/+$/, '')),
@@ -73,6 +77,14 @@ export const ConfigSchema = z.object({
   // On Redis: how long a replica that died mid-push can hold its fan's turn before the next push takes it.
   FAN_QUEUE_LEASE_MS: integer({ min: 100, max: 600_000, fallback: 10_000 }),
   BODY_LIMIT_BYTES: integer({ min: 256, max: 10_485_760, fallback: 65_536 }),
+  // Weibo gives up after 5 s: a request not arrived whole (or a socket silent mid-request) this long is cut off (408).
+  REQUEST_TIMEOUT_MS: integer({ min: 500, max: 120_000, fallback: 10_000 }),
+  // Idle keep-alive connections are kept this long; above a load balancer's idle timeout (60 s on most) so it closes first.
+  KEEP_ALIVE_TIMEOUT_MS: integer({ min: 1000, max: 600_000, fallback: 72_000 }),
+  // Requests served on one connection before it is closed (0 = no limit); spreads a balancer's connections over replicas.
+  MAX_REQUESTS_PER_SOCKET: integer({ min: 0, max: 1_000_000, fallback: 0 }),
+  // Open connections accepted at once; further ones are closed as they arrive.
+  MAX_CONNECTIONS: integer({ min: 1, max: 1_000_000, fallback: 2048 }),
   SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600_000, fallback: 10_000 }),
   // Behind a load balancer: keep serving this long after SIGTERM while /readyz says 503, so traffic moves first.
   SHUTDOWN_DRAIN_DELAY_MS: integer({ min: 0, max: 120_000, fallback: 0 }),
@@ -127,9 +139,9 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 })
   // `when` lets these checks run even when another variable is bad, so every problem is reported at once.
-  .refine((env) => env.NODE_ENV !== 'production' || env.WEIBO_APP_SECRET !== undefined, {
+  .refine((env) => env.NODE_ENV !== 'production' || env.WEIBO_APP_SECRET !== undefined || env.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES, {
     path: ['WEIBO_APP_SECRET'],
-    message: 'is required when NODE_ENV=production (without it anyone could post fake pushes)',
+    message: 'is required when NODE_ENV=production (without it anyone could post fake pushes; WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES=true is the opt-out)',
     when: (payload) => typeof payload.value === 'object' && payload.value !== null
   })
   .refine((env) => !(env.HANDLER_TIMEOUT_MS < env.REPLY_DEADLINE_MS), {
@@ -148,7 +160,9 @@ export const ConfigSchema = z.object({
     host: env.HOST,
     callbackPath: env.CALLBACK_PATH,
     appSecret: env.WEIBO_APP_SECRET,
-    signatureMaxAgeMs: env.SIGNATURE_MAX_AGE_MS,
+    insecureAcceptUnsignedPushes: env.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES,
+    signatureMaxAgeMs: env.SIGNATURE_MAX_AGE_MS ?? (env.NODE_ENV === 'production' ? 300_000 : 0),
+    replayProtection: env.REPLAY_PROTECTION === undefined ? env.NODE_ENV === 'production' : env.REPLAY_PROTECTION === 'true' || env.REPLAY_PROTECTION === '1',
     accessToken: env.WEIBO_ACCESS_TOKEN,
     apiBaseUrl: env.WEIBO_API_BASE_URL,
     commercialApiBaseUrl: env.WEIBO_C_API_BASE_URL,
@@ -169,6 +183,10 @@ export const ConfigSchema = z.object({
     sessionMax: env.SESSION_MAX,
     fanQueueLeaseMs: env.FAN_QUEUE_LEASE_MS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: env.KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: env.MAX_REQUESTS_PER_SOCKET,
+    maxConnections: env.MAX_CONNECTIONS,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: env.SHUTDOWN_DRAIN_DELAY_MS,
     redisUrl: env.REDIS_URL,
@@ -213,19 +231,34 @@ export type Environment = Readonly<Record<string, string | undefined>>
 /** The environment variable names the schema reads, in declaration order. */
 export const CONFIG_KEYS: readonly string[] = Object.keys(ConfigSchema.in.shape)
 
+export interface LoadConfigOptions {
+  /**
+   * Refuse to start without WEIBO_APP_SECRET whatever NODE_ENV says (the Docker image's CMD asks for it with
+   * `--require-app-secret`: an env file can blank NODE_ENV, it cannot change the command).
+   */
+  requireAppSecret?: boolean
+}
+
 /**
  * Reads the configuration from `env` (pass `process.env` from the entry point; tests pass a plain object).
  * Every bad variable is reported at once in one `WEIBO_ERR_CONFIG_INVALID` error.
  */
-export function loadConfig (env: Environment): Config {
+export function loadConfig (env: Environment, options: LoadConfigOptions = {}): Config {
   const relevant: Record<string, string> = {}
   for (const key of CONFIG_KEYS) {
     const value = env[key]
     if (value !== undefined && value.trim() !== '') relevant[key] = value.trim()
   }
   const result = ConfigSchema.safeParse(relevant)
-  if (!result.success) {
-    throw new FanbotError('WEIBO_ERR_CONFIG_INVALID', { detail: `\n${z.prettifyError(result.error)}`, cause: result.error })
+  const problems: string[] = result.success ? [] : [z.prettifyError(result.error)]
+  const optedOut = relevant.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES === 'true' || relevant.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES === '1'
+  if (options.requireAppSecret === true && relevant.WEIBO_APP_SECRET === undefined && !optedOut &&
+    !problems.some((problem) => problem.includes('WEIBO_APP_SECRET'))) {
+    problems.push('✖ is required by this server\'s command (--require-app-secret, as in the Docker image), whatever NODE_ENV says; ' +
+      'set it to the app secret, or WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES=true to run with verification off\n  → at WEIBO_APP_SECRET')
+  }
+  if (!result.success || problems.length > 0) {
+    throw new FanbotError('WEIBO_ERR_CONFIG_INVALID', { detail: `\n${problems.join('\n')}`, cause: result.success ? undefined : result.error })
   }
   return Object.freeze(result.data)
 }

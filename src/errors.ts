@@ -24,6 +24,10 @@ export const ERRORS = {
     status: 401,
     message: 'Signed timestamp is outside SIGNATURE_MAX_AGE_MS: check the server clock, or raise or disable the limit'
   },
+  WEIBO_ERR_SIGNATURE_REPLAYED: {
+    status: 401,
+    message: 'This signed query was already used with a different body: a replay of a leaked callback URL, refused'
+  },
   WEIBO_ERR_METRICS_UNAUTHORIZED: {
     status: 401,
     message: 'Metrics need Authorization: Bearer <METRICS_TOKEN>'
@@ -47,6 +51,18 @@ export const ERRORS = {
   WEIBO_ERR_PUSH_INVALID: {
     status: 400,
     message: 'Push does not match the Weibo message format'
+  },
+  WEIBO_ERR_PUSH_TOO_DEEP: {
+    status: 400,
+    message: 'Push body nests arrays or objects deeper than any Weibo push'
+  },
+  WEIBO_ERR_NOT_FOUND: {
+    status: 404,
+    message: 'No such route: Weibo calls CALLBACK_PATH; /healthz, /readyz and /metrics are the others'
+  },
+  WEIBO_ERR_REQUEST_INVALID: {
+    status: 400,
+    message: 'Malformed request: URL, Content-Length or body framing'
   },
   WEIBO_ERR_PUSH_TOO_LARGE: {
     status: 413,

@@ -6,6 +6,7 @@ import { loadDotEnv } from './env-file.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { metricsAccess } from './metrics-access.ts'
 import { buildMetricsServer } from './metrics-server.ts'
+import { handleShutdownSignals } from './shutdown-signals.ts'
 
 function warnAboutMissingCredentials (config: Config, logger: Logger): void {
   if (config.appSecret === undefined) {
@@ -35,37 +36,12 @@ function wantsPrettyLogs (config: Config): boolean {
 
 type App = Awaited<ReturnType<typeof buildApp>>
 
-/** The graceful stop: /readyz 503, the drain delay, then close (requests, handlers, late replies); a second signal exits. */
-function gracefulStop (app: App, config: Config, logger: Logger, metricsServer: () => FastifyInstance | undefined): (signal: NodeJS.Signals) => void {
-  let stopping = false
-  return (signal) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting without waiting')
-      process.exit(1)
-    }
-    stopping = true
-    app.fanbot.readiness.markShuttingDown()
-    const { shutdownDrainDelayMs } = config
-    logger.info({ signal, pending: app.fanbot.dispatcher.pending, drainDelayMs: shutdownDrainDelayMs },
-      'shutting down: /readyz answers 503; then no new requests; finishing handlers and late replies')
-    const drained = new Promise((resolve) => setTimeout(resolve, shutdownDrainDelayMs))
-    // Metrics close last: a scrape during the drain still sees the shutdown's counts.
-    drained.then(async () => { await app.close(); await metricsServer()?.close() }).then(() => {
-      logger.info('shutdown complete')
-      process.exit(0)
-    }, (error: unknown) => {
-      logger.error({ err: error }, 'shutdown failed')
-      process.exit(1)
-    })
-  }
-}
-
 /** Starts the server: config, handlers, listen, and a graceful stop on SIGTERM/SIGINT. Exit code 1 when it cannot start. */
 async function main (): Promise<void> {
   let config: Config
   try {
     loadDotEnv() // fills process.env from ./.env; the real environment wins
-    config = loadConfig(process.env)
+    config = loadConfig(process.env, { requireAppSecret: process.argv.includes('--require-app-secret') })
   } catch (error) {
     process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
     process.exit(1)
@@ -78,10 +54,8 @@ async function main (): Promise<void> {
   let metricsServer: FastifyInstance | undefined
   try {
     app = await buildApp({ config, logger })
-    // Before listen: a signal that comes as soon as the port is open must find the graceful stop, not Node's default.
-    const stop = gracefulStop(app, config, logger, () => metricsServer)
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
+    // Before listening: a signal that arrives as soon as the port is open must find its listener.
+    handleShutdownSignals({ app, config, logger, afterClose: async () => { await metricsServer?.close() } })
     await app.listen({ port: config.port, host: config.host })
     if (config.metricsPort !== undefined) {
       metricsServer = await buildMetricsServer({ config, metrics: app.fanbot.metrics, logger })

@@ -1,31 +1,47 @@
 import { z } from 'zod'
+import { decimalString } from './decimal-string.ts'
 
-/** A 64-bit Weibo id, as a digit string whatever JSON type it arrived in. */
+/** A 64-bit Weibo id, as a digit string whatever JSON type it arrived in (the push stream's records use it). */
 export const WeiboIdSchema = z.union([
   z.string().regex(/^\d{1,20}$/, 'must be a decimal id'),
   // Larger numbers were kept as digit strings by the body parser; a number here is exact.
   z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 ]).transform((id) => String(id))
 
-/** Coordinates come as strings ("116.308586"); a number is tolerated and kept as its string form. */
-const CoordinateSchema = z.union([z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number'), z.number()])
-  .transform((value) => String(value))
+/** The largest unsigned 64-bit integer: no Weibo id is larger. */
+const MAX_ID = '18446744073709551615'
+
+/**
+ * An id in a push: a positive integer written as digits (no sign, fraction, exponent or leading zero), at most
+ * 2^64-1, as a digit string. The push parser keeps numbers at id keys as their text when they could not survive as
+ * a double, so `1e3` or `0.0` arrive here as strings and fail the pattern.
+ */
+export const PushIdSchema = z.union([
+  z.string().regex(/^[1-9]\d{0,19}$/, 'must be a positive decimal id')
+    .refine((id) => id.length < MAX_ID.length || id <= MAX_ID, 'must be at most 2^64-1'),
+  z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
+]).transform((id) => String(id))
+
+/** Coordinates come as strings ("116.308586"); a number is tolerated and kept as its decimal string form. */
+const coordinate = (limit: number) => z.union([z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number'), z.number()])
+  .refine((value) => Math.abs(Number(value)) <= limit, `must be from -${limit} to ${limit}`)
+  .transform(decimalString)
 
 /** Fields every push carries; a push without them is rejected before its type is looked at. */
 export const EnvelopeSchema = z.object({
   type: z.string().min(1),
-  sender_id: WeiboIdSchema,
-  receiver_id: WeiboIdSchema,
+  sender_id: PushIdSchema,
+  receiver_id: PushIdSchema,
   created_at: z.string().min(1)
 })
 
 const common = {
-  sender_id: WeiboIdSchema,
-  receiver_id: WeiboIdSchema,
+  sender_id: PushIdSchema,
+  receiver_id: PushIdSchema,
   created_at: z.string().min(1),
   text: z.string().default(''),
   // Not in the callback docs, but present in some of Weibo's examples: kept when it comes.
-  id: WeiboIdSchema.optional()
+  id: PushIdSchema.optional()
 }
 
 export const EVENT_SUBTYPES = ['follow', 'unfollow', 'subscribe', 'unsubscribe', 'scan', 'scan_follow', 'click', 'view'] as const
@@ -42,10 +58,10 @@ export const TextMessageSchema = z.object({
 export const PositionMessageSchema = z.object({
   ...common,
   type: z.literal('position'),
-  data: z.object({ longitude: CoordinateSchema, latitude: CoordinateSchema })
+  data: z.object({ longitude: coordinate(180), latitude: coordinate(90) })
 })
 
-const MediaDataSchema = z.object({ vfid: WeiboIdSchema, tovfid: WeiboIdSchema })
+const MediaDataSchema = z.object({ vfid: PushIdSchema, tovfid: PushIdSchema })
 
 export const VoiceMessageSchema = z.object({ ...common, type: z.literal('voice'), data: MediaDataSchema })
 export const ImageMessageSchema = z.object({ ...common, type: z.literal('image'), data: MediaDataSchema })
@@ -65,7 +81,7 @@ export const MentionMessageSchema = z.object({
   ...common,
   type: z.literal('mention'),
   // `key` is the id of the status or comment the fan mentioned us in.
-  data: z.object({ subtype: z.enum(MENTION_SUBTYPES), key: WeiboIdSchema })
+  data: z.object({ subtype: z.enum(MENTION_SUBTYPES), key: PushIdSchema })
 })
 
 export const MessageSchema = z.discriminatedUnion('type', [

@@ -1,26 +1,78 @@
 import { isInteger, isSafeNumber, parse as parseLossless } from 'lossless-json'
 import { FanbotError } from './errors.ts'
 
-// A run of 16+ digits outside a string may be a 64-bit id that JSON.parse would round; only then do we pay for
-// the slower lossless parser. A false alarm (digits inside a string) costs speed, never correctness.
-const MAYBE_UNSAFE_INTEGER = /[:[,]\s*-?\d{16,}/
+/** No Weibo push nests deeper than a few levels; a bound keeps a hostile body from exhausting the stack later. */
+export const MAX_PUSH_DEPTH = 32
 
-/** Keeps integers beyond 2^53 as their exact digit strings; every other number is a plain `number`. */
-function parseNumberToken (token: string): number | string {
-  return isInteger(token) && !isSafeNumber(token) ? token : Number(token)
+// The slow path is taken when a number might not survive JSON.parse as written: a run of 16+ digits (a 64-bit id
+// a double would round), or a fraction or exponent (`1e3`, `0.0`: not how an id is written). A false alarm
+// (such digits inside a string) costs speed, never correctness.
+const NEEDS_NUMBER_TOKENS = /[:[,]\s*-?(?:\d{16,}|\d+[.eE])/
+
+/** Keys whose numbers are ids: kept as their exact text, validated as digits by the message schemas. */
+const ID_KEY = /^(?:id|vfid|tovfid|key|\w+_id)$/
+
+/** A number token as written, until the reviver knows which key it belongs to. */
+class NumberToken {
+  readonly text: string
+  constructor (text: string) { this.text = text }
+}
+
+function reviveNumber (key: string, value: unknown): unknown {
+  if (!(value instanceof NumberToken)) return value
+  // Ids keep their text ("1e3" or "-0" then fail the id rule); anything else is the number it says, as JSON.parse
+  // would give it, and is validated as its own type (a 20-digit `text` is not a string).
+  if (ID_KEY.test(key)) return value.text
+  return Number(value.text)
+}
+
+/** True when arrays/objects nest deeper than `limit` (brackets inside strings do not count). One pass, no allocation. */
+export function nestsDeeperThan (raw: string, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let index = 0; index < raw.length; index++) {
+    const char = raw.charCodeAt(index)
+    if (inString) {
+      if (char === 92) index++ // backslash: skip the escaped character
+      else if (char === 34) inString = false
+    } else if (char === 34) {
+      inString = true
+    } else if (char === 91 || char === 123) {
+      if (++depth > limit) return true
+    } else if (char === 93 || char === 125) {
+      depth--
+    }
+  }
+  return false
 }
 
 /**
  * Parses the raw body of a push. Weibo's 64-bit ids (`sender_id`, `receiver_id`, `id`, `vfid`…) come as JSON
- * numbers; those too large for a double are kept as strings so they go back to Weibo digit for digit.
+ * numbers; at id keys the number's exact text is kept (digit for digit), everywhere else a number is a number.
  */
 export function parsePushBody (raw: string): unknown {
+  if (nestsDeeperThan(raw, MAX_PUSH_DEPTH)) throw new FanbotError('WEIBO_ERR_PUSH_TOO_DEEP', { detail: `limit ${MAX_PUSH_DEPTH}` })
   try {
-    return MAYBE_UNSAFE_INTEGER.test(raw) ? parseLossless(raw, null, parseNumberToken) : JSON.parse(raw)
+    return NEEDS_NUMBER_TOKENS.test(raw)
+      ? parseLossless(raw, reviveNumber, (token) => new NumberToken(token))
+      : JSON.parse(raw)
   } catch (error) {
     throw new FanbotError('WEIBO_ERR_PUSH_MALFORMED_JSON', {
       detail: error instanceof Error ? error.message : String(error),
       cause: error
     })
   }
+}
+
+// A run of 16+ digits outside a string may be a 64-bit id that JSON.parse would round.
+const MAYBE_UNSAFE_INTEGER = /[:[,]\s*-?\d{16,}/
+
+/**
+ * JSON with every integer beyond 2^53 kept as its exact digit string, wherever it is: for the commercial push
+ * stream's records, whose loose objects carry ids under many names (`mid`, `uid`, arrays of uids…).
+ */
+export function parseLosslessJson (raw: string): unknown {
+  return MAYBE_UNSAFE_INTEGER.test(raw)
+    ? parseLossless(raw, null, (token) => isInteger(token) && !isSafeNumber(token) ? token : Number(token))
+    : JSON.parse(raw)
 }

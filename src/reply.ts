@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { decimalString } from './decimal-string.ts'
 import { FanbotError } from './errors.ts'
 import { codePointLength, splitText } from './text-split.ts'
 import { describeZodError } from './describe-zod-error.ts'
@@ -49,7 +50,7 @@ function isCoordinate (value: number | string, limit: number): boolean {
 /** Weibo wants coordinates as strings ("116.308586"); handlers may give numbers. */
 const coordinate = (limit: number) => z.union([z.number(), z.string()])
   .refine((value) => isCoordinate(value, limit), `must be a number from -${limit} to ${limit}`)
-  .transform(String)
+  .transform(decimalString)
 
 export const PositionReplySchema = z.object({
   type: z.literal('position'),

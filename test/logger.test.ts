@@ -20,7 +20,7 @@ describe('logs', () => {
     const push = lines[0]?.push as Record<string, unknown>
     assert.equal(push.type, 'text')
     assert.equal(push.sender, '2489518277')
-    assert.match(String(push.dedupKey), /^2489518277\|Mon Jul 16 18:09:20 \+0800 2012\|/)
+    assert.match(String(push.dedupKey), /^1902538057\|2489518277\|Mon Jul 16 18:09:20 \+0800 2012\|/)
     assert.equal(push.handler, 'greeter')
     assert.equal(push.outcome, 'passive')
     assert.equal(typeof push.durationMs, 'number')

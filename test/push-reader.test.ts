@@ -243,9 +243,9 @@ describe('readPush: data of known types', () => {
 })
 
 describe('parsePushBody', () => {
-  test('keeps small numbers as numbers and big integers as exact strings', () => {
-    assert.deepEqual(parsePushBody('{"big":12345678901234567890,"small":42,"float":1.5,"list":[9007199254740993,-7]}'),
-      { big: '12345678901234567890', small: 42, float: 1.5, list: ['9007199254740993', -7] })
+  test('keeps big integers as exact strings at id keys only; elsewhere a number is a number', () => {
+    assert.deepEqual(parsePushBody('{"big_id":12345678901234567890,"id":9007199254740993,"small":42,"float":1.5,"list":[9007199254740993,-7]}'),
+      { big_id: '12345678901234567890', id: '9007199254740993', small: 42, float: 1.5, list: [Number('9007199254740993'), -7] })
   })
 
   test('parses a body without big numbers like JSON.parse', () => {

@@ -26,7 +26,8 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Dedup
     ...(options.perf === undefined ? {} : { perf: options.perf, ttlResolution: 0 })
   })
   return {
-    get size () { return cache.size },
+    // lru-cache drops an expired entry only when it is read: purge first, or the gauge counts the dead (read at scrape time).
+    get size () { cache.purgeStale(); return cache.size },
     claim (key) {
       const entry = cache.get(key)
       if (typeof entry === 'string') return { role: 'joiner', answer: Promise.resolve(entry), settled: true }

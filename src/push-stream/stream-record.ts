@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { FanbotError, isFanbotError } from '../errors.ts'
+import { FanbotError } from '../errors.ts'
 import { WeiboIdSchema } from '../message-schema.ts'
-import { parsePushBody } from '../push-body.ts'
+import { parseLosslessJson } from '../push-body.ts'
 import { describeZodError } from '../describe-zod-error.ts'
 
 // Every object is loose: Weibo adds fields over time, and a consumer may want them. Only the fields below are
@@ -59,9 +59,9 @@ export function parseStreamRecord (line: string): StreamRecord {
   let body: unknown
   try {
     // Lossless for ids past 2^53, like pushes.
-    body = parsePushBody(line)
+    body = parseLosslessJson(line)
   } catch (error) {
-    const reason = isFanbotError(error) && error.cause instanceof Error ? error.cause.message : String(error)
+    const reason = error instanceof Error ? error.message : String(error)
     throw new FanbotError('WEIBO_ERR_STREAM_RECORD_INVALID', { detail: `not JSON (${reason})`, cause: error })
   }
   const result = StreamRecordSchema.safeParse(body)
@@ -88,7 +88,7 @@ export function recordIdOf (line: string): string | undefined {
   if (match !== null) return match[1] ?? match[2]
   let body: unknown
   try {
-    body = parsePushBody(line)
+    body = parseLosslessJson(line)
   } catch {
     return undefined
   }

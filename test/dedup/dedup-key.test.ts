@@ -24,17 +24,21 @@ describe('dedupKey', () => {
     assert.equal(dedupKey(message(fixture('text'))), dedupKey(message(fixtureWith('text', { sender_id: '2489518277' }))))
   })
 
-  test('starts with sender_id|created_at|', () => {
+  test('starts with receiver_id|sender_id|created_at|', () => {
     const key = dedupKey(message(fixture('text')))
-    assert.ok(key.startsWith(`2489518277|${created}|`), key)
-    assert.ok(key.length > `2489518277|${created}|`.length)
+    assert.ok(key.startsWith(`1902538057|2489518277|${created}|`), key)
+    assert.ok(key.length > `1902538057|2489518277|${created}|`.length)
+  })
+
+  test('the same push to two receiving accounts gives two keys (one server may serve several accounts)', () => {
+    assert.notEqual(dedupKey(message(fixture('text'))), dedupKey(message(fixtureWith('text', { receiver_id: 222 }))))
   })
 
   test('two messages in the same second from the same fan get different keys', () => {
     const first = dedupKey(message(fixtureWith('text', { text: '你好' })))
     const second = dedupKey(message(fixtureWith('text', { text: '在吗' })))
     assert.notEqual(first, second)
-    assert.ok(first.startsWith(`2489518277|${created}|`) && second.startsWith(`2489518277|${created}|`))
+    assert.ok(first.startsWith(`1902538057|2489518277|${created}|`) && second.startsWith(`1902538057|2489518277|${created}|`))
   })
 
   test('a different type or data with the same text gives a different key', () => {
@@ -53,6 +57,6 @@ describe('dedupKey', () => {
 
   test('a 19-digit sender keeps all its digits in the key', () => {
     const raw = fixture('text').replace('"sender_id":2489518277', '"sender_id":9223372036854775807')
-    assert.ok(dedupKey(message(raw)).startsWith(`9223372036854775807|${created}|`))
+    assert.ok(dedupKey(message(raw)).startsWith(`1902538057|9223372036854775807|${created}|`))
   })
 })

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test'
 import { Queue } from 'bullmq'
 import { LATE_REPLIES_QUEUE, LATE_REPLY_JOB, outboxJobOptions } from '../../src/outbox/outbox-job.ts'
 import { FAN, lateReply, observe, outboxWorld, until } from '../helpers/outbox.ts'
+import { ACCOUNT } from '../helpers/simulator-api.ts'
 import { skipWithoutRedis } from '../helpers/redis.ts'
 
 describe('outbox: permanent failures go to the failed set, where an operator lists and retries them', { skip: skipWithoutRedis, concurrency: true }, () => {
@@ -23,7 +24,7 @@ describe('outbox: permanent failures go to the failed set, where an operator lis
     assert.match(failed.id, /^late-[0-9a-f]{32}$/)
     assert.equal(failed.receiverId, FAN)
     assert.equal(failed.handler, 'slow-text')
-    assert.match(failed.dedupKey, new RegExp(`^${FAN}\\|`))
+    assert.match(failed.dedupKey, new RegExp(`^${ACCOUNT}\\|${FAN}\\|`))
     assert.equal(failed.attemptsMade, 1)
     assert.equal(failed.code, 'WEIBO_ERR_API_REJECTED')
     assert.equal(failed.errorCode, 21327)

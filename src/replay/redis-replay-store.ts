@@ -1,0 +1,35 @@
+import type { Redis } from 'ioredis'
+import type { Logger } from '../logger.ts'
+import type { ReplayStore } from './replay-store.ts'
+
+export interface RedisReplayStoreOptions {
+  redis: Redis
+  prefix: string
+  ttlMs: number
+  logger: Logger
+  /** Told of every Redis failure, for a metric. */
+  onError?: () => void
+}
+
+/**
+ * The replay memory shared by every replica: one command per push. `SET key digest PX ttl NX GET` stores the body
+ * digest if the query is new and returns the digest stored before otherwise (Redis 7). If Redis fails, the push
+ * goes through (it is signed and fresh; refusing it would lose a real message), with a warning and a metric.
+ */
+export function createRedisReplayStore (options: RedisReplayStoreOptions): ReplayStore {
+  const { redis, logger } = options
+  return {
+    async sight (queryKey, bodyDigest) {
+      try {
+        const before = await redis.call('SET', `${options.prefix}:replay:${queryKey}`, bodyDigest, 'PX', options.ttlMs, 'NX', 'GET')
+        if (before === null) return 'first'
+        return before === bodyDigest ? 'same' : 'different'
+      } catch (error) {
+        options.onError?.()
+        logger.warn({ store: { operation: 'replay', error: error instanceof Error ? error.message : String(error) } },
+          'replay store unavailable: the signed push goes through unchecked')
+        return 'first'
+      }
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict'
+import { describe, test, type TestContext } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.ts'
+import { loadConfig } from '../../src/config.ts'
+import { text, type Handler } from '../../src/index.ts'
+import { createMemoryReplayStore } from '../../src/replay/memory-replay-store.ts'
+import { replayMemoryMs } from '../../src/replay/replay-guard.ts'
+import { startTestApp } from '../helpers/app.ts'
+import { testConfig } from '../helpers/config.ts'
+import { fixture, fixtureWith, signedQuery } from '../helpers/push.ts'
+import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
+
+const post = async (app: FastifyInstance, query: string, body: string): Promise<{ status: number, code: string | undefined, body: string }> => {
+  const response = await app.inject({ method: 'POST', url: `/weibo?${query}`, headers: { 'content-type': 'application/json' }, payload: body })
+  const code = response.statusCode === 200 ? undefined : response.json<{ code: string }>().code
+  return { status: response.statusCode, code, body: response.body }
+}
+
+function countingHandler (): { handlers: Handler[], runs: () => number } {
+  let runs = 0
+  return { handlers: [{ on: 'text', handle: (message) => { runs++; return text(`echo ${message.text}`) } }], runs: () => runs }
+}
+
+describe('replay protection in production defaults', () => {
+  test('production turns on a 5-minute freshness window and the replay check; elsewhere both are off unless asked', () => {
+    const production = loadConfig({ NODE_ENV: 'production', WEIBO_APP_SECRET: 's' })
+    assert.equal(production.signatureMaxAgeMs, 300_000)
+    assert.equal(production.replayProtection, true)
+    const development = loadConfig({})
+    assert.equal(development.signatureMaxAgeMs, 0)
+    assert.equal(development.replayProtection, false)
+    const explicit = loadConfig({ NODE_ENV: 'production', WEIBO_APP_SECRET: 's', SIGNATURE_MAX_AGE_MS: '0', REPLAY_PROTECTION: 'false' })
+    assert.equal(explicit.signatureMaxAgeMs, 0)
+    assert.equal(explicit.replayProtection, false)
+  })
+
+  test('a signed query replayed with another body gets 401; with its own body it is a retry (deduplicated)', async (t) => {
+    const { handlers, runs } = countingHandler()
+    const { app } = await startTestApp(t, { handlers, env: { NODE_ENV: 'production' } })
+    const query = signedQuery()
+    const first = await post(app, query, fixture('text'))
+    assert.equal(first.status, 200)
+    const forged = await post(app, query, fixtureWith('text', { sender_id: 9999, text: 'forged' }))
+    assert.equal(forged.status, 401)
+    assert.equal(forged.code, 'WEIBO_ERR_SIGNATURE_REPLAYED')
+    const retry = await post(app, query, fixture('text'))
+    assert.equal(retry.status, 200)
+    assert.equal(retry.body, first.body, 'the retry gets the first answer')
+    assert.equal(runs(), 1, 'the handler ran for the first copy only')
+  })
+
+  test('a timestamp an hour old gets 401; seconds and milliseconds both read', async (t) => {
+    const { handlers, runs } = countingHandler()
+    const { app } = await startTestApp(t, { handlers, env: { NODE_ENV: 'production' } })
+    const hourAgo = Date.now() - 3_600_000
+    assert.equal((await post(app, signedQuery({ timestamp: String(hourAgo) }), fixture('text'))).code, 'WEIBO_ERR_SIGNATURE_EXPIRED')
+    assert.equal((await post(app, signedQuery({ timestamp: String(Math.floor(hourAgo / 1000)) }), fixture('text'))).code, 'WEIBO_ERR_SIGNATURE_EXPIRED')
+    assert.equal((await post(app, signedQuery({ timestamp: String(Math.floor(Date.now() / 1000)) }), fixture('text'))).status, 200)
+    assert.equal(runs(), 1)
+  })
+
+  test('off outside production by default: a reused query with another body is handled (tests and development)', async (t) => {
+    const { handlers, runs } = countingHandler()
+    const { app } = await startTestApp(t, { handlers })
+    const query = signedQuery()
+    assert.equal((await post(app, query, fixture('text'))).status, 200)
+    assert.equal((await post(app, query, fixtureWith('text', { text: 'other' }))).status, 200)
+    assert.equal(runs(), 2)
+  })
+})
+
+describe('the memory replay store', () => {
+  test('is bounded by max and forgets after its ttl', () => {
+    let now = 1_000_000 // not 0: lru-cache takes a start time of 0 for "no TTL"
+    const store = createMemoryReplayStore({ max: 2, ttlMs: 1000, perf: { now: () => now } })
+    assert.equal(store.sight('a', 'x'), 'first')
+    assert.equal(store.sight('a', 'x'), 'same')
+    assert.equal(store.sight('a', 'y'), 'different')
+    store.sight('b', 'x')
+    store.sight('c', 'x') // evicts a (max 2)
+    assert.equal(store.sight('a', 'y'), 'first')
+    assert.equal(store.sight('c', 'z'), 'different')
+    now += 1001
+    assert.equal(store.sight('c', 'z'), 'first', 'expired')
+  })
+
+  test('remembers a query as long as its timestamp can pass the freshness check', () => {
+    assert.equal(replayMemoryMs({ signatureMaxAgeMs: 300_000, dedupTtlMs: 60_000 }), 600_000)
+    assert.equal(replayMemoryMs({ signatureMaxAgeMs: 0, dedupTtlMs: 60_000 }), 60_000)
+  })
+})
+
+describe('replay protection shared on Redis', { skip: skipWithoutRedis }, () => {
+  async function replicas (t: TestContext, handlers: Handler[]): Promise<[FastifyInstance, FastifyInstance]> {
+    const url = redisUrl() ?? ''
+    const prefix = uniquePrefix()
+    t.after(async () => { await deleteKeys(url, prefix) })
+    const start = async (): Promise<FastifyInstance> => {
+      const app = await buildApp({ config: testConfig({ NODE_ENV: 'production', REDIS_URL: url, REDIS_KEY_PREFIX: prefix, OUTBOX_CONCURRENCY: '0' }), handlers })
+      t.after(async () => { await app.close() })
+      return app
+    }
+    return [await start(), await start()]
+  }
+
+  test('a query first seen on replica A, replayed on replica B with another body, gets 401; with its own body, a retry', async (t) => {
+    const { handlers, runs } = countingHandler()
+    const [a, b] = await replicas(t, handlers)
+    const query = signedQuery()
+    const first = await post(a, query, fixture('text'))
+    assert.equal(first.status, 200)
+    const forged = await post(b, query, fixtureWith('text', { text: 'forged on another replica' }))
+    assert.equal(forged.code, 'WEIBO_ERR_SIGNATURE_REPLAYED')
+    const retry = await post(b, query, fixture('text'))
+    assert.equal(retry.status, 200)
+    assert.equal(retry.body, first.body)
+    assert.equal(runs(), 1)
+  })
+})
