@@ -44,6 +44,9 @@ export const ConfigSchema = z.object({
   // Weibo retries within about 15 s; a shorter memory would let its retries through as new messages.
   DEDUP_TTL_MS: integer({ min: 1000, max: 86_400_000, fallback: 300_000 }),
   DEDUP_MAX: integer({ min: 1, max: 10_000_000, fallback: 100_000 }),
+  // How long the answer body is kept to replay to a retry (Weibo retries within ~20 s); the push stays recognised
+  // as seen for DEDUP_TTL_MS, and a retry after this gets a blank answer. 0 keeps no answer bodies.
+  DEDUP_REPLAY_TTL_MS: integer({ min: 0, max: 86_400_000, fallback: 60_000 }),
   BODY_LIMIT_BYTES: integer({ min: 256, max: 10_485_760, fallback: 65_536 }),
   SHUTDOWN_TIMEOUT_MS: integer({ min: 0, max: 600_000, fallback: 10_000 }),
   // Behind a load balancer: keep serving this long after SIGTERM while /readyz says 503, so traffic moves first.
@@ -123,6 +126,7 @@ export const ConfigSchema = z.object({
     handlerTimeoutMs: env.HANDLER_TIMEOUT_MS,
     dedupTtlMs: env.DEDUP_TTL_MS,
     dedupMax: env.DEDUP_MAX,
+    dedupReplayTtlMs: env.DEDUP_REPLAY_TTL_MS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: env.SHUTDOWN_DRAIN_DELAY_MS,

@@ -44,6 +44,7 @@ describe('loadConfig defaults', () => {
       handlerTimeoutMs: 60_000,
       dedupTtlMs: 300_000,
       dedupMax: 100_000,
+      dedupReplayTtlMs: 60_000,
       bodyLimitBytes: 65_536,
       shutdownTimeoutMs: 10_000,
       shutdownDrainDelayMs: 0,

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Config } from '../config.ts'
-import { createMemoryDedupStore, type DedupStore } from '../dedup/dedup-store.ts'
+import type { DedupStore } from '../dedup/dedup-store.ts'
+import { createMemoryDedupStore } from '../dedup/memory-dedup-store.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { connectRedis, safeRedisUrl } from './redis-connection.ts'
@@ -21,11 +22,10 @@ export interface StoreSetup {
  */
 export async function setUpDedupStore (options: { config: Config, logger: Logger, metrics: Metrics }): Promise<StoreSetup> {
   const { config, logger } = options
-  const memory = (): StoreSetup => ({
-    store: createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs }),
-    kind: 'memory',
-    close: async () => {}
-  })
+  const memory = (): StoreSetup => {
+    const store = createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs, replayTtlMs: config.dedupReplayTtlMs })
+    return { store, kind: 'memory', close: store.close }
+  }
   if (config.redisUrl === undefined) return memory()
   try {
     const redis = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup' })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createMemoryDedupStore } from '../../src/dedup/dedup-store.ts'
+import { createMemoryDedupStore } from '../../src/dedup/memory-dedup-store.ts'
 import { createDispatcher } from '../../src/dispatcher.ts'
 import { normaliseHandlers } from '../../src/handler-loader.ts'
 import { createHandlerRouter } from '../../src/handler-router.ts'

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.ts'
-import { createMemoryDedupStore, type DedupStore } from '../../src/dedup/dedup-store.ts'
+import type { DedupStore } from '../../src/dedup/dedup-store.ts'
+import { createMemoryDedupStore } from '../../src/dedup/memory-dedup-store.ts'
 import { testConfig } from '../helpers/config.ts'
 
 async function appWith (t: TestContext, store?: DedupStore): Promise<FastifyInstance> {
