@@ -13,7 +13,7 @@ import { createLogger, type Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
-import { setUpPushStream, type PushStreamRunner } from './push-stream/stream-setup.ts'
+import type { PushStreamRunner } from './push-stream/stream-setup.ts'
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
 import { createStreamDispatcher, type StreamDispatcher } from './push-stream/stream-dispatcher.ts'
 import type { ReplyQuota } from './reply-quota/reply-quota.ts'
@@ -21,7 +21,6 @@ import { setUpDedupStore, type StoreSetup } from './storage/storage.ts'
 import { createWeiboApiClient, type WeiboApiClient } from './weibo-api/client.ts'
 import { createWeiboHttp, type WeiboHttpOptions } from './weibo-api/http.ts'
 import { createCommercialLimiter } from './weibo-api/rate-limiter.ts'
-import { createOutbox } from './outbox/outbox.ts'
 
 export interface BuildAppOptions {
   config: Config
@@ -102,9 +101,12 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   })
   // With Redis, late replies go through the durable outbox (BullMQ); without it (or when REDIS_OPTIONAL started
   // this replica in memory), straight to the API.
-  const outbox = storeSetup.kind !== 'redis' || config.redisUrl === undefined
+  // Loaded only when used (here and for the push stream below): BullMQ, ioredis and the stream client are about
+  // a third of an idle server's memory, and most bots run without them (bench/README.md, idle RSS).
+  const outboxModule = storeSetup.kind !== 'redis' || config.redisUrl === undefined ? undefined : await import('./outbox/outbox.ts')
+  const outbox = outboxModule === undefined
     ? undefined
-    : createOutbox({
+    : outboxModule.createOutbox({
       config,
       api,
       logger,
@@ -130,7 +132,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   })
 
   const streamDispatcher = createStreamDispatcher({ router, api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics })
-  const pushStream = setUpPushStream({ config, storeSetup, dispatcher: streamDispatcher, logger, metrics, commercialLimiter })
+  const pushStream = config.pushStream === undefined
+    ? undefined
+    : (await import('./push-stream/stream-setup.ts')).setUpPushStream({ config, storeSetup, dispatcher: streamDispatcher, logger, metrics, commercialLimiter })
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

@@ -4,8 +4,6 @@ import type { DedupStore } from '../dedup/dedup-store.ts'
 import { createMemoryDedupStore } from '../dedup/memory-dedup-store.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
-import { connectRedis, safeRedisUrl } from './redis-connection.ts'
-import { createRedisDedupStore } from '../dedup/redis-dedup-store.ts'
 
 export interface StoreSetup {
   store: DedupStore
@@ -27,6 +25,9 @@ export async function setUpDedupStore (options: { config: Config, logger: Logger
     return { store, kind: 'memory', close: store.close }
   }
   if (config.redisUrl === undefined) return memory()
+  // ioredis is loaded only in scale-out mode: an in-memory server never needs it (idle RSS, bench/README.md).
+  const { connectRedis, safeRedisUrl } = await import('./redis-connection.ts')
+  const { createRedisDedupStore } = await import('../dedup/redis-dedup-store.ts')
   try {
     const redis = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup' })
     const subscriber = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup-sub' })
