@@ -9,6 +9,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))
 
 export interface BenchServer {
   url: string
+  /** The server process, for pinning it to a core (`--pin`) and reading its memory. */
+  pid: number
   stats: () => Promise<ServerStats>
   /** Zeroes the server's CPU clock, handler counts and metrics (after the warm-up). */
   reset: () => Promise<void>
@@ -49,6 +51,7 @@ export async function startBenchServer (spec: ServerSpec, profileDir?: string): 
   }
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
     stats: async () => await ask('stats') as ServerStats,
     reset: async () => { await ask('reset') },
     drain: async () => await ask('drain') as ServerStats,
@@ -64,7 +67,7 @@ export interface LoadOptions {
   url: string
   connections: number
   durationS: number
-  traffic: Traffic
+  traffic: Pick<Traffic, 'request' | 'setTiming'>
 }
 
 export interface LoadResult {
@@ -100,7 +103,7 @@ export async function runLoad (options: LoadOptions): Promise<LoadResult> {
 }
 
 /** Runs a short warm-up (JIT, connection pools), zeroes the server's counters, then the measured run. */
-export async function warmThenRun (server: BenchServer, options: LoadOptions & { warmupS: number }): Promise<LoadResult & { server: ServerStats }> {
+export async function warmThenRun (server: BenchServer, options: LoadOptions & { warmupS: number, traffic: Traffic }): Promise<LoadResult & { server: ServerStats }> {
   if (options.warmupS > 0) await runLoad({ ...options, durationS: options.warmupS })
   await server.reset()
   options.traffic.reset()
