@@ -93,7 +93,8 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
 
   async function dispatch (message: Message): Promise<DispatchResult> {
     const key = dedupKey(message)
-    const claim = await store.claim(key)
+    const claimed = store.claim(key)
+    const claim = claimed instanceof Promise ? await claimed : claimed // the memory store answers at once: no extra turn
     if (claim.role === 'joiner') {
       options.metrics?.duplicates.inc({ kind: claim.settled ? 'replayed' : 'joined' })
       // The owner decides within its own deadline; ours is only a guard against an owner that never settles.
@@ -109,7 +110,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
       return { outcome: 'blank', body: '', dedupKey: key }
     }
 
-    const run = work.track(runHandler({
+    const outcome = runHandler({
       handler,
       message,
       dedupKey: key,
@@ -118,8 +119,10 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
       api: options.api,
       logger,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics })
-    }))
-    const first = await raceDeadline(run, options.replyDeadlineMs)
+    })
+    // A handler that answered synchronously is done: nothing to track, no deadline to race (a timer per push).
+    const run = outcome instanceof Promise ? work.track(outcome) : undefined
+    const first = run === undefined ? outcome as RunResult : await raceDeadline(run, options.replyDeadlineMs)
     if (first !== DEADLINE && first.status === 'reply' && replyParts(first.reply).length > 1) {
       // A text split in several messages cannot be one response body: every part goes active, in order.
       claim.settle('')
@@ -134,11 +137,14 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
 
     claim.settle('')
     options.metrics?.deadlineHandoffs.inc()
-    work.track(run.then(async (result) => {
-      if (result.status === 'reply') {
-        await options.lateReply.send({ message, reply: result.reply, handler: handler.name, dedupKey: key })
-      }
-    }))
+    // (Only a run that returned a promise can miss the deadline: `run` is set here.)
+    if (run !== undefined) {
+      work.track(run.then(async (result) => {
+        if (result.status === 'reply') {
+          await options.lateReply.send({ message, reply: result.reply, handler: handler.name, dedupKey: key })
+        }
+      }))
+    }
     return { outcome: 'active', body: '', dedupKey: key, handler: handler.name }
   }
 

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { FanbotError } from '../src/errors.ts'
@@ -287,5 +288,40 @@ describe('runHandler: logging and context', () => {
     assert.equal(error.code, 'WEIBO_ERR_HANDLER_THREW')
     assert.ok(error.cause instanceof FanbotError)
     assert.equal(error.cause.code, 'WEIBO_ERR_API_TOKEN_MISSING')
+  })
+})
+
+describe('runHandler: a synchronous handler', () => {
+  const input = (handle: LoadedHandler['handle'], signal: AbortSignal): Parameters<typeof runHandler>[0] => {
+    const logs = captureLogs()
+    return { handler: handlerOf({ handle }), message: textMessage(), dedupKey: DEDUP_KEY, timeoutMs: 5000, shutdownSignal: signal, api: apiFor(logs), logger: logs.logger }
+  }
+
+  test('gets its result back at once, with no deadline machinery; a handler returning a promise gets it', async () => {
+    const signal = new AbortController().signal
+    const sync = runHandler(input(() => ({ type: 'text', text: 'at once' }), signal))
+    assert.ok(!(sync instanceof Promise))
+    assert.equal(getEventListeners(signal, 'abort').length, 0, 'no shutdown listener for a run that is over')
+    assert.equal((sync as RunResult).status, 'reply')
+
+    const later = runHandler(input(async () => ({ type: 'text', text: 'later' }), signal))
+    assert.ok(later instanceof Promise)
+    assert.equal(getEventListeners(signal, 'abort').length, 1, 'a running handler listens for shutdown')
+    assert.equal((await later).status, 'reply')
+    assert.equal(getEventListeners(signal, 'abort').length, 0)
+  })
+
+  test('a synchronous throw or invalid reply is a failed run, as from an async handler; after shutdown nothing runs', async () => {
+    const signal = new AbortController().signal
+    const threw = runHandler(input(() => { throw new Error('boom') }, signal)) as RunResult
+    assert.equal(errorOf(threw).code, 'WEIBO_ERR_HANDLER_THREW')
+    const invalid = runHandler(input(() => ({ type: 'text', text: '' }), signal)) as RunResult
+    assert.equal(errorOf(invalid).code, 'WEIBO_ERR_REPLY_INVALID')
+    const aborted = new AbortController()
+    aborted.abort()
+    let ran = false
+    const late = await runHandler(input(() => { ran = true }, aborted.signal))
+    assert.equal(errorOf(late).code, 'WEIBO_ERR_HANDLER_TIMEOUT')
+    assert.equal(ran, false)
   })
 })
