@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon, { type Result } from 'autocannon'
 import type { ServerRequest, ServerSpec, ServerStats } from './server.ts'
 import type { Traffic } from './traffic.ts'
+import { serverCommand } from './node-command.ts'
 
 export const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url))
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -21,13 +22,14 @@ export interface BenchServer {
 
 /**
  * Starts bench/server.ts in a child process, the same way for the real and the bare server; with `profileDir`,
- * under `--cpu-prof` (the profile is written when the server is closed).
+ * under `--cpu-prof` (the profile is written when the server is closed); on `node` (with tsx where it cannot strip types).
  */
-export async function startBenchServer (spec: ServerSpec, profileDir?: string): Promise<BenchServer> {
+export async function startBenchServer (spec: ServerSpec, profileDir?: string, node = process.execPath): Promise<BenchServer> {
   const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${profileDir}/${spec.kind}-${spec.scenario}`]
   const child = fork(`${BENCH_DIR}server.ts`, [JSON.stringify(spec)], {
     cwd: REPO_ROOT,
-    execArgv: [...profile, '--import', 'tsx'],
+    execPath: node,
+    execArgv: [...profile, ...serverCommand(node)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   const waiting = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()

@@ -100,7 +100,8 @@ const list = (values: number[], digits = 0): string => values.map((value) => fix
 
 export async function workloadScenario (settings: BenchSettings & { pin: boolean, node: string }): Promise<ScenarioReport> {
   if (settings.pin) pin(process.pid, 1)
-  const bareServer = await startBenchServer({ kind: 'bare', scenario: 'passive', secret: BENCH_SECRET, path: CALLBACK_PATH })
+  // Bare Fastify on the same Node as fanbot, so the ratio compares the code and not two V8 versions.
+  const bareServer = await startBenchServer({ kind: 'bare', scenario: 'passive', secret: BENCH_SECRET, path: CALLBACK_PATH }, undefined, settings.node)
   const bare: Target = {
     label: 'bare Fastify',
     pid: bareServer.pid,
@@ -150,7 +151,7 @@ export async function workloadScenario (settings: BenchSettings & { pin: boolean
         `${settings.connections} connections; ${settings.rounds} rounds of ${settings.durationS} s per server (bare, warn, info in turn) after a ${settings.warmupS} s warm-up each; ` +
         `${settings.pin ? 'servers pinned to cpu0, load generator to cpu1 (taskset)' : 'not pinned (use --pin)'}.`,
         `Server: \`${[settings.node === process.execPath ? 'node' : settings.node, ...serverCommand(settings.node), 'src/main.ts'].join(' ')}\`, NODE_ENV=production, ` +
-        'HANDLERS_DIR=bench/workload-handlers (one `on: \'*\'` handler answering `ok <type>`), stdout to /dev/null. CPU time from /proc/<pid>/stat for both servers.',
+        'HANDLERS_DIR=bench/workload-handlers (one `on: \'*\'` handler answering `ok <type>`), stdout to /dev/null. Bare Fastify runs on the same Node. CPU time from /proc/<pid>/stat for both servers.',
         'Pushes: 70 % text, 10 % each position, voice and image; a new sender and created_at per push; 5 % of requests re-send one of the last 5,000 pushes with a fresh signature.'
       ]
     }
