@@ -75,7 +75,8 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Memor
   }
 
   return {
-    get size () { return seen.size + inFlight.size },
+    // Expired records are dropped first, so the metric read at scrape time does not count them.
+    get size () { sweep(); return seen.size + inFlight.size },
     get answersHeld () { return seen.answersHeld },
     sweep,
     async close () {

@@ -125,6 +125,7 @@ describe('createMemoryDedupStore', () => {
     clock.advance(1000)
     assert.equal(await joinedAnswer(store, 'k'), 'answer', 'still remembered at exactly the TTL')
     clock.advance(1)
+    assert.equal(store.size, 0, 'an expired record is not counted, even before the next claim')
     const settle = await owner(store, 'k')
     settle('new answer')
     assert.equal(await joinedAnswer(store, 'k'), 'new answer')
