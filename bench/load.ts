@@ -3,12 +3,15 @@ import { fileURLToPath } from 'node:url'
 import autocannon, { type Result } from 'autocannon'
 import type { ServerRequest, ServerSpec, ServerStats } from './server.ts'
 import type { Traffic } from './traffic.ts'
+import { serverCommand } from './node-command.ts'
 
 export const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url))
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url))
 
 export interface BenchServer {
   url: string
+  /** The server process, for pinning it to a core (`--pin`) and reading its memory. */
+  pid: number
   stats: () => Promise<ServerStats>
   /** Zeroes the server's CPU clock, handler counts and metrics (after the warm-up). */
   reset: () => Promise<void>
@@ -19,13 +22,14 @@ export interface BenchServer {
 
 /**
  * Starts bench/server.ts in a child process, the same way for the real and the bare server; with `profileDir`,
- * under `--cpu-prof` (the profile is written when the server is closed).
+ * under `--cpu-prof` (the profile is written when the server is closed); on `node` (with tsx where it cannot strip types).
  */
-export async function startBenchServer (spec: ServerSpec, profileDir?: string): Promise<BenchServer> {
+export async function startBenchServer (spec: ServerSpec, profileDir?: string, node = process.execPath): Promise<BenchServer> {
   const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${profileDir}/${spec.kind}-${spec.scenario}`]
   const child = fork(`${BENCH_DIR}server.ts`, [JSON.stringify(spec)], {
     cwd: REPO_ROOT,
-    execArgv: [...profile, '--import', 'tsx'],
+    execPath: node,
+    execArgv: [...profile, ...serverCommand(node)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   const waiting = new Map<number, { resolve: (value: unknown) => void, reject: (error: Error) => void }>()
@@ -49,6 +53,7 @@ export async function startBenchServer (spec: ServerSpec, profileDir?: string): 
   }
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
     stats: async () => await ask('stats') as ServerStats,
     reset: async () => { await ask('reset') },
     drain: async () => await ask('drain') as ServerStats,
@@ -64,7 +69,7 @@ export interface LoadOptions {
   url: string
   connections: number
   durationS: number
-  traffic: Traffic
+  traffic: Pick<Traffic, 'request' | 'setTiming'>
 }
 
 export interface LoadResult {
@@ -100,7 +105,7 @@ export async function runLoad (options: LoadOptions): Promise<LoadResult> {
 }
 
 /** Runs a short warm-up (JIT, connection pools), zeroes the server's counters, then the measured run. */
-export async function warmThenRun (server: BenchServer, options: LoadOptions & { warmupS: number }): Promise<LoadResult & { server: ServerStats }> {
+export async function warmThenRun (server: BenchServer, options: LoadOptions & { warmupS: number, traffic: Traffic }): Promise<LoadResult & { server: ServerStats }> {
   if (options.warmupS > 0) await runLoad({ ...options, durationS: options.warmupS })
   await server.reset()
   options.traffic.reset()

@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import type { Handler } from '../src/handler.ts'
@@ -22,8 +22,14 @@ export interface MemoryResult {
   seconds: number
   /** After the app was built, minus before: lru-cache preallocates its index arrays for DEDUP_MAX entries. */
   construction: Usage
-  /** After every push was answered, minus before the app was built. */
+  /** After every push was answered, minus before the app was built (answer bodies still in their replay window). */
   total: Usage
+  /** DEDUP_REPLAY_TTL_MS of the run. */
+  replayTtlMs: number
+  /** As `total`, read again once the replay window has passed: only the compact "seen" records remain. */
+  afterReplay?: Usage
+  /** Answer bodies the store held at the `total` reading. */
+  answersHeld?: number
 }
 
 // 20 Chinese characters, like a short bot answer; URL-encoded in the passive reply, each takes 9 bytes.
@@ -55,14 +61,15 @@ const minus = (a: Usage, b: Usage): Usage =>
 
 async function main (): Promise<void> {
   if (globalThis.gc === undefined) throw new Error('run with node --expose-gc')
-  const options = JSON.parse(process.argv[2] ?? '{}') as { count?: number, answer?: AnswerKind }
+  const options = JSON.parse(process.argv[2] ?? '{}') as { count?: number, answer?: AnswerKind, replayTtlMs?: number, quota?: boolean }
   const count = options.count ?? 1_000_000
   const answer = options.answer ?? 'ascii'
+  const replayTtlMs = options.replayTtlMs ?? 60_000
   const start = Date.UTC(2026, 10, 25)
 
   const before = snapshot()
   const app = await buildApp({
-    config: loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', WEIBO_APP_SECRET: 'bench-secret', DEDUP_MAX: String(count) }),
+    config: loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', WEIBO_APP_SECRET: 'bench-secret', DEDUP_MAX: String(count), DEDUP_REPLAY_TTL_MS: String(replayTtlMs), REPLY_QUOTA_ENFORCE: String(options.quota ?? true) }),
     handlers: handlersFor(answer)
   })
   const built = snapshot()
@@ -83,6 +90,9 @@ async function main (): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000
   const after = snapshot()
+  const answersHeld = (store as { answersHeld?: number }).answersHeld
+  // The store frees answer bodies by itself once their replay window has passed; wait for it when that is short.
+  const afterReplay = replayTtlMs <= 10_000 ? (await sleep(replayTtlMs + 1500), snapshot()) : undefined
   const result: MemoryResult = {
     count,
     answer,
@@ -90,7 +100,10 @@ async function main (): Promise<void> {
     answerBytes,
     seconds,
     construction: minus(built, before),
-    total: minus(after, before)
+    total: minus(after, before),
+    replayTtlMs,
+    ...(afterReplay === undefined ? {} : { afterReplay: minus(afterReplay, before) }),
+    ...(answersHeld === undefined ? {} : { answersHeld })
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
   await app.close()

@@ -5,14 +5,20 @@ import { latePathScenario } from './late-path.ts'
 import { memoryScenario } from './memory-scenario.ts'
 import { machineInfo, renderScenario, uptime, type BenchSettings, type ScenarioReport } from './report.ts'
 import { passiveScenario, retryScenario } from './throughput.ts'
+import { workloadScenario } from './workload.ts'
 
 const HELP = `npm run bench -- [options]
 
   --quick            about 2 s per run, 100,000 pushes for memory (a smoke test, not for the results)
-  --only=1,3         run only these scenarios (1 passive, 2 retry storm, 3 late path, 4 memory, 5 cold start)
+  --only=1,3         run only these scenarios (1 passive, 2 retry storm, 3 late path, 4 memory, 5 cold start,
+                     6 the issue-13 workload)
   --duration=SEC     seconds per measured run (default 10, quick 2)
   --profile          run both servers under --cpu-prof; profiles go to /tmp/fanbot-bench-profiles/<server>-<scenario>/
   --out=FILE         also write the results as Markdown to FILE
+  --pin              pin the servers to cpu0 and this process (the load generator) to cpu1 (taskset; scenario 6)
+  --node=PATH        the Node that runs src/main.ts in scenarios 5 and 6 (default: this one; with type stripping,
+                     as in the Docker image, no tsx loader)
+  --count=N          distinct pushes for scenario 4 (default 300,000, quick 100,000)
 `
 
 const { values } = parseArgs({
@@ -22,6 +28,9 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
+    pin: { type: 'boolean', default: false },
+    node: { type: 'string' },
+    count: { type: 'string' },
     help: { type: 'boolean', default: false }
   }
 })
@@ -33,7 +42,7 @@ if (values.help) {
 const quick = values.quick
 const durationS = values.duration === undefined ? (quick ? 2 : 10) : Number(values.duration)
 if (!(durationS > 0)) throw new Error(`--duration must be a positive number of seconds, got ${values.duration}`)
-const only = new Set((values.only ?? '1,2,3,4,5').split(',').map((item) => Number(item.trim())))
+const only = new Set((values.only ?? '1,2,3,4,5,6').split(',').map((item) => Number(item.trim())))
 const PROFILE_DIR = '/tmp/fanbot-bench-profiles'
 
 const settings: BenchSettings = {
@@ -76,8 +85,11 @@ if (!quick) {
 }
 // Scaled down ten times: the same deadline logic, ten times the slow samples in the same time.
 await scenario(3, 'late path scaled down', async () => await latePathScenario(settings, { deadlineMs: 400, slowMs: 600, durationS }))
-await scenario(4, 'memory', async () => await memoryScenario(quick ? 100_000 : 1_000_000))
-await scenario(5, 'cold start', async () => await coldStartScenario(quick ? 2 : 5))
+const memoryCount = values.count === undefined ? (quick ? 100_000 : 300_000) : Number(values.count)
+await scenario(4, 'memory', async () => await memoryScenario(memoryCount))
+const node = values.node ?? process.execPath
+await scenario(5, 'cold start', async () => await coldStartScenario(quick ? 2 : 5, node))
+await scenario(6, 'the issue-13 workload', async () => await workloadScenario({ ...settings, rounds: quick ? 1 : 3, pin: values.pin, node }))
 
 const markdown = [...header, `- load after the run: \`${uptime()}\``, '', ...reports.map(renderScenario).flatMap((table) => [table, ''])].join('\n')
 console.log(`\n${markdown}`)

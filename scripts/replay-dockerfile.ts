@@ -85,6 +85,11 @@ async function main (): Promise<void> {
     const port = String(await freePort())
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...envOf(instructions, stage), PORT: port, WEIBO_APP_SECRET: SECRET, LOG_LEVEL: 'warn' }
     say(`CMD ${cmd.join(' ')} (PORT=${port})`)
+    if (cmd[0] === 'node' && cmd[1]?.endsWith('.ts') === true && (process.features as { typescript?: unknown }).typescript === undefined) {
+      // The image's Node 24 strips types itself; this machine's Node (20) cannot, so tsx's loader stands in for it.
+      cmd.splice(1, 0, '--import', 'tsx')
+      say(`this Node (${process.version}) has no type stripping: running CMD as ${cmd.join(' ')}`)
+    }
     await startAndCheck(root, env, cmd, healthcheck, '%E6%AC%A2%E8%BF%8E') // 欢迎: the shipped greeting
 
     // A read-only bind mount over /app/handlers replaces the examples, .ts included, without a rebuild.

@@ -16,7 +16,8 @@ import { metricsAccess } from './metrics-access.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
-import { setUpPushStream, type PushStreamRunner } from './push-stream/stream-setup.ts'
+import { lazyRequestLogger } from './request-logger.ts'
+import type { PushStreamRunner } from './push-stream/stream-setup.ts'
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
 import { setUpReplayGuard } from './replay/replay-guard.ts'
 import { createStreamDispatcher, type StreamDispatcher } from './push-stream/stream-dispatcher.ts'
@@ -26,7 +27,6 @@ import type { WeiboApiClient } from './weibo-api/client.ts'
 import { createWeiboApiClientFromConfig } from './weibo-api/client-from-config.ts'
 import type { WeiboHttpOptions } from './weibo-api/http.ts'
 import { createCommercialLimiter } from './weibo-api/rate-limiter.ts'
-import { createOutbox } from './outbox/outbox.ts'
 import { orderMiddleware, type Middleware } from './middleware.ts'
 import { createFanTurns } from './session/fan-turn.ts'
 import { setUpSessions } from './session/session-setup.ts'
@@ -111,9 +111,12 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   }
   // With Redis, late replies go through the durable outbox (BullMQ); without it (or when REDIS_OPTIONAL started
   // this replica in memory), straight to the API.
-  const outbox = storage.kind !== 'redis' || config.redisUrl === undefined
+  // Loaded only when used (here and for the push stream below): BullMQ, ioredis and the stream client are about
+  // a third of an idle server's memory, and most bots run without them (bench/README.md, idle RSS).
+  const outboxModule = storage.kind !== 'redis' || config.redisUrl === undefined ? undefined : await import('./outbox/outbox.ts')
+  const outbox = outboxModule === undefined
     ? undefined
-    : createOutbox({
+    : outboxModule.createOutbox({
       config,
       api,
       logger,
@@ -157,12 +160,15 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   })
 
   const streamDispatcher = createStreamDispatcher({ router, api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics, onHandlerRun: options.onHandlerRun })
-  const pushStream = setUpPushStream({ config, storage, dispatcher: streamDispatcher, logger, metrics, commercialLimiter })
+  const pushStream = config.pushStream === undefined
+    ? undefined
+    : (await import('./push-stream/stream-setup.ts')).setUpPushStream({ config, storage, dispatcher: streamDispatcher, logger, metrics, commercialLimiter })
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per push is written by the push processor; Fastify's request lines would double it (and log URLs).
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,
     // request.ip (logged on refused requests) reads X-Forwarded-For only from the proxies trusted here.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,

@@ -70,6 +70,9 @@ export const ConfigSchema = z.object({
   // Weibo retries within about 15 s; a shorter memory would let its retries through as new messages.
   DEDUP_TTL_MS: integer({ min: 1000, max: 86_400_000, fallback: 300_000 }),
   DEDUP_MAX: integer({ min: 1, max: 10_000_000, fallback: 100_000 }),
+  // How long the answer body is kept to replay to a retry (Weibo retries within ~20 s); the push stays recognised
+  // as seen for DEDUP_TTL_MS, and a retry after this gets a blank answer. 0 keeps no answer bodies.
+  DEDUP_REPLAY_TTL_MS: integer({ min: 0, max: 86_400_000, fallback: 60_000 }),
   // Sessions (ctx.session) live this long after the fan's last message: Weibo's 48-hour reply window by default.
   SESSION_TTL_MS: integer({ min: 1000, max: 30 * 86_400_000, fallback: 48 * 3_600_000 }),
   // Sessions kept in memory (without Redis); past it the fan quiet the longest loses his.
@@ -179,6 +182,7 @@ export const ConfigSchema = z.object({
     handlerTimeoutMs: env.HANDLER_TIMEOUT_MS,
     dedupTtlMs: env.DEDUP_TTL_MS,
     dedupMax: env.DEDUP_MAX,
+    dedupReplayTtlMs: env.DEDUP_REPLAY_TTL_MS,
     sessionTtlMs: env.SESSION_TTL_MS,
     sessionMax: env.SESSION_MAX,
     fanQueueLeaseMs: env.FAN_QUEUE_LEASE_MS,

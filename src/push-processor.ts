@@ -36,6 +36,10 @@ const MAX_REMEMBERED_UNKNOWN_TYPES = 100
 /** Writes one log line per push (type, sender, dedup key, handler, outcome, duration) around the dispatcher. */
 export function createPushProcessor (options: PushProcessorOptions): PushProcessor {
   const { dispatcher, logger } = options
+  // The one line per push (LOG_LEVEL=info) is built below from fixed fields only (type, subtype, sender id, dedup
+  // key, handler name, outcome, duration): nothing in it can be a credential, so it skips pino's redaction, which
+  // was two thirds of the line's cost (17 -> 6.5 us per line, bench/README.md). Every other line stays redacted.
+  const pushLog = logger.child({}, { redact: { paths: [] } })
   const unknownTypesSeen = new Set<string>()
 
   function noteUnknown (type: string, subtype: string | undefined): void {
@@ -58,7 +62,7 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
       const { message } = reading
       const result = await dispatcher.dispatch(message, { receivedAt: Date.now() - elapsedMs() })
       options.metrics?.pushes.inc({ type: message.type, outcome: result.outcome })
-      logger.info({
+      pushLog.info({
         push: {
           type: message.type,
           subtype: 'subtype' in message.data ? message.data.subtype : undefined,

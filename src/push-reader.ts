@@ -22,6 +22,12 @@ function invalid (error: z.ZodError): FanbotError {
 /** Turns a push body into a validated message; throws a 400-class `FanbotError` for anything malformed. */
 export function readPush (raw: string): PushReading {
   const body = parsePushBody(raw)
+  // One parse for the usual push: a body the message schema accepts has a known type and subtype, so the checks
+  // below would return the same message. Only a body it refuses goes the long way, to tell an unknown type (to
+  // ignore) from a malformed push (to refuse) and to word the error. Saves the envelope parse: ~1 µs per push.
+  const direct = MessageSchema.safeParse(body)
+  if (direct.success) return { kind: 'message', message: direct.data }
+
   const envelope = EnvelopeSchema.safeParse(body)
   if (!envelope.success) throw invalid(envelope.error)
 

@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
+import { sha1 } from './sha1.ts'
 
 export interface SignatureInput {
   secret: string
@@ -12,7 +13,7 @@ export interface SignatureInput {
  */
 export function computeSignature (input: SignatureInput): string {
   const joined = [input.secret, input.timestamp, input.nonce].sort().join('')
-  return createHash('sha1').update(joined, 'utf8').digest('hex')
+  return sha1(joined, 'hex')
 }
 
 /**
@@ -27,7 +28,7 @@ export function timestampAgeMs (timestamp: string, nowMs: number): number | unde
 
 /** Checks a request's `signature` in constant time; a missing or malformed value is simply not valid. */
 export function verifySignature (input: SignatureInput & { signature: string }): boolean {
-  const expected = Buffer.from(computeSignature(input), 'utf8')
+  const expected = Buffer.from(computeSignature(input), 'latin1')
   const given = Buffer.from(input.signature.toLowerCase(), 'utf8')
   return given.length === expected.length && timingSafeEqual(given, expected)
 }

@@ -46,6 +46,7 @@ describe('loadConfig defaults', () => {
       handlerTimeoutMs: 60_000,
       dedupTtlMs: 300_000,
       dedupMax: 100_000,
+      dedupReplayTtlMs: 60_000,
       sessionTtlMs: 172_800_000,
       sessionMax: 100_000,
       fanQueueLeaseMs: 10_000,

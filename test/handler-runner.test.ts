@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { FanbotError } from '../src/errors.ts'
@@ -303,5 +304,26 @@ describe('runHandler: logging and context', () => {
     assert.equal(error.code, 'WEIBO_ERR_HANDLER_THREW')
     assert.ok(error.cause instanceof FanbotError)
     assert.equal(error.cause.code, 'WEIBO_ERR_API_TOKEN_MISSING')
+  })
+})
+
+describe('runHandler: a handler that answers synchronously', () => {
+  const input = (handle: LoadedHandler['handle'], signal: AbortSignal): Parameters<typeof runHandler>[0] => {
+    const logs = captureLogs()
+    return { handler: handlerOf({ handle }), message: textMessage(), dedupKey: DEDUP_KEY, timeoutMs: 5000, shutdownSignal: signal, api: apiFor(logs), logger: logs.logger }
+  }
+
+  test('a synchronous throw or invalid reply is a failed run, as from an async handler; after shutdown nothing runs', async () => {
+    const signal = new AbortController().signal
+    assert.equal((await runHandler(input(() => ({ type: 'text', text: 'at once' }), signal))).status, 'reply')
+    assert.equal(getEventListeners(signal, 'abort').length, 0, 'no shutdown listener left once a run is over')
+    assert.equal(errorOf(await runHandler(input(() => { throw new Error('boom') }, signal))).code, 'WEIBO_ERR_HANDLER_THREW')
+    assert.equal(errorOf(await runHandler(input(() => ({ type: 'text', text: '' }), signal))).code, 'WEIBO_ERR_REPLY_INVALID')
+    const aborted = new AbortController()
+    aborted.abort()
+    let ran = false
+    const late = await runHandler(input(() => { ran = true }, aborted.signal))
+    assert.equal(errorOf(late).code, 'WEIBO_ERR_HANDLER_TIMEOUT')
+    assert.equal(ran, false)
   })
 })

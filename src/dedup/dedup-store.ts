@@ -14,6 +14,8 @@ export interface DedupStore {
   readonly size: number
   /** Resolves when the store answers (for `/readyz`); an in-memory store always does. */
   ping?: () => Promise<void>
+  /** Stops what the store runs (timers, connections); an in-memory store may have nothing to stop. */
+  close?: () => Promise<void>
 }
 
 /** An owner's claim whose `settle` acts once, however often it is called (the first answer is the answer). */

@@ -4,8 +4,6 @@ import type { DedupStore } from '../dedup/dedup-store.ts'
 import { createMemoryDedupStore } from '../dedup/memory-dedup-store.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
-import { connectRedis, safeRedisUrl } from './redis-connection.ts'
-import { createRedisDedupStore } from '../dedup/redis-dedup-store.ts'
 
 /**
  * Where the bot's shared state lives: this process's memory, or one Redis that every replica shares. Every store
@@ -25,7 +23,7 @@ export interface Storage {
 
 /** Storage in this process's memory, around a given dedup store (tests and embedders pass their own). */
 export function memoryStorage (dedup: DedupStore): Storage {
-  return { kind: 'memory', dedup, choose: (stores) => stores.memory(), close: async () => {} }
+  return { kind: 'memory', dedup, choose: (stores) => stores.memory(), close: async () => { await dedup.close?.() } }
 }
 
 /**
@@ -34,8 +32,11 @@ export function memoryStorage (dedup: DedupStore): Storage {
  */
 export async function openStorage (options: { config: Config, logger: Logger, metrics: Metrics }): Promise<Storage> {
   const { config, logger } = options
-  const memory = (): Storage => memoryStorage(createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs }))
+  const memory = (): Storage => memoryStorage(createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs, replayTtlMs: config.dedupReplayTtlMs }))
   if (config.redisUrl === undefined) return memory()
+  // ioredis is loaded only in scale-out mode: an in-memory server never needs it (idle RSS, bench/README.md).
+  const { connectRedis, safeRedisUrl } = await import('./redis-connection.ts')
+  const { createRedisDedupStore } = await import('../dedup/redis-dedup-store.ts')
   try {
     const redis = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup' })
     // If the second connection fails, the first must not stay behind reconnecting (and logging) forever.

@@ -1,5 +1,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { Answer, Claim, DedupStore } from '../../src/dedup/dedup-store.ts'
 import { createMemoryDedupStore } from '../../src/dedup/memory-dedup-store.ts'
 
@@ -11,11 +14,11 @@ async function owner (store: DedupStore, key: string): Promise<(answer: Answer) 
 }
 
 /** Claims `key` as a retry; the answer comes wrapped, since an async function would wait for a returned promise. */
-async function joiner (store: DedupStore, key: string): Promise<{ answer: Promise<Answer> }> {
+async function joiner (store: DedupStore, key: string): Promise<{ answer: Promise<Answer>, settled: boolean }> {
   const claim: Claim = await store.claim(key)
   assert.equal(claim.role, 'joiner', `${key} should be claimed as joiner`)
   if (claim.role !== 'joiner') throw new Error('unreachable')
-  return { answer: claim.answer }
+  return { answer: claim.answer, settled: claim.settled }
 }
 
 /** Claims `key` as a retry and waits for its answer. */
@@ -31,21 +34,30 @@ async function isSettled (promise: Promise<unknown>): Promise<boolean> {
   return settled
 }
 
-/** A clock the test moves by hand. It starts above 0: lru-cache treats a start time of 0 as "no TTL". */
+/** A clock the test moves by hand. */
 function fakeClock (start = 1_000): { now: () => number, advance: (ms: number) => void } {
   let time = start
   return { now: () => time, advance: (ms) => { time += ms } }
+}
+
+/** A full garbage collection, without starting the test process with --expose-gc. */
+function collectGarbage (): void {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  gc()
+  gc()
 }
 
 describe('createMemoryDedupStore', () => {
   test('the first claim owns the key; a retry before settle joins and gets the owner\'s answer', async () => {
     const store = createMemoryDedupStore({ max: 10, ttlMs: 60_000 })
     const settle = await owner(store, 'k')
-    const { answer } = await joiner(store, 'k')
+    const first = await joiner(store, 'k')
     const { answer: another } = await joiner(store, 'k')
-    assert.equal(await isSettled(answer), false, 'a joiner must wait for the owner')
+    assert.equal(first.settled, false)
+    assert.equal(await isSettled(first.answer), false, 'a joiner must wait for the owner')
     settle('{"result":true}')
-    assert.equal(await answer, '{"result":true}')
+    assert.equal(await first.answer, '{"result":true}')
     assert.equal(await another, '{"result":true}')
   })
 
@@ -53,7 +65,8 @@ describe('createMemoryDedupStore', () => {
     const store = createMemoryDedupStore({ max: 10, ttlMs: 60_000 })
     const settle = await owner(store, 'k')
     settle('reply body')
-    const { answer } = await joiner(store, 'k')
+    const { answer, settled } = await joiner(store, 'k')
+    assert.equal(settled, true)
     assert.equal(await isSettled(answer), true)
     assert.equal(await answer, 'reply body')
   })
@@ -63,6 +76,7 @@ describe('createMemoryDedupStore', () => {
     const settle = await owner(store, 'k')
     settle('')
     assert.equal(await joinedAnswer(store, 'k'), '')
+    assert.equal(store.answersHeld, 0, 'a blank answer holds no body')
   })
 
   test('settling twice keeps the first answer', async () => {
@@ -75,10 +89,11 @@ describe('createMemoryDedupStore', () => {
     assert.equal(await joinedAnswer(store, 'k'), 'first')
   })
 
-  test('different keys are independent', async () => {
+  test('different keys are independent, and size counts in-flight and answered pushes', async () => {
     const store = createMemoryDedupStore({ max: 10, ttlMs: 60_000 })
     const settleA = await owner(store, 'a')
     const settleB = await owner(store, 'b')
+    assert.equal(store.size, 2)
     settleB('B')
     settleA('A')
     assert.equal(await joinedAnswer(store, 'a'), 'A')
@@ -86,21 +101,21 @@ describe('createMemoryDedupStore', () => {
     assert.equal(store.size, 2)
   })
 
-  test('size never exceeds max, and the least recently used key is evicted', async () => {
+  test('size never exceeds max, and the push answered first is forgotten first', async () => {
     const store = createMemoryDedupStore({ max: 3, ttlMs: 60_000 })
     for (const key of ['k1', 'k2', 'k3']) (await owner(store, key))(key)
     assert.equal(store.size, 3)
-    await joiner(store, 'k1') // a retry of k1 makes it recently used: k2 is now the least recent
     ;(await owner(store, 'k4'))('k4')
     assert.equal(store.size, 3)
-    assert.equal(await joinedAnswer(store, 'k1'), 'k1')
+    assert.equal(await joinedAnswer(store, 'k2'), 'k2')
     assert.equal(await joinedAnswer(store, 'k4'), 'k4')
-    await owner(store, 'k2') // forgotten: a retry now runs the handler again
+    ;(await owner(store, 'k1'))('k1 again') // forgotten: a retry now runs the handler again
     for (let index = 5; index < 50; index++) {
-      await owner(store, `k${index}`)
+      ;(await owner(store, `k${index}`))(`k${index}`)
       assert.ok(store.size <= 3, `size ${store.size}`)
     }
     assert.equal(store.size, 3)
+    for (const key of ['k47', 'k48', 'k49']) assert.equal(await joinedAnswer(store, key), key)
   })
 
   test('an answered key is forgotten once the TTL has passed', async () => {
@@ -110,9 +125,11 @@ describe('createMemoryDedupStore', () => {
     clock.advance(1000)
     assert.equal(await joinedAnswer(store, 'k'), 'answer', 'still remembered at exactly the TTL')
     clock.advance(1)
+    assert.equal(store.size, 0, 'an expired record is not counted, even before the next claim')
     const settle = await owner(store, 'k')
     settle('new answer')
     assert.equal(await joinedAnswer(store, 'k'), 'new answer')
+    assert.equal(store.size, 1)
   })
 
   test('an unanswered key is forgotten once the TTL has passed', async () => {
@@ -135,5 +152,121 @@ describe('createMemoryDedupStore', () => {
     assert.equal(await joinedAnswer(store, 'k'), 'late answer')
     clock.advance(201)
     await owner(store, 'k')
+  })
+
+  test('after DEDUP_REPLAY_TTL_MS a retry is still recognised, but gets a blank answer', async () => {
+    const clock = fakeClock()
+    const store = createMemoryDedupStore({ max: 10, ttlMs: 10_000, replayTtlMs: 1000, perf: clock })
+    ;(await owner(store, 'k'))('the reply')
+    assert.equal(store.answersHeld, 1)
+    clock.advance(1000)
+    assert.equal(await joinedAnswer(store, 'k'), 'the reply', 'replayed at exactly the replay TTL')
+    clock.advance(1)
+    const late = await joiner(store, 'k')
+    assert.equal(late.settled, true)
+    assert.equal(await late.answer, '', 'recognised as seen: the handler must not run again')
+    assert.equal(store.answersHeld, 0)
+    clock.advance(8999)
+    assert.equal(await joinedAnswer(store, 'k'), '', 'still seen until DEDUP_TTL_MS')
+    clock.advance(1)
+    await owner(store, 'k')
+  })
+
+  test('the replay window defaults to 60 s and never outlasts DEDUP_TTL_MS', async () => {
+    const clock = fakeClock()
+    const store = createMemoryDedupStore({ max: 10, ttlMs: 120_000, perf: clock })
+    ;(await owner(store, 'k'))('body')
+    clock.advance(60_000)
+    assert.equal(await joinedAnswer(store, 'k'), 'body')
+    clock.advance(1)
+    assert.equal(await joinedAnswer(store, 'k'), '')
+
+    const short = createMemoryDedupStore({ max: 10, ttlMs: 2000, replayTtlMs: 60_000, perf: clock })
+    ;(await owner(short, 'k'))('body')
+    clock.advance(2001)
+    await owner(short, 'k')
+  })
+
+  test('DEDUP_REPLAY_TTL_MS=0 keeps no bodies: a retry after the answer is answered blank', async () => {
+    const store = createMemoryDedupStore({ max: 10, ttlMs: 60_000, replayTtlMs: 0 })
+    const settle = await owner(store, 'k')
+    const { answer: joined } = await joiner(store, 'k')
+    settle('body')
+    assert.equal(await joined, 'body', 'a retry that joined the running first copy still gets its answer')
+    assert.equal(store.answersHeld, 0)
+    assert.equal(await joinedAnswer(store, 'k'), '')
+  })
+
+  test('answer bodies are freed when the replay window passes, without any further claim', async () => {
+    const store = createMemoryDedupStore({ max: 100_000, ttlMs: 600_000, replayTtlMs: 1000 })
+    collectGarbage()
+    const before = process.memoryUsage().heapUsed
+    // 2,000 distinct bodies of 20,000 one-byte characters: 40 MB of heap while held.
+    // (Each a flat string of its own: `padEnd` or `+` would share one filler between them.)
+    const body = (index: number): string => { const bytes = Buffer.alloc(20_000, 'x'); bytes.write(String(index)); return bytes.toString('latin1') }
+    const bodies = Array.from({ length: 2000 }, (_, index) => body(index))
+    for (const [index, text] of bodies.entries()) (await owner(store, `k${index}`))(text)
+    bodies.length = 0
+    collectGarbage()
+    const held = process.memoryUsage().heapUsed
+    assert.equal(store.answersHeld, 2000)
+    assert.ok(held - before > 35e6, `the bodies are held: +${held - before} B`)
+    await sleep(2500) // only the store's own timer runs in between
+    assert.equal(store.answersHeld, 0)
+    collectGarbage()
+    const after = process.memoryUsage().heapUsed
+    assert.ok(held - after > 35e6, `the bodies were freed: ${held} → ${after} B`)
+    assert.equal(store.size, 2000, 'the pushes are still recognised as seen')
+    assert.equal(await joinedAnswer(store, 'k7'), '')
+    await store.close()
+  })
+
+  test('nothing is allocated in proportion to DEDUP_MAX before pushes arrive', () => {
+    collectGarbage()
+    const usage = (): number => { const memory = process.memoryUsage(); return memory.heapUsed + memory.arrayBuffers }
+    const before = usage()
+    const stores = Array.from({ length: 10 }, () => createMemoryDedupStore({ max: 10_000_000, ttlMs: 86_400_000 }))
+    collectGarbage()
+    const perStore = (usage() - before) / stores.length
+    // lru-cache allocated ~44 B per `max` slot up front: 440 MB per store here.
+    assert.ok(perStore < 200_000, `${perStore} B per empty store`)
+    assert.equal(stores[0]?.size, 0)
+  })
+
+  test('agrees with a plain model over many claims, growth past its first sizes, eviction and expiry', async () => {
+    // A small reference store: a list in answer order, scanned linearly. Same rules: FIFO eviction at `max`, TTL
+    // and replay TTL from the answer, expired when strictly older.
+    const max = 3000
+    const ttlMs = 5000
+    const replayTtlMs = 1500
+    const clock = fakeClock()
+    const store = createMemoryDedupStore({ max, ttlMs, replayTtlMs, perf: clock })
+    let model: Array<{ key: string, at: number, answer: string }> = []
+    const expireModel = (): void => { model = model.filter((entry) => clock.now() - entry.at <= ttlMs) }
+    let seed = 42
+    const random = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32 }
+    for (let step = 0; step < 40_000; step++) {
+      clock.advance(Math.floor(random() * 3))
+      // Keys from a pool larger than `max`, so that some are evicted, some expire and many come back.
+      const key = `fan-${Math.floor(random() * 6000)}|${Math.floor(random() * 3)}`
+      expireModel()
+      const known = model.find((entry) => entry.key === key)
+      const claim = await store.claim(key)
+      if (known === undefined) {
+        assert.equal(claim.role, 'owner', `step ${step}: ${key} is new`)
+        if (claim.role !== 'owner') return
+        const answer = random() < 0.2 ? '' : `answer ${step}`
+        claim.settle(answer)
+        if (model.length >= max) model.shift()
+        model.push({ key, at: clock.now(), answer })
+      } else {
+        assert.equal(claim.role, 'joiner', `step ${step}: ${key} was seen`)
+        if (claim.role !== 'joiner') return
+        const expected = clock.now() - known.at <= replayTtlMs ? known.answer : ''
+        assert.equal(await claim.answer, expected, `step ${step}: ${key}`)
+      }
+      assert.equal(store.size, model.length, `step ${step}: size`)
+    }
+    assert.ok(model.length > 2048, `the ring grew past two doublings (${model.length} entries)`)
   })
 })

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { text } from '../../src/index.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { deferred } from '../helpers/deferred.ts'
@@ -31,6 +32,22 @@ describe('Weibo retries are deduplicated', () => {
     assert.equal(runs, 1)
     assert.equal(retry.body, first.body)
     assert.equal(third.body, first.body)
+    const outcomes = logs.lines().flatMap((line) => line.push === undefined ? [] : [(line.push as { outcome: string }).outcome])
+    assert.deepEqual(outcomes, ['passive', 'duplicate', 'duplicate'])
+  })
+
+  test('past DEDUP_REPLAY_TTL_MS a retry is answered blank, and still does not rerun the handler', async (t) => {
+    let runs = 0
+    const { app, logs } = await startTestApp(t, {
+      handlers: [{ on: 'text', handle: () => { runs++; return text('the reply') } }],
+      env: { DEDUP_REPLAY_TTL_MS: '200' }
+    })
+    const first = await sendPush(app, fixture('text'))
+    assert.deepEqual(decodePassive(first.body).data, { text: 'the reply' })
+    assert.equal((await sendPush(app, fixture('text'))).body, first.body, 'replayed inside the window')
+    await sleep(400) // a retry can only be later than this, never earlier: no upper bound is asserted
+    assert.equal((await sendPush(app, fixture('text'))).body, '')
+    assert.equal(runs, 1)
     const outcomes = logs.lines().flatMap((line) => line.push === undefined ? [] : [(line.push as { outcome: string }).outcome])
     assert.deepEqual(outcomes, ['passive', 'duplicate', 'duplicate'])
   })

@@ -1,0 +1,212 @@
+/**
+ * The answered half of the in-memory dedup store: which pushes were answered (for DEDUP_TTL_MS) and, for the first
+ * DEDUP_REPLAY_TTL_MS, what they were answered.
+ *
+ * A hand-written structure, because the obvious ones cost too much per entry (measured in bench/README.md): a `Map`
+ * keyed by the key string costs the string (~80 B) plus ~40 B of entry, and lru-cache adds its index arrays on top.
+ * Here a push is a 64-bit digest of its key and its answer time, in typed arrays (outside the JS heap, never scanned
+ * by the GC):
+ * - a ring `hi`/`lo`/`at` in the order pushes were answered. Every record has the same TTL, so the oldest record is
+ *   always at the head: expiring is popping the head, and evicting at `max` is popping it early.
+ * - `answers`, a plain array parallel to the ring, holding the answer body of the newest records only; a second
+ *   cursor (`replayFrom`) drops bodies in ring order once their replay window has passed, so that memory is freed.
+ * - an open-addressing index (`Int32Array`, linear probing, at most half full) from digest to ring slot; deleting
+ *   uses backward shift, so there are no tombstones to clean up.
+ * Both grow by doubling from a small start, never beyond what `max` needs: nothing is allocated for entries that do
+ * not exist yet. About 24-48 B per record in the ring plus 8-16 B in the index, depending on where the doubling is.
+ *
+ * Positions are absolute sequence numbers (`head`, `tail`, `replayFrom`: doubles, exact to 2^53); a record's slot
+ * is its sequence number modulo the ring's size.
+ */
+export interface Digest { hi: number, lo: number }
+
+export interface SeenLogOptions {
+  max: number
+  ttlMs: number
+  replayTtlMs: number
+  /** Seeds the digest, so that its collisions cannot be planned from outside the process. */
+  seed: number
+}
+
+const INITIAL_CAPACITY = 1024
+
+export class SeenLog {
+  readonly #max: number
+  readonly #ttlMs: number
+  readonly #replayTtlMs: number
+  readonly #seed: number
+  #mask = INITIAL_CAPACITY - 1
+  #hi = new Uint32Array(INITIAL_CAPACITY)
+  #lo = new Uint32Array(INITIAL_CAPACITY)
+  #at = new Float64Array(INITIAL_CAPACITY)
+  #answers: Array<string | undefined> = new Array<string | undefined>(INITIAL_CAPACITY).fill(undefined)
+  /** Ring slot + 1 per index bucket; 0 is empty. */
+  #index = new Int32Array(INITIAL_CAPACITY * 2)
+  #head = 0
+  #tail = 0
+  #replayFrom = 0
+  #answersHeld = 0
+
+  constructor (options: SeenLogOptions) {
+    this.#max = options.max
+    this.#ttlMs = options.ttlMs
+    this.#replayTtlMs = options.replayTtlMs
+    this.#seed = options.seed
+  }
+
+  get size (): number { return this.#tail - this.#head }
+  get answersHeld (): number { return this.#answersHeld }
+
+  /**
+   * 64 bits from two 32-bit multiplicative hash lanes over the key's UTF-16 units, finished by cross-mixing (the
+   * construction of the public-domain cyrb53, with both lanes kept whole). At 1,000,000 records the chance that
+   * two keys ever collide is about 3 in 10^8; a collision would answer a new push as a retry.
+   */
+  digest (key: string): Digest {
+    let h1 = 0xdeadbeef ^ this.#seed
+    let h2 = 0x41c6ce57 ^ this.#seed
+    for (let i = 0; i < key.length; i++) {
+      const unit = key.charCodeAt(i)
+      h1 = Math.imul(h1 ^ unit, 2654435761)
+      h2 = Math.imul(h2 ^ unit, 1597334677)
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507)
+    h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507)
+    h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+    return { hi: h1 >>> 0, lo: h2 >>> 0 }
+  }
+
+  /** The answer to replay for a record seen and not expired: its body while in the replay window, else `''`. */
+  find (digest: Digest): string | undefined {
+    const slot = this.#slotOf(digest)
+    if (slot < 0) return undefined
+    return this.#answers[slot] ?? ''
+  }
+
+  /** Records an answered push (the caller expired the log at `at` first). A digest already there keeps its first answer. */
+  add (digest: Digest, at: number, answer: string): void {
+    if (this.#slotOf(digest) >= 0) return
+    if (this.size >= this.#max) this.#popHead()
+    if (this.size > this.#mask) this.#grow()
+    const slot = this.#slot(this.#tail)
+    this.#hi[slot] = digest.hi
+    this.#lo[slot] = digest.lo
+    this.#at[slot] = at
+    if (answer !== '' && this.#replayTtlMs > 0) {
+      this.#answers[slot] = answer
+      this.#answersHeld++
+    } else {
+      this.#answers[slot] = undefined
+    }
+    this.#tail++
+    this.#insertIndex(slot)
+  }
+
+  /** Drops records past DEDUP_TTL_MS and answer bodies past DEDUP_REPLAY_TTL_MS, as of `now`. */
+  expire (now: number): void {
+    while (this.#head < this.#tail && now - this.#at[this.#slot(this.#head)]! > this.#ttlMs) this.#popHead()
+    if (this.#replayFrom < this.#head) this.#replayFrom = this.#head
+    while (this.#replayFrom < this.#tail) {
+      const slot = this.#slot(this.#replayFrom)
+      if (now - this.#at[slot]! <= this.#replayTtlMs) break
+      this.#dropAnswer(slot)
+      this.#replayFrom++
+    }
+  }
+
+  /** When the oldest answer body held now leaves its replay window (undefined when none is held). */
+  nextAnswerExpiry (): number | undefined {
+    for (let seq = this.#replayFrom; seq < this.#tail && this.#answersHeld > 0; seq++) {
+      const slot = this.#slot(seq)
+      if (this.#answers[slot] !== undefined) return this.#at[slot]! + this.#replayTtlMs
+    }
+    return undefined
+  }
+
+  /** `%`, not `&`: sequence numbers pass 2^31 after a few days at full load, and `&` works on 32 bits. */
+  #slot (seq: number): number {
+    return seq % (this.#mask + 1)
+  }
+
+  #dropAnswer (slot: number): void {
+    if (this.#answers[slot] === undefined) return
+    this.#answers[slot] = undefined
+    this.#answersHeld--
+  }
+
+  #popHead (): void {
+    const slot = this.#slot(this.#head)
+    this.#dropAnswer(slot)
+    this.#deleteIndex(slot)
+    this.#head++
+  }
+
+  #bucketOf (slot: number): number {
+    return this.#lo[slot]! & (this.#index.length - 1)
+  }
+
+  /** The ring slot holding `digest`, or -1. */
+  #slotOf (digest: Digest): number {
+    const index = this.#index
+    const mask = index.length - 1
+    for (let bucket = digest.lo & mask; ; bucket = (bucket + 1) & mask) {
+      const entry = index[bucket]!
+      if (entry === 0) return -1
+      const slot = entry - 1
+      if (this.#lo[slot] === digest.lo && this.#hi[slot] === digest.hi) return slot
+    }
+  }
+
+  #insertIndex (slot: number): void {
+    const index = this.#index
+    const mask = index.length - 1
+    let bucket = this.#bucketOf(slot)
+    while (index[bucket] !== 0) bucket = (bucket + 1) & mask
+    index[bucket] = slot + 1
+  }
+
+  /** Backward-shift deletion: later entries of the probe run move up, so lookups never meet a hole too early. */
+  #deleteIndex (slot: number): void {
+    const index = this.#index
+    const mask = index.length - 1
+    let hole = this.#bucketOf(slot)
+    while (index[hole] !== slot + 1) hole = (hole + 1) & mask
+    for (let next = (hole + 1) & mask; index[next] !== 0; next = (next + 1) & mask) {
+      const home = this.#bucketOf(index[next]! - 1)
+      // Move the entry at `next` into the hole unless its home lies cyclically in (hole, next].
+      const homeInRange = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
+      if (!homeInRange) {
+        index[hole] = index[next]!
+        hole = next
+      }
+    }
+    index[hole] = 0
+  }
+
+  /** Doubles the ring and the index, copying the live records to their slots under the new mask. */
+  #grow (): void {
+    const oldMask = this.#mask
+    const capacity = (oldMask + 1) * 2
+    const mask = capacity - 1
+    const hi = new Uint32Array(capacity)
+    const lo = new Uint32Array(capacity)
+    const at = new Float64Array(capacity)
+    const answers = new Array<string | undefined>(capacity).fill(undefined)
+    for (let seq = this.#head; seq < this.#tail; seq++) {
+      const from = seq % (oldMask + 1)
+      const to = seq % capacity
+      hi[to] = this.#hi[from]!
+      lo[to] = this.#lo[from]!
+      at[to] = this.#at[from]!
+      answers[to] = this.#answers[from]
+    }
+    this.#mask = mask
+    this.#hi = hi
+    this.#lo = lo
+    this.#at = at
+    this.#answers = answers
+    this.#index = new Int32Array(capacity * 2)
+    for (let seq = this.#head; seq < this.#tail; seq++) this.#insertIndex(seq % capacity)
+  }
+}
