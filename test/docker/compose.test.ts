@@ -39,10 +39,10 @@ test('every service belongs to a profile: `single` and `scale` are each the whol
   assert.deepEqual(Object.keys(started('scale')).sort(), ['bot-replica', 'redis'])
 })
 
-test('--profile scale runs exactly the two replicas the README describes, all on Redis (no bot with its own stream position)', () => {
+test('--profile scale runs exactly the two replicas the operations guide describes, all on Redis (no bot with its own stream position)', () => {
   assert.equal(bots('scale'), 2)
-  const readme = readFileSync(`${REPO_ROOT}README.md`, 'utf8')
-  assert.match(readme, /`docker compose --profile scale up` runs two/)
+  const operations = readFileSync(`${REPO_ROOT}docs/operations.md`, 'utf8')
+  assert.match(operations, /`docker compose --profile scale up` runs two/)
   for (const service of Object.values(started('scale')).filter((candidate) => candidate.build === '.')) {
     assert.equal(service.environment?.REDIS_URL, 'redis://redis:6379')
   }
