@@ -16,7 +16,7 @@ test('one info line per push with its type, sender, dedup key, handler, outcome 
   const logs = captureLogs('info')
   const processor = createPushProcessor({ dispatcher, logger: logs.logger })
   const answer = await processor.process(fixture('text'), () => 3.4)
-  assert.deepEqual(answer, { statusCode: 200, body: '{"result":true}' })
+  assert.deepEqual(answer, { body: '{"result":true}' })
   const lines = logs.lines()
   assert.equal(lines.length, 1)
   assert.equal(lines[0]?.level, 30)
