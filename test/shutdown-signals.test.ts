@@ -45,7 +45,9 @@ function killGroupAtEnd (t: TestContext, server: ServerProcess): void {
  */
 async function signalGroupDuringLateReply (t: TestContext, signal: NodeJS.Signals, copies: number): Promise<void> {
   const api = await listenFakeApi(t)
-  fanWrites(api)
+  // One fan per push: a fan's pushes are handled one at a time, and these must be pending together.
+  const fans = Array.from({ length: PUSHES }, (_, index) => String(2_489_518_300 + index))
+  for (const fan of fans) fanWrites(api, fan)
   const server = startServerProcess({
     command: 'npm',
     args: ['start', '--silent'],
@@ -61,8 +63,8 @@ async function signalGroupDuringLateReply (t: TestContext, signal: NodeJS.Signal
   killGroupAtEnd(t, server)
   const base = await server.ready
   const texts = Array.from({ length: PUSHES }, (_, index) => `push ${index}`)
-  for (const words of texts) {
-    const response = await fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body: fixtureWith('text', { text: words }) })
+  for (const [index, words] of texts.entries()) {
+    const response = await fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body: fixtureWith('text', { text: words, sender_id: fans[index] }) })
     assert.equal(response.status, 200)
     assert.equal(await response.text(), '', 'answered blank: the reply is pending as a late one')
   }
