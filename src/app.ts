@@ -15,7 +15,7 @@ import { metricsAccess } from './metrics-access.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createPushProcessor } from './push-processor.ts'
 import { createReadiness, type Readiness } from './readiness.ts'
-import { setUpPushStream, type PushStreamRunner } from './push-stream/stream-setup.ts'
+import { setUpPushStream, setUpStreamDeadLetters, type PushStreamRunner } from './push-stream/stream-setup.ts'
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
 import { createStreamDispatcher, type StreamDispatcher } from './push-stream/stream-dispatcher.ts'
 import type { ReplyQuota } from './reply-quota/reply-quota.ts'
@@ -153,8 +153,20 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     onHandlerRun: options.onHandlerRun
   })
 
-  const streamDispatcher = createStreamDispatcher({ router, api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics, onHandlerRun: options.onHandlerRun })
-  const pushStream = setUpPushStream({ config, storage, dispatcher: streamDispatcher, logger, metrics, commercialLimiter })
+  const streamDeadLetters = config.pushStream === undefined ? undefined : setUpStreamDeadLetters({ config, storage })
+  const streamDispatcher = createStreamDispatcher({
+    router,
+    api,
+    logger,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    metrics,
+    onHandlerRun: options.onHandlerRun,
+    ...(config.pushStream === undefined ? {} : { attempts: config.pushStream.handlerAttempts, backoffMs: config.pushStream.handlerBackoffMs }),
+    ...(streamDeadLetters === undefined ? {} : { deadLetters: streamDeadLetters })
+  })
+  const pushStream = setUpPushStream({
+    config, storage, dispatcher: streamDispatcher, logger, metrics, commercialLimiter, ...(streamDeadLetters === undefined ? {} : { deadLetters: streamDeadLetters })
+  })
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
