@@ -76,7 +76,8 @@ export function createStreamDispatcher (options: StreamDispatcherOptions): Strea
       logger.error(facts, 'push stream record failed for good; it is in the dead-letter list (weibo-fanbot stream failed, stream retry)')
     } catch (storeError) {
       options.metrics?.storeErrors.inc({ operation: 'stream-dead-letter' })
-      logger.error({ ...facts, err: storeError }, 'push stream record failed for good, and the dead-letter list cannot be written (WEIBO_ERR_STORE_UNAVAILABLE): only this log line is left of it')
+      logger.error({ ...facts, err: storeError, deadLetters: { code: 'WEIBO_ERR_STREAM_DEAD_LETTERS_UNAVAILABLE' } },
+        'push stream record failed for good, and the dead-letter list cannot be written: only this log line is left of it')
     }
   }
 
