@@ -8,8 +8,7 @@ const TARGET = `  --url URL         the callback URL (default http://127.0.0.1:$
 
 const EXIT_CODES = `Exit codes:
   0  done: the push was answered (passive reply or blank), the handshake echoed, or chat ended
-  1  failed: push rejected or unanswered, handshake failed, chat's bot did not start, outbox's or stream's Redis
-     unreachable, an id to retry not found
+  1  failed: push rejected or unanswered, handshake failed, chat's bot did not start, outbox/stream: Redis down
   2  usage: unknown command or option, missing or bad argument, invalid environment (outbox, stream: REDIS_URL unset),
      unreadable or non-JSON replay file; nothing was sent`
 
