@@ -147,6 +147,9 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
       await replay?.close()
       await stream?.close()
       dispatcher.abort() // anything still running after the drain gets its abort signal
+      // Aborted runs end at once; a record waiting for its retry is dead-lettered now: let that write finish
+      // (the app bounds the whole close by SHUTDOWN_TIMEOUT_MS).
+      await dispatcher.idle()
       await dedup.close?.()
     }
   }
