@@ -159,10 +159,22 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     onHandlerRun: options.onHandlerRun
   })
 
-  const streamDispatcher = createStreamDispatcher({ router, api, logger, handlerTimeoutMs: config.handlerTimeoutMs, metrics, onHandlerRun: options.onHandlerRun })
-  const pushStream = config.pushStream === undefined
-    ? undefined
-    : (await import('./push-stream/stream-setup.ts')).setUpPushStream({ config, storage, dispatcher: streamDispatcher, logger, metrics, commercialLimiter })
+  // The push stream and its stores are loaded only when configured (bench/README.md, idle RSS).
+  const streamSetup = config.pushStream === undefined ? undefined : await import('./push-stream/stream-setup.ts')
+  const streamDeadLetters = streamSetup?.setUpStreamDeadLetters({ config, storage })
+  const streamDispatcher = createStreamDispatcher({
+    router,
+    api,
+    logger,
+    handlerTimeoutMs: config.handlerTimeoutMs,
+    metrics,
+    onHandlerRun: options.onHandlerRun,
+    ...(config.pushStream === undefined ? {} : { attempts: config.pushStream.handlerAttempts, backoffMs: config.pushStream.handlerBackoffMs }),
+    ...(streamDeadLetters === undefined ? {} : { deadLetters: streamDeadLetters })
+  })
+  const pushStream = streamSetup?.setUpPushStream({
+    config, storage, dispatcher: streamDispatcher, logger, metrics, commercialLimiter, ...(streamDeadLetters === undefined ? {} : { deadLetters: streamDeadLetters })
+  })
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

@@ -128,6 +128,13 @@ export const ConfigSchema = z.object({
   WEIBO_PUSH_BACKLOG_MAX_AGE_MS: integer({ min: 60_000, max: 30 * 86_400_000, fallback: 3 * 86_400_000 }),
   // Stream records handled at once; at the limit the stream is read no further until one finishes.
   WEIBO_PUSH_CONCURRENCY: integer({ min: 1, max: 1000, fallback: 16 }),
+  // Runs of a stream record's handler when it fails transiently (timeout, retryable Weibo error, network), and the
+  // first wait between runs (doubled each time, with jitter). A permanent failure or the last run dead-letters it.
+  WEIBO_PUSH_HANDLER_ATTEMPTS: integer({ min: 1, max: 20, fallback: 3 }),
+  WEIBO_PUSH_HANDLER_BACKOFF_MS: integer({ min: 10, max: 600_000, fallback: 1000 }),
+  // The dead-letter list of stream records (weibo-fanbot stream failed): entries kept at most, and how long.
+  WEIBO_PUSH_DEAD_LETTER_MAX: integer({ min: 1, max: 100_000, fallback: 1000 }),
+  WEIBO_PUSH_DEAD_LETTER_TTL_MS: integer({ min: 60_000, max: 90 * 86_400_000, fallback: 7 * 86_400_000 }),
   // Bearer token for /metrics. Without it (and without METRICS_PORT), /metrics is open, except in production: refused.
   METRICS_TOKEN: z.string().min(1).optional(),
   // Serve /metrics on this port only (same HOST), not on the public one: for a scraper on the private network.
@@ -219,7 +226,11 @@ export const ConfigSchema = z.object({
           connectsPerHour: env.WEIBO_PUSH_CONNECTS_PER_HOUR,
           backlog: env.WEIBO_PUSH_BACKLOG,
           backlogMaxAgeMs: env.WEIBO_PUSH_BACKLOG_MAX_AGE_MS,
-          concurrency: env.WEIBO_PUSH_CONCURRENCY
+          concurrency: env.WEIBO_PUSH_CONCURRENCY,
+          handlerAttempts: env.WEIBO_PUSH_HANDLER_ATTEMPTS,
+          handlerBackoffMs: env.WEIBO_PUSH_HANDLER_BACKOFF_MS,
+          deadLetterMax: env.WEIBO_PUSH_DEAD_LETTER_MAX,
+          deadLetterTtlMs: env.WEIBO_PUSH_DEAD_LETTER_TTL_MS
         },
     metricsToken: env.METRICS_TOKEN,
     metricsPort: env.METRICS_PORT,

@@ -176,6 +176,14 @@ export const ERRORS = {
     status: 503,
     message: 'The push stream opened WEIBO_PUSH_CONNECTS_PER_HOUR connections in the last hour; the next connection waits for the budget'
   },
+  WEIBO_ERR_STREAM_HANDLER_FAILED: {
+    status: 500,
+    message: 'A push stream record\'s handler failed for good (a permanent failure, or WEIBO_PUSH_HANDLER_ATTEMPTS transient ones); the record is in the dead-letter list: weibo-fanbot stream failed, then stream retry'
+  },
+  WEIBO_ERR_STREAM_DEAD_LETTERS_UNAVAILABLE: {
+    status: 503,
+    message: 'The push stream\'s dead-letter list (Redis) cannot be reached: check REDIS_URL and that Redis is running'
+  },
   WEIBO_ERR_STREAM_SINCE_ID_UNWRITABLE: {
     status: 500,
     message: 'The push stream position (since_id) could not be saved: check WEIBO_PUSH_SINCE_ID_FILE is writable, or Redis'

@@ -32,6 +32,8 @@ export interface Metrics {
   repliesRefused: Counter<'reason'>
   /** Commercial push stream records, by outcome (handled, duplicate, invalid, skipped, failed). */
   streamRecords: Counter<'outcome'>
+  /** Stream records' handler failures: a run tried again (retried), a record given up (dead-lettered), one replayed. */
+  streamHandlerFailures: Counter<'outcome'>
   /** Commercial push stream connections ended, by reason (end, idle, error, ip-limited, stopped). */
   streamConnections: Counter<'reason'>
   /** 1 while the commercial push stream is connected. */
@@ -113,6 +115,7 @@ export function createMetrics (options: CreateMetricsOptions): CreatedMetrics {
     outboxAttempts: new Counter({ name: 'weibo_fanbot_outbox_attempts_total', help: "Outbox delivery attempts by this replica's worker, by outcome (sent, retrying, failed)", labelNames: ['outcome'], registers: none }),
     repliesRefused: new Counter({ name: 'weibo_fanbot_replies_refused_total', help: 'Active replies refused before calling Weibo (reply window or quota rules), by reason', labelNames: ['reason'], registers: none }),
     streamRecords: new Counter({ name: 'weibo_fanbot_stream_records_total', help: 'Commercial push stream records, by outcome (handled, duplicate, invalid, skipped, failed)', labelNames: ['outcome'], registers: none }),
+    streamHandlerFailures: new Counter({ name: 'weibo_fanbot_stream_handler_failures_total', help: 'Commercial push stream handler failures, by outcome (retried: run again after a transient failure; dead-lettered: given up, in the dead-letter list; replayed: taken back from it by stream retry)', labelNames: ['outcome'], registers: none }),
     streamConnections: new Counter({ name: 'weibo_fanbot_stream_connections_total', help: 'Commercial push stream connections ended, by reason (end, idle, error, ip-limited, stopped)', labelNames: ['reason'], registers: none }),
     streamConnected: new Gauge({ name: 'weibo_fanbot_stream_connected', help: '1 while the commercial push stream is connected', registers: none }),
     sessionWrites: new Counter({ name: 'weibo_fanbot_session_writes_total', help: 'Session writes after a run, by result (saved, conflict, skipped: the push was already applied)', labelNames: ['result'], registers }),
@@ -140,6 +143,7 @@ export function createMetrics (options: CreateMetricsOptions): CreatedMetrics {
   function expose (subsystems: MetricSubsystems): void {
     const optional: Array<[boolean, Metric]> = [
       [subsystems.pushStream, metrics.streamRecords],
+      [subsystems.pushStream, metrics.streamHandlerFailures],
       [subsystems.pushStream, metrics.streamConnections],
       [subsystems.pushStream, metrics.streamConnected],
       [subsystems.outbox, metrics.outboxEnqueued],

@@ -86,7 +86,11 @@ describe('loadConfig defaults', () => {
       connectsPerHour: 1200,
       backlog: 'skip',
       backlogMaxAgeMs: 259_200_000,
-      concurrency: 16
+      concurrency: 16,
+      handlerAttempts: 3,
+      handlerBackoffMs: 1000,
+      deadLetterMax: 1000,
+      deadLetterTtlMs: 604_800_000
     })
   })
 

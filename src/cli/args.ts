@@ -105,3 +105,11 @@ export function portOption (name: string, value: string): number {
 export function noMorePositionals (positionals: readonly string[], max: number, hint: string): void {
   if (positionals.length > max) throw usageError(`unexpected argument "${positionals[max] ?? ''}" (${hint})`)
 }
+
+/** `--limit N` of the list commands (outbox list, stream failed): 20 by default, at most 10,000. */
+export function limitOption (value: string | undefined): number {
+  if (value === undefined) return 20
+  const limit = Number(value)
+  if (/^\d+$/.test(value) && limit >= 1 && limit <= 10_000) return limit
+  throw usageError(`--limit must be a whole number from 1 to 10000; got "${value}"`)
+}

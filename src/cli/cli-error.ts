@@ -4,9 +4,10 @@ import { isFanbotError } from '../errors.ts'
  * Exit codes, the contract scripts rely on (also in `weibo-fanbot --help` and docs/cli.md):
  * - 0: done: a push was answered (passive reply or blank), the handshake succeeded, help/version, a chat ended;
  * - 1: the push or handshake failed (rejected, unanswered, not echoed), chat could not start its bot, or the
- *      outbox's Redis could not be reached (WEIBO_ERR_OUTBOX_UNAVAILABLE) or a job to retry is not in the failed set;
+ *      outbox's Redis could not be reached (WEIBO_ERR_OUTBOX_UNAVAILABLE) or a job to retry is not in the failed set,
+ *      or the same for stream (WEIBO_ERR_STREAM_DEAD_LETTERS_UNAVAILABLE, an id not in the dead-letter list);
  * - 2: usage: unknown command or option, missing or bad argument, invalid environment (WEIBO_ERR_CONFIG_INVALID),
- *      REDIS_URL unset for outbox, a missing handlers folder, or a replay file that cannot be read or is not JSON.
+ *      REDIS_URL unset for outbox or stream, a missing handlers folder, or a replay file that cannot be read or is not JSON.
  *      Nothing was sent.
  */
 export const EXIT_OK = 0

@@ -1,6 +1,6 @@
 import { out } from './print.ts'
 
-export const COMMANDS = ['init', 'serve', 'dev', 'send', 'verify', 'replay', 'chat', 'outbox'] as const
+export const COMMANDS = ['init', 'serve', 'dev', 'send', 'verify', 'replay', 'chat', 'outbox', 'stream'] as const
 export type CommandName = typeof COMMANDS[number]
 
 const TARGET = `  --url URL         the callback URL (default http://127.0.0.1:$PORT$CALLBACK_PATH, from the environment)
@@ -8,8 +8,8 @@ const TARGET = `  --url URL         the callback URL (default http://127.0.0.1:$
 
 const EXIT_CODES = `Exit codes:
   0  done: the push was answered (passive reply or blank), the handshake echoed, or chat ended
-  1  failed: push rejected or unanswered, handshake failed, chat's bot did not start, outbox's Redis unreachable
-  2  usage: unknown command or option, missing or bad argument, invalid environment (outbox: REDIS_URL unset),
+  1  failed: push rejected or unanswered, handshake failed, chat's bot did not start, outbox/stream: Redis down
+  2  usage: unknown command or option, missing or bad argument, invalid environment (outbox, stream: REDIS_URL unset),
      unreadable or non-JSON replay file; nothing was sent`
 
 const OVERALL = `weibo-fanbot: a local Weibo for your fan-service bot
@@ -25,6 +25,7 @@ Commands:
   replay <file.json>   send a saved push again, byte for byte, with a fresh signature
   chat                 talk to the bot as a fan; passive and late replies, through a fake Weibo API
   outbox list|retry    with REDIS_URL: list the late replies that failed for good, and queue them again
+  stream failed|retry  with REDIS_URL: list the push stream records whose handler failed for good, and replay them
 
 Options:
   -h, --help           this help; "weibo-fanbot <command> --help" for a command's own
@@ -164,6 +165,28 @@ closed reply window…) or that runs out of OUTBOX_ATTEMPTS lands in the failed 
 Redis and the key prefix come from REDIS_URL and REDIS_KEY_PREFIX, as the servers read them. Fix the cause
 first (bind the callback URL again for a new token, wait for the fan to write again…): a retry is sent at once.
 retry exits 1 when an id given is not in the failed set (the others are still retried).
+
+${EXIT_CODES}`,
+
+  stream: `Usage: weibo-fanbot stream failed [--limit N] [--json]
+       weibo-fanbot stream retry <id…> | --all
+
+A push stream record whose handler fails transiently (HANDLER_TIMEOUT_MS, a retryable Weibo error, a network
+failure) runs again, up to WEIBO_PUSH_HANDLER_ATTEMPTS times; one that fails for good (a thrown error, an invalid
+reply, or the last attempt) lands in the dead-letter list, kept WEIBO_PUSH_DEAD_LETTER_TTL_MS (7 days).
+
+  failed            the dead-lettered records, newest first: record id, when, attempts, handler, type,
+                    and why (our WEIBO_ERR_* code and the error's message)
+    --limit N       how many to show (default 20, at most 10000)
+    --json          print { total, failed } as JSON (each entry with the whole record)
+  retry <id…>       replay these records: a running server holding the stream takes them within seconds
+                    and runs their handler again, with a fresh set of attempts
+    --all           replay every dead-lettered record
+  -h, --help        this help
+
+Redis and the key prefix come from REDIS_URL and REDIS_KEY_PREFIX, as the servers read them; without Redis the
+list lives only in the server's memory. retry exits 1 when an id given is not in the list (the others are
+still replayed).
 
 ${EXIT_CODES}`
 }

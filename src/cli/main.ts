@@ -21,7 +21,8 @@ const LOAD: Record<CommandName, () => Promise<Command>> = {
   verify: async () => (await import('./verify.ts')).verify,
   replay: async () => (await import('./replay.ts')).replay,
   chat: async () => (await import('./chat.ts')).chat,
-  outbox: async () => (await import('./outbox.ts')).outbox
+  outbox: async () => (await import('./outbox.ts')).outbox,
+  stream: async () => (await import('./stream.ts')).stream
 }
 
 async function version (): Promise<string> {

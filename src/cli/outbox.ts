@@ -2,7 +2,7 @@ import { pino } from 'pino'
 import { loadConfig, type Config, type Environment } from '../config.ts'
 import { connectRedisOnce } from '../storage/redis-connection.ts'
 import { createOutboxQueue, type OutboxQueue } from '../outbox/outbox-queue.ts'
-import { HELP_OPTION, noMorePositionals, parseCommandArgs, requireOneOf } from './args.ts'
+import { HELP_OPTION, limitOption, noMorePositionals, parseCommandArgs, requireOneOf } from './args.ts'
 import { failure, usageError } from './cli-error.ts'
 import { printHelp } from './help.ts'
 import { reportFailed, reportRetried } from './outbox-report.ts'
@@ -17,15 +17,6 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values']
 
 const SUBCOMMANDS = ['list', 'retry'] as const
-const DEFAULT_LIMIT = 20
-const MAX_LIMIT = 10_000
-
-function limitOption (value: string | undefined): number {
-  if (value === undefined) return DEFAULT_LIMIT
-  const limit = Number(value)
-  if (/^\d+$/.test(value) && limit >= 1 && limit <= MAX_LIMIT) return limit
-  throw usageError(`--limit must be a whole number from 1 to ${MAX_LIMIT}; got "${value}"`)
-}
 
 /** An option the subcommand does not use is refused rather than ignored: the user expected it to matter. */
 function refuse (values: Values, names: ReadonlyArray<keyof Values>, subcommand: string): void {

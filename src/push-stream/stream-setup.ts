@@ -9,6 +9,10 @@ import { startPushStream, type PushStream } from './push-stream-client.ts'
 import { createRedisSinceIdStore } from './redis-since-id-store.ts'
 import { createMemoryStreamDedup } from './memory-stream-dedup-store.ts'
 import { createRedisStreamDedup } from './redis-stream-dedup-store.ts'
+import { createMemoryStreamDeadLetters } from './memory-stream-dead-letter-store.ts'
+import { createRedisStreamDeadLetters } from './redis-stream-dead-letter-store.ts'
+import type { StreamDeadLetterStore } from './stream-dead-letter-store.ts'
+import { startStreamReplay, type StreamReplay } from './stream-replay.ts'
 
 export interface PushStreamSetupOptions {
   config: Config
@@ -20,6 +24,10 @@ export interface PushStreamSetupOptions {
   metrics: Metrics
   /** The commercial (c.api) budget: each stream connection is one request of Weibo's 50,000 per hour per IP. */
   commercialLimiter?: WeiboRateLimiter
+  /** The dead-letter list the dispatcher writes to: its replay queue is run here (see stream-replay.ts). */
+  deadLetters?: StreamDeadLetterStore
+  /** How often the replay queue is looked at. Default 2,000. */
+  replayIntervalMs?: number
 }
 
 export interface PushStreamRunner {
@@ -56,6 +64,21 @@ function budgetedFetch (limiter: WeiboRateLimiter): typeof fetch {
 }
 
 /**
+ * The dead-letter list of stream records where the storage lives: in this process (only it sees the list), or in
+ * Redis, shared by the replicas and reached by `weibo-fanbot stream failed|retry`.
+ */
+export function setUpStreamDeadLetters (options: { config: Config, storage: Storage }): StreamDeadLetterStore {
+  const { config } = options
+  const bounds = {
+    ...(config.pushStream === undefined ? {} : { max: config.pushStream.deadLetterMax, ttlMs: config.pushStream.deadLetterTtlMs })
+  }
+  return options.storage.choose({
+    memory: () => createMemoryStreamDeadLetters(bounds),
+    redis: (redis) => createRedisStreamDeadLetters({ redis, prefix: config.redisKeyPrefix, ...bounds })
+  })
+}
+
+/**
  * The commercial push stream as the config asks for it (WEIBO_PUSH_SUBID set), or undefined. With REDIS_URL every
  * replica holds the stream: seen ids are claimed in Redis so each record is handled once, and the position is
  * shared (it only moves forward). Without Redis the position is kept in WEIBO_PUSH_SINCE_ID_FILE.
@@ -66,6 +89,7 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
   if (settings === undefined) return undefined
   const { dispatcher, commercialLimiter: limiter } = options
   let stream: PushStream | undefined
+  let replay: StreamReplay | undefined
   const dedup = storage.choose({
     memory: () => createMemoryStreamDedup(),
     redis: (redis) => createRedisStreamDedup({
@@ -81,6 +105,15 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
     get stream () { return stream },
     start () {
       if (stream !== undefined) return
+      if (options.deadLetters !== undefined) {
+        replay = startStreamReplay({
+          deadLetters: options.deadLetters,
+          dispatch: dispatcher.dispatch,
+          logger,
+          ...(options.replayIntervalMs === undefined ? {} : { intervalMs: options.replayIntervalMs }),
+          onReplayed: () => { metrics.streamHandlerFailures.inc({ outcome: 'replayed' }) }
+        })
+      }
       stream = startPushStream({
         url: settings.url,
         subid: settings.subid,
@@ -111,8 +144,12 @@ export function setUpPushStream (options: PushStreamSetupOptions): PushStreamRun
       })
     },
     async close () {
+      await replay?.close()
       await stream?.close()
       dispatcher.abort() // anything still running after the drain gets its abort signal
+      // Aborted runs end at once; a record waiting for its retry is dead-lettered now: let that write finish
+      // (the app bounds the whole close by SHUTDOWN_TIMEOUT_MS).
+      await dispatcher.idle()
       await dedup.close?.()
     }
   }
