@@ -4,6 +4,7 @@ import { FanbotError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { listFailed, outboxCounts, retryFailed, type FailedLateReply, type OutboxCounts, type RetryResult } from './outbox-admin.ts'
 import { LATE_REPLIES_QUEUE, LATE_REPLY_JOB, outboxJobOptions, type OutboxJobData, type StoredOutboxJob } from './outbox-job.ts'
+import { within } from '../within.ts'
 
 export interface OutboxQueueOptions {
   /** An ioredis connection with fail-fast options (openRedis or connectRedisOnce, storage/redis-connection.ts); closed by close(). */
@@ -77,6 +78,9 @@ async function whenReady (connection: Redis, timeoutMs: number): Promise<boolean
  * down an enqueue is refused after a short wait, never kept in ioredis's offline queue to be sent later, which
  * could add the job after the caller has already sent the reply another way.
  */
+/** How long a close waits for BullMQ's own initialisation of a ready connection (one INFO round trip). */
+const INIT_WAIT_MS = 1000
+
 export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
   const { connection } = options
   const queue = new Queue<StoredOutboxJob>(LATE_REPLIES_QUEUE, { connection, prefix: options.prefix })
@@ -112,6 +116,13 @@ export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
     async ping () { await connection.ping() },
     get ready () { return connection.status === 'ready' },
     async close () {
+      // BullMQ initialises its side of our (shared) connection in the background: INFO once it is ready. Closing the
+      // queue removes the listeners that initialisation reports a failure to, and a failure after that is an
+      // unhandled rejection ("Stream isn't writeable …", seen when a replica was closed right after its start). So
+      // let the initialisation end first: when ready, wait for it (bounded); when not, end the connection now,
+      // which makes it end while our listener is still there.
+      if (connection.status === 'ready') await within(queue.waitUntilReady(), INIT_WAIT_MS)
+      else connection.disconnect()
       await queue.close()
       // quit() waits for replies to commands already sent; disconnect() only if Redis is not there to answer.
       if (connection.status === 'ready') await connection.quit().catch(() => { connection.disconnect() })
