@@ -11,6 +11,14 @@ export const TARGET_OPTIONS = {
 
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const satisfies OptionSpecs
 
+/** The options of a "list the failed ones, retry some" command (`outbox`, `stream`): --limit, --json, --all. */
+export const LIST_AND_RETRY_OPTIONS = {
+  ...HELP_OPTION,
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+  all: { type: 'boolean' }
+} as const satisfies OptionSpecs
+
 const NEGATIVE_NUMBER = /^-\d/
 
 /**

@@ -2,17 +2,12 @@ import { pino } from 'pino'
 import { loadConfig, type Config, type Environment } from '../config.ts'
 import { connectRedisOnce } from '../storage/redis-connection.ts'
 import { createOutboxQueue, type OutboxQueue } from '../outbox/outbox-queue.ts'
-import { HELP_OPTION, limitOption, noMorePositionals, parseCommandArgs, requireOneOf } from './args.ts'
+import { LIST_AND_RETRY_OPTIONS, limitOption, noMorePositionals, parseCommandArgs, requireOneOf } from './args.ts'
 import { failure, usageError } from './cli-error.ts'
 import { printHelp } from './help.ts'
 import { reportFailed, reportRetried } from './outbox-report.ts'
 
-const OPTIONS = {
-  ...HELP_OPTION,
-  limit: { type: 'string' },
-  json: { type: 'boolean' },
-  all: { type: 'boolean' }
-} as const
+const OPTIONS = LIST_AND_RETRY_OPTIONS
 
 type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values']
 

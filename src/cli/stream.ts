@@ -2,17 +2,12 @@ import { loadConfig, type Environment } from '../config.ts'
 import { connectRedisOnce } from '../storage/redis-connection.ts'
 import { createRedisStreamDeadLetters } from '../push-stream/redis-stream-dead-letter-store.ts'
 import type { StreamDeadLetterStore } from '../push-stream/stream-dead-letter-store.ts'
-import { HELP_OPTION, limitOption, noMorePositionals, parseCommandArgs, requireOneOf } from './args.ts'
+import { LIST_AND_RETRY_OPTIONS, limitOption, noMorePositionals, parseCommandArgs, requireOneOf } from './args.ts'
 import { failure, usageError } from './cli-error.ts'
 import { printHelp } from './help.ts'
 import { reportDeadLetters, reportRequeued } from './stream-report.ts'
 
-const OPTIONS = {
-  ...HELP_OPTION,
-  limit: { type: 'string' },
-  json: { type: 'boolean' },
-  all: { type: 'boolean' }
-} as const
+const OPTIONS = LIST_AND_RETRY_OPTIONS
 
 const SUBCOMMANDS = ['failed', 'retry'] as const
 
