@@ -118,11 +118,9 @@ export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
     async close () {
       // BullMQ initialises its side of our (shared) connection in the background: INFO once it is ready. Closing the
       // queue removes the listeners that initialisation reports a failure to, and a failure after that is an
-      // unhandled rejection ("Stream isn't writeable …", seen when a replica was closed right after its start). So
-      // let the initialisation end first: when ready, wait for it (bounded); when not, end the connection now,
-      // which makes it end while our listener is still there.
+      // unhandled rejection ("Stream isn't writeable …", seen once when a replica was closed right after its start).
+      // So when the connection is ready, let that initialisation end first (one round trip, bounded).
       if (connection.status === 'ready') await within(queue.waitUntilReady(), INIT_WAIT_MS)
-      else connection.disconnect()
       await queue.close()
       // quit() waits for replies to commands already sent; disconnect() only if Redis is not there to answer.
       if (connection.status === 'ready') await connection.quit().catch(() => { connection.disconnect() })
