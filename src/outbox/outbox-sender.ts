@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts'
 import type { WeiboApiClient } from '../weibo-api/client.ts'
 import type { OutboxObserver } from './outbox-observer.ts'
 import type { OutboxQueue } from './outbox-queue.ts'
+import { backoffDelay } from '../backoff.ts'
 
 export interface OutboxSenderOptions {
   outbox: Pick<OutboxQueue, 'enqueue'>
@@ -25,9 +26,9 @@ export interface OutboxSender extends LateReplySender {
   close: () => void
 }
 
-/** Waits between tries of an unconfirmed enqueue: from 250 ms, doubled, at most 5 s. */
+/** Waits between tries of an unconfirmed enqueue: from 250 ms, doubled, at most 5 s, with jitter (replicas). */
 function retryDelay (attempt: number): number {
-  return Math.min(250 * 2 ** (attempt - 1), 5000)
+  return backoffDelay(attempt, { minMs: 250, maxMs: 5000, random: Math.random })
 }
 
 /**

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describeFetchFailure } from '../weibo-api/fetch-failure.ts'
 import { redactUrl, type Logger } from '../logger.ts'
-import { backoffDelay } from './backoff.ts'
+import { backoffDelay } from '../backoff.ts'
 import { createBacklogFilter, type BacklogPolicy } from './stream-backlog.ts'
 import { createRecordProcessor, type RecordOutcome, type RecordProcessor } from './record-processor.ts'
 import type { SinceIdStore } from './since-id-store.ts'

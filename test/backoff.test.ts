@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { backoffDelay } from '../../src/push-stream/backoff.ts'
+import { backoffDelay } from '../src/backoff.ts'
 
 test('backoff doubles from minMs, stays within [minMs, maxMs], and jitters in the upper half', () => {
   const high = { minMs: 100, maxMs: 1000, random: () => 0.999999 }
