@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts'
 import { listFailed, outboxCounts, retryFailed, type FailedLateReply, type OutboxCounts, type RetryResult } from './outbox-admin.ts'
 import { LATE_REPLIES_QUEUE, LATE_REPLY_JOB, outboxJobOptions, type OutboxJobData, type StoredOutboxJob } from './outbox-job.ts'
 import { within } from '../within.ts'
+import { guardLateInitFailures } from './bullmq-close-guard.ts'
 
 export interface OutboxQueueOptions {
   /** An ioredis connection with fail-fast options (openRedis or connectRedisOnce, storage/redis-connection.ts); closed by close(). */
@@ -73,19 +74,22 @@ async function whenReady (connection: Redis, timeoutMs: number): Promise<boolean
   })
 }
 
+/** How long a close waits for BullMQ's own initialisation to end (one INFO round trip, or the connection's end). */
+const INIT_WAIT_MS = 1000
+
 /**
  * The producer side of the outbox, and the operator's view of it, on one fail-fast connection: while Redis is
  * down an enqueue is refused after a short wait, never kept in ioredis's offline queue to be sent later, which
  * could add the job after the caller has already sent the reply another way.
  */
-/** How long a close waits for BullMQ's own initialisation of a ready connection (one INFO round trip). */
-const INIT_WAIT_MS = 1000
-
 export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
   const { connection } = options
   const queue = new Queue<StoredOutboxJob>(LATE_REPLIES_QUEUE, { connection, prefix: options.prefix })
+  guardLateInitFailures(queue)
   // Without a listener an 'error' event would crash the process; the connection's own listener logs outages.
   queue.on('error', (error) => { options.logger.debug({ outbox: { error: error.message } }, 'outbox queue error') })
+  /** BullMQ's initialisation of the connection has ended, either way (it never rejects). */
+  const initialised = queue.waitUntilReady().then(() => {}, () => {})
 
   return {
     async enqueue (data) {
@@ -116,15 +120,23 @@ export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
     async ping () { await connection.ping() },
     get ready () { return connection.status === 'ready' },
     async close () {
-      // BullMQ initialises its side of our (shared) connection in the background: INFO once it is ready. Closing the
-      // queue removes the listeners that initialisation reports a failure to, and a failure after that is an
-      // unhandled rejection ("Stream isn't writeable …", seen once when a replica was closed right after its start).
-      // So when the connection is ready, let that initialisation end first (one round trip, bounded).
-      if (connection.status === 'ready') await within(queue.waitUntilReady(), INIT_WAIT_MS)
+      // BullMQ's initialisation ends before the queue is closed, so that a failure of it is reported and logged
+      // (bullmq-close-guard.ts only keeps one that comes later from becoming an unhandled rejection).
+      if (connection.status === 'ready') {
+        // Ready: its INFO is on the way (one round trip, bounded by the command timeout); then quit, which waits
+        // for replies to commands already sent.
+        await within(initialised, INIT_WAIT_MS)
+        await queue.close()
+        await connection.quit().catch(() => { connection.disconnect() })
+        return
+      }
+      // Not ready: end the connection first, which ends the initialisation waiting for it. Even in the middle of
+      // ioredis's ready check, whose answer still arrives and still emits 'ready': BullMQ's INFO is then refused
+      // while its listeners are still there. A connection waiting to reconnect does not emit 'end' when
+      // disconnected (ioredis), and nothing more happens on it: there is nothing to wait for then.
+      connection.disconnect()
+      if (connection.status !== 'reconnecting') await within(initialised, INIT_WAIT_MS)
       await queue.close()
-      // quit() waits for replies to commands already sent; disconnect() only if Redis is not there to answer.
-      if (connection.status === 'ready') await connection.quit().catch(() => { connection.disconnect() })
-      else connection.disconnect()
     },
     abandon () { connection.disconnect() }
   }

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq'
 import type { Logger } from '../logger.ts'
 import { safeRedisUrl } from '../storage/redis-connection.ts'
+import { guardLateInitFailures } from './bullmq-close-guard.ts'
 import type { WeiboApiClient } from '../weibo-api/client.ts'
 import type { DeliveryStore } from './delivery-store.ts'
 import { createDeliveryProcessor } from './outbox-delivery.ts'
@@ -67,6 +68,7 @@ export function startOutboxWorker (options: OutboxWorkerOptions): OutboxWorker {
     concurrency: options.concurrency,
     ...(options.lockMs === undefined ? {} : { lockDuration: options.lockMs, stalledInterval: options.lockMs })
   })
+  guardLateInitFailures(worker)
   let lastErrorLog = 0
   worker.on('error', (error) => {
     if (Date.now() - lastErrorLog < ERROR_LOG_INTERVAL_MS) return
