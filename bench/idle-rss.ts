@@ -14,13 +14,16 @@ import { BENCH_SECRET, quantile } from './traffic.ts'
  * /proc/<pid>/status 1.5 s after /healthz first answers, over `--runs` starts; median and range.
  *
  *   npx tsx bench/idle-rss.ts --node=PATH [--runs=5] [--node-flags="--max-semi-space-size=1"] [--env=K=V,...]
+ *                             [--root=DIR --entry=src/main.js]   (a laid-out image, e.g. the compiled build)
  */
 const { values } = parseArgs({
   options: {
     node: { type: 'string', default: process.execPath },
     runs: { type: 'string', default: '5' },
     'node-flags': { type: 'string', default: '' },
-    env: { type: 'string', default: '' }
+    env: { type: 'string', default: '' },
+    root: { type: 'string', default: REPO_ROOT },
+    entry: { type: 'string', default: 'src/main.ts' }
   }
 })
 const node = values.node
@@ -35,8 +38,9 @@ function status (pid: number, field: string): number {
 async function oneStart (): Promise<{ rssKiB: number, anonKiB: number, fileKiB: number, healthyMs: number }> {
   const port = await freePort()
   const started = performance.now()
-  const child = spawn(node, [...nodeFlags, ...serverCommand(node), 'src/main.ts', '--require-app-secret'], {
-    cwd: REPO_ROOT,
+  const loader = values.entry.endsWith('.ts') ? serverCommand(node) : []
+  const child = spawn(node, [...nodeFlags, ...loader, values.entry, '--require-app-secret'], {
+    cwd: values.root,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), WEIBO_APP_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit']
   })
@@ -65,7 +69,7 @@ const mib = (kib: number): string => fixed(kib / 1024, 1)
 const summary = (name: string, list: number[], format: (value: number) => string): string =>
   `${name}: median ${format(quantile(list, 0.5))} (${format(Math.min(...list))}–${format(Math.max(...list))}; runs ${list.map(format).join(', ')})`
 const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
-console.log(`node ${version} ${[...nodeFlags, ...serverCommand(node)].join(' ')} src/main.ts --require-app-secret ${values.env}`)
+console.log(`node ${version} ${nodeFlags.join(' ')} ${values.entry} --require-app-secret ${values.env} (in ${values.root})`)
 console.log(summary('VmRSS MiB', samples.map((sample) => sample.rssKiB), mib))
 console.log(summary('  RssAnon MiB', samples.map((sample) => sample.anonKiB), mib))
 console.log(summary('  RssFile MiB', samples.map((sample) => sample.fileKiB), mib))
