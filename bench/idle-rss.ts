@@ -3,18 +3,18 @@ import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { REPO_ROOT } from './load.ts'
-import { freePort, serverCommand } from './node-command.ts'
+import { freePort, mainCommand } from './node-command.ts'
 import { fixed } from './report.ts'
 import { BENCH_SECRET, quantile } from './traffic.ts'
 
 /**
- * Idle RSS right after start (issue 13, goal 4): `src/main.ts --require-app-secret` started as the Docker CMD starts
- * it (on a Node with type stripping: no loader), NODE_ENV=production, the shipped handlers, no Redis. VmRSS from
- * /proc/<pid>/status 1.5 s after /healthz first answers, over `--runs` starts; median and range.
+ * Idle RSS right after start (issue 13, goal 4): the server started as the Docker CMD starts it (`--image`: the
+ * compiled `node src/main.js --require-app-secret` in image/, built as the Dockerfile's build stage does; without
+ * it the sources, `src/main.ts`, through tsx on Node 20), NODE_ENV=production, the shipped handlers, no Redis.
+ * VmRSS (and its anonymous and file-backed parts) from /proc/<pid>/status 1.5 s after /healthz first answers, over
+ * `--runs` starts; median and range.
  *
- *   npx tsx bench/idle-rss.ts --node=PATH [--runs=5] [--node-flags="--max-semi-space-size=1"] [--env=K=V,...]
- *                             [--root=DIR --entry=src/main.js]   (a laid-out image, e.g. the compiled build)
+ *   npx tsx bench/idle-rss.ts --node=PATH [--image] [--runs=5] [--node-flags="--max-semi-space-size=1"] [--env=K=V,...]
  */
 const { values } = parseArgs({
   options: {
@@ -22,8 +22,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     'node-flags': { type: 'string', default: '' },
     env: { type: 'string', default: '' },
-    root: { type: 'string', default: REPO_ROOT },
-    entry: { type: 'string', default: 'src/main.ts' }
+    image: { type: 'boolean', default: false }
   }
 })
 const node = values.node
@@ -38,9 +37,8 @@ function status (pid: number, field: string): number {
 async function oneStart (): Promise<{ rssKiB: number, anonKiB: number, fileKiB: number, healthyMs: number }> {
   const port = await freePort()
   const started = performance.now()
-  const loader = values.entry.endsWith('.ts') ? serverCommand(node) : []
-  const child = spawn(node, [...nodeFlags, ...loader, values.entry, '--require-app-secret'], {
-    cwd: values.root,
+  const child = spawn(node, [...nodeFlags, ...command.args], {
+    cwd: command.cwd,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), WEIBO_APP_SECRET: BENCH_SECRET, LOG_LEVEL: 'warn', ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit']
   })
@@ -63,13 +61,14 @@ async function oneStart (): Promise<{ rssKiB: number, anonKiB: number, fileKiB: 
   }
 }
 
+const command = mainCommand(node, values.image)
 const samples = []
 for (let i = 0; i < runs; i++) samples.push(await oneStart())
 const mib = (kib: number): string => fixed(kib / 1024, 1)
 const summary = (name: string, list: number[], format: (value: number) => string): string =>
   `${name}: median ${format(quantile(list, 0.5))} (${format(Math.min(...list))}–${format(Math.max(...list))}; runs ${list.map(format).join(', ')})`
 const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
-console.log(`node ${version} ${nodeFlags.join(' ')} ${values.entry} --require-app-secret ${values.env} (in ${values.root})`)
+console.log(`node ${version} ${[...nodeFlags, command.label, values.env].join(' ')}`)
 console.log(summary('VmRSS MiB', samples.map((sample) => sample.rssKiB), mib))
 console.log(summary('  RssAnon MiB', samples.map((sample) => sample.anonKiB), mib))
 console.log(summary('  RssFile MiB', samples.map((sample) => sample.fileKiB), mib))
