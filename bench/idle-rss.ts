@@ -45,7 +45,7 @@ async function oneStart (): Promise<{ rssKiB: number, anonKiB: number, fileKiB: 
   const exited = once(child, 'exit')
   try {
     for (let attempt = 0; ; attempt++) {
-      if (attempt > 800 || child.exitCode !== null) throw new Error('src/main.ts did not start')
+      if (attempt > 800 || child.exitCode !== null) throw new Error(`${command.label} did not start`)
       try {
         if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break
       } catch {}

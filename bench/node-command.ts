@@ -8,8 +8,8 @@ import ts from 'typescript'
 const stripping = new Map<string, boolean>()
 
 /**
- * The flags before `src/main.ts` that the Docker CMD amounts to on `node`: none where Node strips types itself
- * (22.18+, 24: the image's `CMD ["node", "src/main.ts"]`), tsx's loader on older Node (20, where dev runs tsx).
+ * The flags before `src/main.ts` to run the sources on `node`: none where Node strips types itself (22.18+, 24),
+ * tsx's loader on older Node (20, where dev runs tsx). The image runs the compiled `src/main.js` (`mainCommand`).
  */
 export function serverCommand (node: string): string[] {
   let strips = stripping.get(node)

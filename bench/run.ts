@@ -16,8 +16,8 @@ const HELP = `npm run bench -- [options]
   --profile          run both servers under --cpu-prof; profiles go to /tmp/fanbot-bench-profiles/<server>-<scenario>/
   --out=FILE         also write the results as Markdown to FILE
   --pin              pin the servers to cpu0 and this process (the load generator) to cpu1 (taskset; scenario 6)
-  --node=PATH        the Node that runs src/main.ts in scenarios 5 and 6 (default: this one; with type stripping,
-                     as in the Docker image, no tsx loader)
+  --node=PATH        the Node that runs the server in scenarios 5 and 6 (default: this one; the sources run
+                     without tsx where it strips types)
   --count=N          distinct pushes for scenario 4 (default 300,000, quick 100,000)
   --image            scenarios 5 and 6 run the compiled image (\`node src/main.js\` in image/, built as the Dockerfile
                      builds it) instead of the sources

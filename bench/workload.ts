@@ -9,8 +9,8 @@ import { createWorkloadTraffic, type WorkloadTraffic } from './workload-traffic.
 import { freePort, mainCommand } from './node-command.ts'
 
 /**
- * Scenario 6, the issue-13 workload: the server started as the Docker CMD starts it (`node src/main.ts`, or with
- * tsx's loader on a Node without type stripping), NODE_ENV=production, one `on: '*'` handler answering
+ * Scenario 6, the issue-13 workload: the server started as the Docker CMD starts it (`--image`: the compiled
+ * `node src/main.js`; else the sources, through tsx on a Node without type stripping), NODE_ENV=production, one `on: '*'` handler answering
  * `ok <type>`, at LOG_LEVEL=warn and at info (the production default: one line per push, to /dev/null here), beside
  * bare Fastify in the same run. With `--pin`, servers run on cpu0 and the load generator on cpu1.
  */
