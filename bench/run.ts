@@ -16,9 +16,11 @@ const HELP = `npm run bench -- [options]
   --profile          run both servers under --cpu-prof; profiles go to /tmp/fanbot-bench-profiles/<server>-<scenario>/
   --out=FILE         also write the results as Markdown to FILE
   --pin              pin the servers to cpu0 and this process (the load generator) to cpu1 (taskset; scenario 6)
-  --node=PATH        the Node that runs src/main.ts in scenarios 5 and 6 (default: this one; with type stripping,
-                     as in the Docker image, no tsx loader)
+  --node=PATH        the Node that runs the server in scenarios 5 and 6 (default: this one; the sources run
+                     without tsx where it strips types)
   --count=N          distinct pushes for scenario 4 (default 300,000, quick 100,000)
+  --image            scenarios 5 and 6 run the compiled image (\`node src/main.js\` in image/, built as the Dockerfile
+                     builds it) instead of the sources
 `
 
 const { values } = parseArgs({
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     pin: { type: 'boolean', default: false },
     node: { type: 'string' },
     count: { type: 'string' },
+    image: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
@@ -88,8 +91,8 @@ await scenario(3, 'late path scaled down', async () => await latePathScenario(se
 const memoryCount = values.count === undefined ? (quick ? 100_000 : 300_000) : Number(values.count)
 await scenario(4, 'memory', async () => await memoryScenario(memoryCount))
 const node = values.node ?? process.execPath
-await scenario(5, 'cold start', async () => await coldStartScenario(quick ? 2 : 5, node))
-await scenario(6, 'the issue-13 workload', async () => await workloadScenario({ ...settings, rounds: quick ? 1 : 3, pin: values.pin, node }))
+await scenario(5, 'cold start', async () => await coldStartScenario(quick ? 2 : 5, node, values.image))
+await scenario(6, 'the issue-13 workload', async () => await workloadScenario({ ...settings, rounds: quick ? 1 : 3, pin: values.pin, node, image: values.image }))
 
 const markdown = [...header, `- load after the run: \`${uptime()}\``, '', ...reports.map(renderScenario).flatMap((table) => [table, ''])].join('\n')
 console.log(`\n${markdown}`)

@@ -2,15 +2,15 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { BENCH_DIR, REPO_ROOT, runLoad, startBenchServer, type LoadResult } from './load.ts'
+import { runLoad, startBenchServer, type LoadResult } from './load.ts'
 import { fixed, int, verdict, type BenchSettings, type Row, type ScenarioReport } from './report.ts'
 import { BENCH_SECRET, CALLBACK_PATH } from './traffic.ts'
 import { createWorkloadTraffic, type WorkloadTraffic } from './workload-traffic.ts'
-import { freePort, serverCommand } from './node-command.ts'
+import { freePort, mainCommand } from './node-command.ts'
 
 /**
- * Scenario 6, the issue-13 workload: the server started as the Docker CMD starts it (`node src/main.ts`, or with
- * tsx's loader on a Node without type stripping), NODE_ENV=production, one `on: '*'` handler answering
+ * Scenario 6, the issue-13 workload: the server started as the Docker CMD starts it (`--image`: the compiled
+ * `node src/main.js`; else the sources, through tsx on a Node without type stripping), NODE_ENV=production, one `on: '*'` handler answering
  * `ok <type>`, at LOG_LEVEL=warn and at info (the production default: one line per push, to /dev/null here), beside
  * bare Fastify in the same run. With `--pin`, servers run on cpu0 and the load generator on cpu1.
  */
@@ -30,7 +30,7 @@ interface Target {
 }
 
 /** CPU time of a process (all threads) in ms, from /proc: the same clock for the bare and the real server. */
-function cpuMs (pid: number): number {
+export function cpuMs (pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
   return (Number(fields[11]) + Number(fields[12])) * 1000 / TICKS_PER_S
 }
@@ -43,11 +43,12 @@ export function pin (pid: number, cpu: number): void {
   execFileSync('taskset', ['-a', '-c', '-p', String(cpu), String(pid)], { stdio: 'ignore' })
 }
 
-async function startMain (logLevel: string, node: string): Promise<Target> {
+async function startMain (logLevel: string, node: string, image: boolean): Promise<Target> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const child: ChildProcess = spawn(node, [...serverCommand(node), 'src/main.ts'], {
-    cwd: REPO_ROOT,
+  const command = mainCommand(node, image)
+  const child: ChildProcess = spawn(node, command.args, {
+    cwd: command.cwd,
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
@@ -55,7 +56,7 @@ async function startMain (logLevel: string, node: string): Promise<Target> {
       PORT: String(port),
       WEIBO_APP_SECRET: BENCH_SECRET,
       CALLBACK_PATH,
-      HANDLERS_DIR: `${BENCH_DIR}workload-handlers`,
+      HANDLERS_DIR: command.workloadHandlersDir,
       LOG_LEVEL: logLevel
     },
     stdio: ['ignore', 'ignore', 'inherit'] // info lines go to /dev/null: written, as to a pipe, but never read
@@ -98,7 +99,7 @@ async function pushCounts (url: string): Promise<Record<string, number>> {
 const mean = (values: number[]): number => values.reduce((total, value) => total + value, 0) / values.length
 const list = (values: number[], digits = 0): string => values.map((value) => fixed(value, digits)).join(', ')
 
-export async function workloadScenario (settings: BenchSettings & { pin: boolean, node: string }): Promise<ScenarioReport> {
+export async function workloadScenario (settings: BenchSettings & { pin: boolean, node: string, image: boolean }): Promise<ScenarioReport> {
   if (settings.pin) pin(process.pid, 1)
   // Bare Fastify on the same Node as fanbot, so the ratio compares the code and not two V8 versions.
   const bareServer = await startBenchServer({ kind: 'bare', scenario: 'passive', secret: BENCH_SECRET, path: CALLBACK_PATH }, undefined, settings.node)
@@ -110,7 +111,7 @@ export async function workloadScenario (settings: BenchSettings & { pin: boolean
     runs: [],
     close: bareServer.close
   }
-  const targets = [bare, await startMain('warn', settings.node), await startMain('info', settings.node)]
+  const targets = [bare, await startMain('warn', settings.node, settings.image), await startMain('info', settings.node, settings.image)]
   try {
     for (const target of targets) {
       if (settings.pin) pin(target.pid, 0)
@@ -150,7 +151,7 @@ export async function workloadScenario (settings: BenchSettings & { pin: boolean
       notes: [
         `${settings.connections} connections; ${settings.rounds} rounds of ${settings.durationS} s per server (bare, warn, info in turn) after a ${settings.warmupS} s warm-up each; ` +
         `${settings.pin ? 'servers pinned to cpu0, load generator to cpu1 (taskset)' : 'not pinned (use --pin)'}.`,
-        `Server: \`${[settings.node === process.execPath ? 'node' : settings.node, ...serverCommand(settings.node), 'src/main.ts'].join(' ')}\`, NODE_ENV=production, ` +
+        `Server: \`${[settings.node === process.execPath ? 'node' : settings.node, mainCommand(settings.node, settings.image).label].join(' ')}\`, NODE_ENV=production, ` +
         'HANDLERS_DIR=bench/workload-handlers (one `on: \'*\'` handler answering `ok <type>`), stdout to /dev/null. Bare Fastify runs on the same Node. CPU time from /proc/<pid>/stat for both servers.',
         'Pushes: 70 % text, 10 % each position, voice and image; a new sender and created_at per push; 5 % of requests re-send one of the last 5,000 pushes with a fresh signature.'
       ]

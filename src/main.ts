@@ -5,6 +5,7 @@ import { isFanbotError } from './errors.ts'
 import { loadDotEnv } from './env-file.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { metricsAccess } from './metrics-access.ts'
+import { releaseStartupMemory } from './release-startup-memory.ts'
 import { buildMetricsServer } from './metrics-server.ts'
 import { handleShutdownSignals } from './shutdown-signals.ts'
 
@@ -56,6 +57,7 @@ async function main (): Promise<void> {
     app = await buildApp({ config, logger })
     // Before listening: a signal that arrives as soon as the port is open must find its listener.
     handleShutdownSignals({ app, config, logger, afterClose: async () => { await metricsServer?.close() } })
+    releaseStartupMemory() // before listening, so no push waits for this one GC
     await app.listen({ port: config.port, host: config.host })
     if (config.metricsPort !== undefined) {
       metricsServer = await buildMetricsServer({ config, metrics: app.fanbot.metrics, logger })

@@ -2,7 +2,14 @@ import type { Redis } from 'ioredis'
 import { ownerClaim, type Answer, type Claim, type DedupStore } from './dedup-store.ts'
 import type { Logger } from '../logger.ts'
 
-/** Stored values: `P` while the first copy runs, `A<body>` once answered (`A` alone: a blank answer). */
+/**
+ * Two keys per push, as the in-memory store keeps two records: the "seen" key `<prefix>:dedup:<key>` holds `P`
+ * while the first copy runs and `A` once answered, for DEDUP_TTL_MS; the answer body is a key of its own,
+ * `<prefix>:dedup-answer:<key>`, kept only for DEDUP_REPLAY_TTL_MS (none for a blank answer). Both are written in
+ * one MULTI, so a reader that finds `A` without a body knows the answer was blank or its replay window has passed:
+ * a blank answer either way, as in memory. (`A<body>` in the seen key is what an earlier version wrote; it is
+ * still read.)
+ */
 const PENDING = 'P'
 const ANSWERED = 'A'
 
@@ -12,8 +19,10 @@ export interface RedisDedupStoreOptions {
   /** A second connection, used only for SUBSCRIBE. */
   subscriber: Redis
   prefix: string
-  /** How long an answer is remembered (DEDUP_TTL_MS). */
+  /** How long an answered push is recognised as seen (DEDUP_TTL_MS). */
   ttlMs: number
+  /** How long the answer body is kept to replay it to a retry (DEDUP_REPLAY_TTL_MS; capped at `ttlMs`). Default 60 s. */
+  replayTtlMs?: number
   /**
    * How long a claim stays "in flight" without an answer. The owner always answers by its reply deadline; if it
    * died instead, the claim lapses after this and a later retry is handled afresh rather than answered blank forever.
@@ -34,14 +43,17 @@ export interface RedisDedupStore extends DedupStore {
 
 /**
  * The dedup store shared by every replica. The first replica to see a push claims it atomically (SET NX PX); a
- * retry on any replica joins it: it waits for the answer the owner stores and announces on a channel (with a poll
- * as a safety net), and replays it. If Redis fails, the push is handled here as new, with a warning.
+ * retry on any replica joins it: it waits for the answer the owner stores and announces on a channel (the message
+ * carries the answer, so a retry waiting while the first copy runs gets it even with DEDUP_REPLAY_TTL_MS=0, as in
+ * memory; a poll is the safety net), and replays it. If Redis fails, the push is handled here as new, with a warning.
  */
 export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDedupStore {
   const { redis, subscriber, logger } = options
   const channel = `${options.prefix}:dedup-answers`
   const waiters = new Map<string, Set<(answer: Answer) => void>>()
   const keyOf = (key: string): string => `${options.prefix}:dedup:${key}`
+  const answerKeyOf = (key: string): string => `${options.prefix}:dedup-answer:${key}`
+  const replayTtlMs = Math.min(options.replayTtlMs ?? 60_000, options.ttlMs)
 
   function fail (operation: 'claim' | 'settle' | 'wait', error: unknown, key: string): void {
     options.onError?.(operation)
@@ -49,25 +61,32 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
       operation === 'claim' ? 'dedup store unavailable: handling the push as new (a Weibo retry may run the handler again)' : `dedup store ${operation} failed`)
   }
 
-  function wake (redisKey: string, answer: Answer): void {
-    const list = waiters.get(redisKey)
+  function wake (key: string, answer: Answer): void {
+    const list = waiters.get(key)
     if (list === undefined) return
-    waiters.delete(redisKey)
+    waiters.delete(key)
     for (const resolve of list) resolve(answer)
   }
 
-  async function readAnswer (redisKey: string): Promise<Answer | undefined> {
-    const value = await redis.get(redisKey)
-    return value?.startsWith(ANSWERED) === true ? value.slice(1) : undefined
+  /** The answer, from the seen key's value and the answer key's: undefined while the first copy still runs. */
+  function answerOf (seen: string, body: string | null): Answer | undefined {
+    if (!seen.startsWith(ANSWERED)) return undefined
+    return body ?? seen.slice(ANSWERED.length)
   }
 
-  subscriber.on('message', (_channel: string, redisKey: string) => {
-    if (!waiters.has(redisKey)) return
-    readAnswer(redisKey).then((answer) => { if (answer !== undefined) wake(redisKey, answer) }, (error: unknown) => { fail('wait', error, redisKey) })
+  async function readAnswer (key: string): Promise<Answer | undefined> {
+    const [seen, body] = await redis.mget(keyOf(key), answerKeyOf(key))
+    return seen === null || seen === undefined ? undefined : answerOf(seen, body ?? null)
+  }
+
+  subscriber.on('message', (_channel: string, message: string) => {
+    if (waiters.size === 0) return // every replica hears every answer: most are nobody's business here
+    const announced = parseAnnouncement(message)
+    if (announced !== undefined) wake(announced.key, announced.answer)
   })
   const subscribed = subscriber.subscribe(channel).catch((error: unknown) => { fail('wait', error, channel) })
 
-  async function waitForAnswer (redisKey: string): Promise<Answer> {
+  async function waitForAnswer (key: string): Promise<Answer> {
     await subscribed
     return await new Promise<Answer>((resolve) => {
       const started = Date.now()
@@ -76,18 +95,18 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
         clearTimeout(timer)
         resolve(answer)
       }
-      const list = waiters.get(redisKey) ?? new Set()
+      const list = waiters.get(key) ?? new Set()
       list.add(done)
-      waiters.set(redisKey, list)
+      waiters.set(key, list)
       const poll = (): void => {
-        if (!waiters.get(redisKey)?.has(done)) return
+        if (!waiters.get(key)?.has(done)) return
         if (Date.now() - started > options.maxWaitMs) {
-          waiters.get(redisKey)?.delete(done)
+          waiters.get(key)?.delete(done)
           done('')
           return
         }
-        readAnswer(redisKey).then((answer) => {
-          if (answer !== undefined) wake(redisKey, answer)
+        readAnswer(key).then((answer) => {
+          if (answer !== undefined) wake(key, answer)
           else timer = setTimeout(poll, options.pollMs ?? 100)
         }, () => { timer = setTimeout(poll, options.pollMs ?? 100) })
       }
@@ -95,11 +114,13 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
     })
   }
 
-  function owner (redisKey: string): Claim {
+  function owner (key: string): Claim {
     return ownerClaim((answer) => {
-      wake(redisKey, answer) // joiners in this process need no round trip
-      redis.multi().set(redisKey, ANSWERED + answer, 'PX', options.ttlMs).publish(channel, redisKey).exec()
-        .catch((error: unknown) => { fail('settle', error, redisKey) })
+      wake(key, answer) // joiners in this process need no round trip
+      const write = redis.multi().set(keyOf(key), ANSWERED, 'PX', options.ttlMs)
+      if (answer !== '' && replayTtlMs > 0) write.set(answerKeyOf(key), answer, 'PX', replayTtlMs)
+      write.publish(channel, announce(key, answer)).exec()
+        .catch((error: unknown) => { fail('settle', error, key) })
     })
   }
 
@@ -110,13 +131,14 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
       const redisKey = keyOf(key)
       try {
         for (let attempt = 0; attempt < 2; attempt++) {
-          if (await redis.set(redisKey, PENDING, 'PX', options.pendingTtlMs, 'NX') === 'OK') return owner(redisKey)
-          const value = await redis.get(redisKey)
-          if (value === null) continue // expired between the two commands: try to claim again
-          if (value.startsWith(ANSWERED)) return { role: 'joiner', answer: Promise.resolve(value.slice(1)), settled: true }
-          return { role: 'joiner', answer: waitForAnswer(redisKey), settled: false }
+          if (await redis.set(redisKey, PENDING, 'PX', options.pendingTtlMs, 'NX') === 'OK') return owner(key)
+          const [seen, body] = await redis.mget(redisKey, answerKeyOf(key))
+          if (seen === null || seen === undefined) continue // expired between the two commands: try to claim again
+          const answer = answerOf(seen, body ?? null)
+          if (answer !== undefined) return { role: 'joiner', answer: Promise.resolve(answer), settled: true }
+          return { role: 'joiner', answer: waitForAnswer(key), settled: false }
         }
-        return owner(redisKey)
+        return owner(key)
       } catch (error) {
         fail('claim', error, key)
         return { role: 'owner', settle: () => {} }
@@ -126,7 +148,7 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
       await redis.ping()
     },
     async close () {
-      for (const redisKey of [...waiters.keys()]) wake(redisKey, '')
+      for (const key of [...waiters.keys()]) wake(key, '')
       // quit() on a connection that is down waits for it to come back: disconnect it instead.
       for (const connection of [subscriber, redis]) {
         if (connection.status === 'ready') await connection.quit().catch(() => { connection.disconnect() })
@@ -134,4 +156,20 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
       }
     }
   }
+}
+
+/**
+ * The message announcing an answer: `<length of key>:<key><answer>`, so any key and answer survive it. (An earlier
+ * version announced the seen key's Redis name alone: such a message does not parse, and its waiters' poll reads
+ * the answer instead.)
+ */
+function announce (key: string, answer: Answer): string {
+  return `${key.length}:${key}${answer}`
+}
+
+function parseAnnouncement (message: string): { key: string, answer: Answer } | undefined {
+  const colon = message.indexOf(':')
+  const length = Number(message.slice(0, colon))
+  if (colon <= 0 || !Number.isSafeInteger(length) || colon + 1 + length > message.length) return undefined
+  return { key: message.slice(colon + 1, colon + 1 + length), answer: message.slice(colon + 1 + length) }
 }

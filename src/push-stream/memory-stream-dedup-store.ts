@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { lruBound } from '../lru-bound.ts'
 import { STREAM_DEDUP_TTL_MS, type StreamDedup } from './stream-dedup-store.ts'
 
 export interface MemoryStreamDedupOptions {
@@ -13,7 +14,7 @@ export interface MemoryStreamDedupOptions {
 /** Dedup for one process, bounded by `max` and `ttl`. */
 export function createMemoryStreamDedup (options: MemoryStreamDedupOptions = {}): StreamDedup {
   const seen = new LRUCache<string, true>({
-    max: options.max ?? 50_000,
+    ...lruBound(options.max ?? 50_000),
     ttl: options.ttlMs ?? STREAM_DEDUP_TTL_MS,
     // lru-cache reuses a clock reading for `ttlResolution` ms of real time; an injected clock must be read every time.
     ...(options.perf === undefined ? {} : { perf: options.perf, ttlResolution: 0 })

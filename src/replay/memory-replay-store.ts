@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { lruBound } from '../lru-bound.ts'
 import type { ReplayStore } from './replay-store.ts'
 
 export interface MemoryReplayStoreOptions {
@@ -11,7 +12,7 @@ export interface MemoryReplayStoreOptions {
 /** This process's memory of signed queries: one LRU lookup per push, entries of two short digests. */
 export function createMemoryReplayStore (options: MemoryReplayStoreOptions): ReplayStore {
   const cache = new LRUCache<string, string>({
-    max: options.max,
+    ...lruBound(options.max),
     ttl: options.ttlMs,
     ...(options.perf === undefined ? {} : { perf: options.perf, ttlResolution: 0 })
   })

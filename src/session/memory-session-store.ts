@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { lruBound } from '../lru-bound.ts'
 import { EMPTY_SESSION, type SessionStore, type StoredSession } from './session-store.ts'
 
 export interface MemorySessionStoreOptions {
@@ -16,7 +17,7 @@ export interface MemorySessionStoreOptions {
  */
 export function createMemorySessionStore (options: MemorySessionStoreOptions): SessionStore {
   const cache = new LRUCache<string, StoredSession>({
-    max: options.max,
+    ...lruBound(options.max),
     ttl: options.ttlMs,
     updateAgeOnGet: true, // a fan's message keeps his session alive, not only a change to it
     ...(options.perf === undefined ? {} : { perf: options.perf, ttlResolution: 0 })

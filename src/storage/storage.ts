@@ -47,6 +47,7 @@ export async function openStorage (options: { config: Config, logger: Logger, me
       subscriber,
       prefix: config.redisKeyPrefix,
       ttlMs: config.dedupTtlMs,
+      replayTtlMs: config.dedupReplayTtlMs,
       pendingTtlMs: config.replyDeadlineMs + 1000,
       maxWaitMs: config.replyDeadlineMs,
       logger,

@@ -48,6 +48,18 @@ describe('shared dedup on Redis: the handler runs once across the fleet', { skip
     assert.deepEqual(decodePassive(fromB.body).data, { text: 'run 1' })
   })
 
+  test('past DEDUP_REPLAY_TTL_MS a retry on B is answered blank and runs nothing (the body is gone, the push still seen)', async (t) => {
+    let runs = 0
+    const [a, b] = await replicas(t, [{ on: 'text', handle: () => text(`run ${++runs}`) }], { DEDUP_REPLAY_TTL_MS: '200' })
+    const fromA = await sendPush(a, fixture('text'))
+    assert.deepEqual(decodePassive(fromA.body).data, { text: 'run 1' })
+    assert.equal((await sendPush(b, fixture('text'))).body, fromA.body, 'replayed inside the window')
+    await new Promise((resolve) => setTimeout(resolve, 400)) // a retry can only be later than this
+    assert.equal((await sendPush(b, fixture('text'))).body, '')
+    assert.equal((await sendPush(a, fixture('text'))).body, '')
+    assert.equal(runs, 1)
+  })
+
   test('after A handed the reply to the active path, a retry on B is answered blank and runs nothing', async (t) => {
     const release = deferred()
     let runs = 0

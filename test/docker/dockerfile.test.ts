@@ -32,6 +32,21 @@ describe('Dockerfile', () => {
     assert.ok(!args(runtime, 'COPY').some((copy) => /\btest\b/.test(copy)))
   })
 
+  test('the image runs compiled JavaScript: the build stage compiles, the runtime stage copies only its output', () => {
+    // Node 24's type stripping costs an idle server ~25 MiB (bench/README.md, idle RSS): production runs plain JS.
+    assert.ok(args(build, 'RUN').some((run) => run.includes('tsc -p tsconfig.image.json')), 'build stage compiles')
+    const cmd = execForm(args(runtime, 'CMD').at(-1) ?? '') ?? []
+    assert.ok(cmd.some((arg) => /^src\/main\.js$/.test(arg)), `CMD runs the compiled entry: ${cmd.join(' ')}`)
+    assert.ok(!cmd.some((arg) => arg.endsWith('.ts') || arg === 'tsx' || arg.includes('--import')), 'no loader, no .ts')
+    for (const folder of ['src', 'routes', 'handlers']) {
+      assert.ok(args(runtime, 'COPY').includes(`--from=build /app/image/${folder} ./${folder}`), `${folder}/ is the compiled one`)
+    }
+    const image = JSON.parse(readFileSync(`${REPO_ROOT}tsconfig.image.json`, 'utf8').replace(/^\s*\/\/.*$/gm, '')) as { compilerOptions: Record<string, unknown>, include: string[] }
+    assert.equal(image.compilerOptions.outDir, 'image')
+    assert.equal(image.compilerOptions.rewriteRelativeImportExtensions, true, "'./x.ts' imports become './x.js'")
+    assert.deepEqual(image.include, ['src', 'routes', 'handlers'])
+  })
+
   test('runs as the non-root node user, listening on 0.0.0.0', () => {
     assert.deepEqual(args(runtime, 'USER'), ['node'])
     // The push stream position is written by the node user under WORKDIR (WEIBO_PUSH_SINCE_ID_FILE=data/…).

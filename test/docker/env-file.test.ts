@@ -32,10 +32,12 @@ const envExample = readEnvFile(readFileSync(`${REPO_ROOT}.env.example`, 'utf8'))
 /** The image's CMD with the image's ENV, then the env file, as `docker run --env-file .env` starts it. */
 function startImage (t: TestContext, envFile: Record<string, string>): ServerProcess {
   assert.ok(cmd !== undefined && cmd[0] === 'node')
-  // The image's Node 24 strips types itself; a Node without type stripping (20 here) runs the same CMD through tsx.
+  // The image runs src/main.js, compiled from src/main.ts in its build stage; the checkout runs that source, which
+  // a Node without type stripping (20 here) loads through tsx.
   const stripsTypes = (process.features as { typescript?: unknown }).typescript !== undefined
+  const args = cmd.slice(1).map((arg) => arg === 'src/main.js' ? 'src/main.ts' : arg)
   const server = startServerProcess({
-    args: stripsTypes ? cmd.slice(1) : ['--import', 'tsx', ...cmd.slice(1)],
+    args: stripsTypes ? args : ['--import', 'tsx', ...args],
     // PORT 0 instead of the mapped 3000, HOST on loopback: the test's own host, not a container's.
     env: { ...envOf(instructions, runtimeStage), ...envFile, PORT: '0', HOST: '127.0.0.1' }
   })
