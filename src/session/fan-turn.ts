@@ -50,17 +50,27 @@ export interface FanTurns {
 
 const message = (error: unknown): string => error instanceof Error ? error.message : String(error)
 
-/**
- * `ctx.session` of a push that has no session (no module that could take it declares `session: true`): reading or
- * writing it fails the run with a clear error, rather than handing out an empty session that would silently not be
- * kept, or be kept without the fan's turn.
- */
 function undeclared (): never {
   throw new FanbotError('WEIBO_ERR_SESSION_UNDECLARED')
 }
-const NO_SESSION: { value: SessionData } = Object.freeze({ get value (): SessionData { return undeclared() }, set value (_value: SessionData) { undeclared() } })
+
+/**
+ * `ctx.session` of a push that has no session (no module that could take it declares `session: true`): reading,
+ * testing or writing a key of it fails the run with a clear error, rather than handing out an empty session that
+ * would silently not be kept, or be kept without the fan's turn. What serialisers and inspectors ask of any object
+ * (`toJSON`, symbols, its keys) is answered as by an empty object, so that logging or spreading `ctx` stays harmless.
+ */
+const UNDECLARED_SESSION: SessionData = new Proxy({}, {
+  get: (_target, key) => typeof key === 'symbol' || key === 'toJSON' || key === 'then' ? undefined : undeclared(),
+  has: (_target, key) => typeof key === 'symbol' ? false : undeclared(),
+  set: () => undeclared(),
+  defineProperty: () => undeclared(),
+  deleteProperty: () => undeclared()
+})
+/** The holder the runner reads and writes `ctx.session` through; replacing the whole session fails the same way. */
+const NO_SESSION: { value: SessionData } = Object.freeze({ get value (): SessionData { return UNDECLARED_SESSION }, set value (_value: SessionData) { undeclared() } })
 /** What a `match` function gets on a push without a session. */
-const NO_MATCH_SESSION: MatchContext = Object.freeze({ get session (): SessionData { return undeclared() } })
+const NO_MATCH_SESSION: MatchContext = Object.freeze({ session: UNDECLARED_SESSION })
 
 /** The key of a fan's session and turn: one per receiving account and fan. */
 export function fanKeyOf (push: Message): string {
@@ -169,11 +179,8 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
   /** The rule of docs/handlers.md, "Sessions and conversations": who gets a session, and the fan's turn with it. */
   const needsSession = (push: Message): boolean => middlewareNeedSession || router.candidateNeedsSession(push)
 
-  /** A push no declaring module could take: no turn, no session; synchronous when the handler is. */
-  function runWithoutSession (input: TurnInput): TurnResult | Promise<TurnResult> {
-    const { target, answeredBy } = runnable(input.message, undefined)
-    if (target === undefined) return { run: { status: 'none', durationMs: 0 } }
-    const outcome = runHandler({
+  function runTarget (input: TurnInput, target: LoadedHandler, session: { value: SessionData }): RunResult | Promise<RunResult> {
+    return runHandler({
       handler: target,
       message: input.message,
       dedupKey: input.dedupKey,
@@ -181,10 +188,17 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
       shutdownSignal: input.shutdownSignal,
       api: options.api,
       logger,
-      session: NO_SESSION,
+      session,
       onRun: options.onHandlerRun,
       ...(options.metrics === undefined ? {} : { metrics: options.metrics })
     })
+  }
+
+  /** A push no declaring module could take: no turn, no session; synchronous when the handler is. */
+  function runWithoutSession (input: TurnInput): TurnResult | Promise<TurnResult> {
+    const { target, answeredBy } = runnable(input.message, undefined)
+    if (target === undefined) return { run: { status: 'none', durationMs: 0 } }
+    const outcome = runTarget(input, target, NO_SESSION)
     const named = (run: RunResult): TurnResult => {
       const handler = answeredBy()
       return handler === undefined ? { run } : { run, handler }
@@ -217,18 +231,7 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
       const holder = { value: JSON.parse(stored?.json ?? '{}') as SessionData }
       const { target, answeredBy } = runnable(input.message, holder)
       if (target === undefined) return { run: { status: 'none', durationMs: 0 } }
-      const run = await runHandler({
-        handler: target,
-        message: input.message,
-        dedupKey: input.dedupKey,
-        timeoutMs: options.handlerTimeoutMs,
-        shutdownSignal: input.shutdownSignal,
-        api: options.api,
-        logger,
-        session: holder,
-        onRun: options.onHandlerRun,
-        ...(options.metrics === undefined ? {} : { metrics: options.metrics })
-      })
+      const run = await runTarget(input, target, holder)
       if (run.status !== 'error' && stored !== undefined) await save(input, fanKey, stored, holder.value)
       const handler = answeredBy()
       return handler === undefined ? { run } : { run, handler }

@@ -254,6 +254,32 @@ describe('only pushes a module declaring `session: true` could take get a sessio
     assert.ok(logs.lines().some((line) => JSON.stringify(line).includes('WEIBO_ERR_MIDDLEWARE_THREW') && JSON.stringify(line).includes('does not declare `session: true`')))
   })
 
+  test('without the declaration, logging or spreading ctx is harmless; only using a session key fails', async (t) => {
+    const logs = captureLogs()
+    const seen: string[] = []
+    const app = await buildApp({
+      config: testConfig(),
+      logger: logs.logger,
+      handlers: [defineHandler({
+        on: 'text',
+        handle: (message, ctx) => {
+          ctx.log.info({ ctx }, 'ctx logged')
+          seen.push(JSON.stringify({ ...ctx, log: undefined, api: undefined }))
+          const failures = [() => ctx.session.n, () => 'n' in ctx.session, () => { ctx.session = {} }].map((use) => {
+            try { use(); return 'no error' } catch (error) { return (error as { code?: string }).code ?? String(error) }
+          })
+          seen.push(failures.join(','))
+          return text(message.text)
+        }
+      })]
+    })
+    t.after(async () => { await app.close() })
+    assert.equal(replyText((await sendPush(app, push('logged'))).body), 'logged')
+    assert.match(seen[0] ?? '', /"session":\{\}/)
+    assert.equal(seen[1], 'WEIBO_ERR_SESSION_UNDECLARED,WEIBO_ERR_SESSION_UNDECLARED,WEIBO_ERR_SESSION_UNDECLARED')
+    assert.ok(logs.lines().some((line) => line.msg === 'ctx logged'))
+  })
+
   test('a middleware declaring it gives every fan push a session, in the fan\'s turn', async (t) => {
     const { app } = await startTestApp(t, {
       handlers: [
