@@ -6,12 +6,16 @@ import { makePush, pushToJson } from '../src/simulator/push-factory.ts'
 /**
  * CPU per push of fanbot's own work, without HTTP: `npx tsx bench/dispatch-cpu.ts [pushes] [rounds]`. Each push is
  * read by the real push reader and dispatched (dedup, quota record, handler run, passive reply body), 50 at a time as
- * 50 connections would. For A/B checks of changes to that path; the load scenarios give the real ratio.
+ * 50 connections would. For A/B checks of changes to that path; the load scenarios give the real ratio. With REDIS_URL
+ * in the environment, on Redis (keys under `bench-dispatch-<pid>`, each with the TTL the stores give it).
  */
 const count = Number(process.argv[2] ?? 100_000)
 const rounds = Number(process.argv[3] ?? 5)
+// With REDIS_URL set, the same path in scale-out mode (dedup, quota on Redis), under a key prefix of its own.
+const redisUrl = process.env.REDIS_URL
+const redis = redisUrl === undefined || redisUrl === '' ? {} : { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench-dispatch-${process.pid}` }
 const app = await buildApp({
-  config: loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', WEIBO_APP_SECRET: 'bench-secret', DEDUP_MAX: String(count * rounds) }),
+  config: loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', WEIBO_APP_SECRET: 'bench-secret', DEDUP_MAX: String(count * rounds), ...redis }),
   handlers: [{ name: 'ok', on: '*', handle: (message) => ({ type: 'text', text: `ok ${message.type}` }) }]
 })
 const { dispatcher } = app.fanbot

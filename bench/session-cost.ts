@@ -31,7 +31,7 @@ const shutdownSignal = new AbortController().signal
 const handlers = normaliseHandlers({
   file: '<bench>',
   exported: [
-    { on: 'text', match: 'touch', handle: (_m: Message, ctx: { session: { n?: number } }) => { ctx.session.n = (ctx.session.n ?? 0) + 1; return text('ok') } },
+    { on: 'text', match: 'touch', session: true, handle: (_m: Message, ctx: { session: { n?: number } }) => { ctx.session.n = (ctx.session.n ?? 0) + 1; return text('ok') } },
     { on: 'text', handle: () => text('ok') }
   ]
 })

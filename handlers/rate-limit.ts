@@ -11,6 +11,7 @@ interface RateWindow { startedAt: number, count: number, warned: boolean }
 export default defineMiddleware({
   name: 'rate-limit',
   priority: 90,
+  session: true, // the count lives in ctx.session
   use (_message, ctx, next) {
     const now = Date.now()
     const window = ctx.session.rate as RateWindow | undefined

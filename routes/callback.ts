@@ -125,7 +125,9 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
   }, async (request, reply) => {
     const raw = typeof request.body === 'string' ? request.body : ''
     const { signature } = request.query
-    if (options.replayGuard !== undefined && typeof signature === 'string') await options.replayGuard.check(signature, raw)
+    // In memory the check is synchronous: awaited only when it returned a promise (Redis), one microtask less per push.
+    const replayChecked = options.replayGuard !== undefined && typeof signature === 'string' ? options.replayGuard.check(signature, raw) : undefined
+    if (replayChecked !== undefined) await replayChecked
     const answer = await pushes.process(raw, () => reply.elapsedTime)
     return answer.body === ''
       ? await reply.code(200).type('text/plain; charset=utf-8').send('')

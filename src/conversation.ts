@@ -124,6 +124,7 @@ export function conversation<D, K extends string> (options: ConversationOptions<
     name: options.name,
     on: [...new Set<Trigger>([...startOn, ...accepts])],
     priority: options.priority ?? 100,
+    session: true, // its state is the session: the fan's pushes take turns and load it
     match: (message: Message, { session }: MatchContext) => waitingFor(message, session) !== undefined || starts(message),
     async handle (message: Message, ctx: HandlerContext) {
       const record = waitingFor(message, ctx.session)

@@ -11,7 +11,7 @@ import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import type { LateReplySender } from './late-reply.ts'
 import type { Metrics } from './metrics.ts'
 import type { WeiboApiClient } from './weibo-api/client.ts'
-import { createFanTurns, type FanTurns } from './session/fan-turn.ts'
+import { createFanTurns, type FanTurns, type TurnResult } from './session/fan-turn.ts'
 import { createMemoryFanQueue } from './session/memory-fan-queue.ts'
 import { createMemorySessionStore } from './session/memory-session-store.ts'
 import { createWorkTracker } from './work-tracker.ts'
@@ -123,7 +123,8 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
   async function dispatch (message: Message, dispatchOptions: DispatchOptions = {}): Promise<DispatchResult> {
     const receivedAt = dispatchOptions.receivedAt ?? Date.now()
     const key = dedupKey(message)
-    const claim = await store.claim(key)
+    const claimed = store.claim(key)
+    const claim = claimed instanceof Promise ? await claimed : claimed // the memory store answers at once: no extra turn
     if (claim.role === 'joiner') {
       options.metrics?.duplicates.inc({ kind: claim.settled ? 'replayed' : 'joined' })
       // The owner decides within its own deadline; ours is only a guard against an owner that never settles.
@@ -140,8 +141,11 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     }
 
     // The turn includes the wait for the fan's earlier pushes: it counts against the deadline like a slow handler.
-    const turn = work.track(turns.run({ message, dedupKey: key, shutdownSignal: shutdown.signal }))
-    const first = await raceDeadline(turn, options.replyDeadlineMs)
+    const outcome = turns.run({ message, dedupKey: key, shutdownSignal: shutdown.signal })
+    // A run that answered synchronously (no session, no middleware, a synchronous handler) is done: nothing to
+    // track, no deadline to race (a timer per push). Only a run that returned a promise can miss the deadline.
+    const turn = outcome instanceof Promise ? work.track(outcome) : undefined
+    const first = turn === undefined ? outcome as TurnResult : await raceDeadline(turn, options.replyDeadlineMs)
     const named = (handler: string | undefined): { handler?: string } => handler === undefined ? {} : { handler }
     if (first !== DEADLINE && first.run.status === 'reply' && replyParts(first.run.reply).length > 1) {
       // A text split in several messages cannot be one response body: every part goes active, in order.
@@ -157,7 +161,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
 
     claim.settle('')
     options.metrics?.deadlineHandoffs.inc()
-    work.track(turn.then(async (result) => {
+    work.track((turn as Promise<TurnResult>).then(async (result) => {
       if (result.run.status === 'reply') {
         await options.lateReply.send({ message, reply: result.run.reply, handler: result.handler ?? '', dedupKey: key, receivedAt })
       } else {

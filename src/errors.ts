@@ -96,6 +96,10 @@ export const ERRORS = {
     status: 503,
     message: 'The session store could not be read or written: the push ran with an empty session, or its session change was not saved'
   },
+  WEIBO_ERR_SESSION_UNDECLARED: {
+    status: 500,
+    message: 'ctx.session was used by a handler or middleware that does not declare `session: true`; add it to the module, so its pushes load the fan\'s session and take his turn'
+  },
   WEIBO_ERR_SESSION_CONFLICT: {
     status: 409,
     message: 'Another run saved this fan\'s session first; this run\'s session change was dropped'

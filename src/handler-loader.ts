@@ -28,7 +28,7 @@ const TriggerSchema = z.string().refine((trigger) => TRIGGERS.includes(trigger),
 
 const isFunction = (value: unknown): value is (...args: unknown[]) => unknown => typeof value === 'function'
 
-const HANDLER_KEYS = ['name', 'on', 'match', 'priority', 'handle'] as const
+const HANDLER_KEYS = ['name', 'on', 'match', 'priority', 'session', 'handle'] as const
 
 function unknownKeys (keys: readonly string[]): string {
   return keys.map((key) => {
@@ -45,6 +45,7 @@ const HandlerShape = z.strictObject({
   }),
   match: z.union([z.string(), z.instanceof(RegExp), z.custom(isFunction)], 'must be a string, a RegExp or a function').optional(),
   priority: z.number().finite().optional(),
+  session: z.boolean().optional(),
   handle: z.custom(isFunction, 'must be a function (message, ctx) => reply')
 }, {
   error: (issue) => issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys) : undefined
@@ -108,6 +109,7 @@ function normalise (file: string, exported: unknown, index: number | undefined, 
     triggers: (Array.isArray(handler.on) ? handler.on : [handler.on]) as Trigger[],
     priority: handler.priority ?? 0,
     order,
+    session: handler.session ?? false,
     match: handler.match as LoadedHandler['match'],
     handle: handler.handle as LoadedHandler['handle']
   }

@@ -8,6 +8,8 @@ export interface HandlerRouter {
   select: (message: AnyMessage, context?: MatchContext) => LoadedHandler | undefined
   /** Whether any handler names this message's type (before `match`): when none does, no session need be loaded. */
   hasCandidate: (message: AnyMessage) => boolean
+  /** Whether a handler that names this message's type declares `session: true`: then its push needs the session. */
+  candidateNeedsSession: (message: AnyMessage) => boolean
   readonly handlers: readonly LoadedHandler[]
 }
 
@@ -45,12 +47,26 @@ export function createHandlerRouter (handlers: readonly LoadedHandler[], logger:
     // `*` means everything a fan sends: a stream record (someone else's weibo) goes only to handlers naming its type.
     return handler.triggers.some((trigger) => wanted.includes(trigger)) || (!isStreamMessage(message) && isCatchAll(handler))
   }
+  // What the candidates of a kind of message need, by type and subtype: asked twice per push, and the answer depends
+  // only on the kind (types and subtypes are the schemas' few), so it is worked out once per kind.
+  const kinds = new Map<string, Map<string, { any: boolean, session: boolean }>>()
+  function candidatesOf (message: AnyMessage): { any: boolean, session: boolean } {
+    const subtype = !isStreamMessage(message) && 'subtype' in message.data ? String(message.data.subtype) : ''
+    let bySubtype = kinds.get(message.type)
+    if (bySubtype === undefined) kinds.set(message.type, bySubtype = new Map())
+    let known = bySubtype.get(subtype)
+    if (known === undefined) {
+      const wanted = triggersOf(message)
+      const candidates = ordered.filter((handler) => candidate(handler, message, wanted))
+      known = { any: candidates.length > 0, session: candidates.some((handler) => handler.session) }
+      bySubtype.set(subtype, known)
+    }
+    return known
+  }
   return {
     handlers: ordered,
-    hasCandidate (message) {
-      const wanted = triggersOf(message)
-      return ordered.some((handler) => candidate(handler, message, wanted))
-    },
+    hasCandidate: (message) => candidatesOf(message).any,
+    candidateNeedsSession: (message) => candidatesOf(message).session,
     select (message, context = NO_CONTEXT) {
       const wanted = triggersOf(message)
       for (const handler of ordered) {

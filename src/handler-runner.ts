@@ -50,12 +50,22 @@ function abortReason (signal: AbortSignal): FanbotError {
   return reason instanceof FanbotError ? reason : new FanbotError('WEIBO_ERR_HANDLER_TIMEOUT', { detail: 'shutting down', cause: reason })
 }
 
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
+
 /**
  * Runs one handler with a hard deadline (`timeoutMs`, or shutdown): the context's signal fires, and the run is
  * abandoned as `WEIBO_ERR_HANDLER_TIMEOUT` even if the handler ignores the signal. The return value is validated
  * so that an invalid reply can never reach Weibo.
+ *
+ * A handler that answers synchronously (keyword replies, most of the shipped examples) gets its result back
+ * synchronously: no timer, no shutdown listener, no race. It has finished before either could fire, and those
+ * cost more than such a handler does (bench/README.md, "What each change bought"). Only a returned promise gets
+ * the deadline machinery. Callers `await` the result either way, or skip their own deadline race when it is not
+ * a promise (the dispatcher does).
  */
-async function runOnce (input: RunHandlerInput): Promise<RunResult> {
+function runOnce (input: RunHandlerInput): RunResult | Promise<RunResult> {
   const { handler, message } = input
   const started = performance.now()
   const elapsed = (): number => Math.round(performance.now() - started)
@@ -66,16 +76,6 @@ async function runOnce (input: RunHandlerInput): Promise<RunResult> {
   let state: Record<string, unknown> | undefined
   const session = input.session ?? { value: {} }
   let stopReason: FanbotError | undefined
-  let stop: ((reason: FanbotError) => void) | undefined
-  const stopped = new Promise<never>((_resolve, reject) => {
-    stop = (reason) => {
-      if (stopReason !== undefined) return
-      stopReason = reason
-      controller?.abort(reason)
-      reject(reason)
-    }
-  })
-  stopped.catch(() => {}) // the race below observes it; this keeps a late stop from being "unhandled"
   const ctx: HandlerContext = {
     get log () { return logOf() },
     get signal () {
@@ -99,33 +99,63 @@ async function runOnce (input: RunHandlerInput): Promise<RunResult> {
       return await input.api.downloadMedia(media)
     }
   }
-  const timer = setTimeout(() => {
-    stop?.(new FanbotError('WEIBO_ERR_HANDLER_TIMEOUT', { detail: `${handler.name} after ${input.timeoutMs} ms` }))
-  }, input.timeoutMs)
-  const onShutdown = (): void => { stop?.(abortReason(input.shutdownSignal)) }
-  input.shutdownSignal.addEventListener('abort', onShutdown, { once: true })
-  try {
-    if (input.shutdownSignal.aborted) throw abortReason(input.shutdownSignal) // shutdown's grace is over: no new work
-    const returned = await Promise.race([Promise.resolve().then(() => handler.handle(message, ctx)), stopped])
-    const reply = validateReply(returned)
-    return reply === undefined ? { status: 'none', durationMs: elapsed() } : { status: 'reply', reply, durationMs: elapsed() }
-  } catch (error) {
+  const failed = (error: unknown): RunResult => {
     // A middleware chain (session/fan-turn.ts) names whose error it was already.
     const failure = error instanceof FanbotError && ALREADY_NAMED.has(error.code)
       ? error
       : new FanbotError('WEIBO_ERR_HANDLER_THREW', { detail: `${handler.name}: ${error instanceof Error ? error.message : String(error)}`, cause: error })
     logOf().error({ err: failure, handler: handler.name, file: handler.file }, `handler ${handler.name} failed: ${failure.code}`)
     return { status: 'error', error: failure, durationMs: elapsed() }
-  } finally {
+  }
+  const finished = (returned: unknown): RunResult => {
+    try {
+      const reply = validateReply(returned)
+      return reply === undefined ? { status: 'none', durationMs: elapsed() } : { status: 'reply', reply, durationMs: elapsed() }
+    } catch (error) {
+      return failed(error)
+    }
+  }
+
+  let returned: unknown
+  try {
+    if (input.shutdownSignal.aborted) throw abortReason(input.shutdownSignal) // shutdown's grace is over: no new work
+    returned = handler.handle(message, ctx)
+  } catch (error) {
+    return failed(error)
+  }
+  if (!isThenable(returned)) return finished(returned)
+
+  let stop: ((reason: FanbotError) => void) | undefined
+  const stopped = new Promise<never>((_resolve, reject) => {
+    stop = (reason) => {
+      if (stopReason !== undefined) return
+      stopReason = reason
+      controller?.abort(reason)
+      reject(reason)
+    }
+  })
+  stopped.catch(() => {}) // the race below observes it; this keeps a late stop from being "unhandled"
+  const timer = setTimeout(() => {
+    stop?.(new FanbotError('WEIBO_ERR_HANDLER_TIMEOUT', { detail: `${handler.name} after ${input.timeoutMs} ms` }))
+  }, input.timeoutMs)
+  const onShutdown = (): void => { stop?.(abortReason(input.shutdownSignal)) }
+  input.shutdownSignal.addEventListener('abort', onShutdown, { once: true })
+  return Promise.race([returned, stopped]).then(finished, failed).finally(() => {
     clearTimeout(timer)
     input.shutdownSignal.removeEventListener('abort', onShutdown)
-  }
+  })
 }
 
-/** Runs one handler (see `runOnce`) and records its duration by handler and status. */
-export async function runHandler (input: RunHandlerInput): Promise<RunResult> {
-  const result = await runOnce(input)
-  input.metrics?.handlerDuration.observe({ handler: input.handler.name, status: result.status }, result.durationMs / 1000)
-  input.onRun?.({ handler: input.handler.name, file: input.handler.file, dedupKey: input.dedupKey, result })
-  return result
+/**
+ * Runs one handler (see `runOnce`) and records its duration by handler and status. The result is a promise only
+ * when the handler returned one: `await` it either way.
+ */
+export function runHandler (input: RunHandlerInput): RunResult | Promise<RunResult> {
+  const outcome = runOnce(input)
+  const observe = (result: RunResult): RunResult => {
+    input.metrics?.handlerDuration.observe({ handler: input.handler.name, status: result.status }, result.durationMs / 1000)
+    input.onRun?.({ handler: input.handler.name, file: input.handler.file, dedupKey: input.dedupKey, result })
+    return result
+  }
+  return outcome instanceof Promise ? outcome.then(observe) : observe(outcome)
 }

@@ -84,6 +84,12 @@ export interface Handler<T extends Trigger = Trigger, S extends object = Session
   match?: string | RegExp | MatchFunction<MessageFor<T>, S>
   /** Higher runs first; ties go by file name. `'*'` handlers always come after all others. */
   priority?: number
+  /**
+   * True when `handle` or `match` uses `ctx.session` (or `{ session }`): the pushes this handler could take then
+   * load the fan's session and take his turn (one push of a fan at a time). Without it they skip both, and
+   * `ctx.session` throws `WEIBO_ERR_SESSION_UNDECLARED`. `conversation()` sets it.
+   */
+  session?: boolean
   // Method syntax on purpose: it lets a `Handler<'text'>` stand in a list of `Handler`s.
   handle (message: MessageFor<T>, ctx: HandlerContext<S>): HandlerResult | Promise<HandlerResult>
 }
@@ -104,6 +110,8 @@ export interface LoadedHandler {
   priority: number
   /** Load order (file name order, then position in the file's array). */
   order: number
+  /** Declared `session: true`: its pushes load the fan's session and take his turn. */
+  session: boolean
   match: Handler['match']
   handle: (message: AnyMessage, ctx: HandlerContext) => HandlerResult | Promise<HandlerResult>
 }

@@ -19,6 +19,11 @@ export interface Middleware {
   name?: string
   /** Higher runs first (outermost); ties go by file name. */
   priority?: number
+  /**
+   * True when `use` reads or writes `ctx.session`: every fan push then loads the fan's session and takes his turn.
+   * Without it, `ctx.session` throws `WEIBO_ERR_SESSION_UNDECLARED` on a push no declaring handler could take.
+   */
+  session?: boolean
   // Method syntax, like Handler.handle: checked bivariantly.
   use (message: Message, ctx: HandlerContext, next: NextFunction): HandlerResult | Promise<HandlerResult>
 }
@@ -35,17 +40,20 @@ export interface LoadedMiddleware {
   priority: number
   /** Load order (file name order, then position in the file's array). */
   order: number
+  /** Declared `session: true`. */
+  session: boolean
   use: Middleware['use']
 }
 
 const isFunction = (value: unknown): value is (...args: unknown[]) => unknown => typeof value === 'function'
 
-const MIDDLEWARE_KEYS = ['name', 'priority', 'use'] as const
+const MIDDLEWARE_KEYS = ['name', 'priority', 'session', 'use'] as const
 
 /** The shape a middleware module's default export (or array item) must have; strict, like a handler's. */
 export const MiddlewareShape = z.strictObject({
   name: z.string().min(1).optional(),
   priority: z.number().finite().optional(),
+  session: z.boolean().optional(),
   use: z.custom(isFunction, 'must be a function (message, ctx, next) => reply')
 }, {
   error: (issue) => issue.code === 'unrecognized_keys'
@@ -71,6 +79,7 @@ export function normaliseMiddleware (input: { file: string, exported: unknown, i
     file: input.file,
     priority: parsed.data.priority ?? 0,
     order: input.order,
+    session: parsed.data.session ?? false,
     use: parsed.data.use as Middleware['use']
   }
 }

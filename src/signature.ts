@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import { sha1 } from './sha1.ts'
+import { sha1 } from './hash.ts'
 
 export interface SignatureInput {
   secret: string

@@ -313,6 +313,20 @@ describe('runHandler: a handler that answers synchronously', () => {
     return { handler: handlerOf({ handle }), message: textMessage(), dedupKey: DEDUP_KEY, timeoutMs: 5000, shutdownSignal: signal, api: apiFor(logs), logger: logs.logger }
   }
 
+  test('gets its result back at once, with no deadline machinery; a handler returning a promise gets it', async () => {
+    const signal = new AbortController().signal
+    const sync = runHandler(input(() => ({ type: 'text', text: 'at once' }), signal))
+    assert.ok(!(sync instanceof Promise))
+    assert.equal(getEventListeners(signal, 'abort').length, 0, 'no shutdown listener for a run that is over')
+    assert.equal((sync as RunResult).status, 'reply')
+
+    const later = runHandler(input(async () => ({ type: 'text', text: 'later' }), signal))
+    assert.ok(later instanceof Promise)
+    assert.equal(getEventListeners(signal, 'abort').length, 1, 'a running handler listens for shutdown')
+    assert.equal((await later).status, 'reply')
+    assert.equal(getEventListeners(signal, 'abort').length, 0)
+  })
+
   test('a synchronous throw or invalid reply is a failed run, as from an async handler; after shutdown nothing runs', async () => {
     const signal = new AbortController().signal
     assert.equal((await runHandler(input(() => ({ type: 'text', text: 'at once' }), signal))).status, 'reply')

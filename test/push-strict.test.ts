@@ -46,6 +46,16 @@ describe('strict parsing: nesting and size', () => {
     assert.equal(nestsDeeperThan('[[[]]]', 2), true)
     assert.equal(refusedWith(textWithRaw('text', JSON.stringify('[{'.repeat(1000)))), 'accepted')
   })
+
+  test('many brackets side by side are not depth; the depth is exact at the limit, whatever the bracket kinds', () => {
+    assert.equal(nestsDeeperThan(JSON.stringify({ a: Array.from({ length: 50 }, () => ({ b: [] })) }), 4), false) // 101 opening brackets, depth 4
+    for (const [open, close] of [['[', ']'], ['{"a":', '}'], ['[{"a":', '}]']] as const) {
+      const nested = (depth: number): string => open.repeat(depth) + '1' + close.repeat(depth)
+      const levels = (open.match(/[[{]/g) ?? []).length
+      assert.equal(nestsDeeperThan(nested(Math.floor(32 / levels)), 32), false, `${open} within the limit`)
+      assert.equal(nestsDeeperThan(nested(Math.floor(32 / levels) + 1), 32), true, `${open} past the limit`)
+    }
+  })
 })
 
 describe('strict parsing: number formats', () => {

@@ -1,4 +1,4 @@
-import { sha1 } from '../sha1.ts'
+import { sha1 } from '../hash.ts'
 import type { Message } from '../message-schema.ts'
 
 /**

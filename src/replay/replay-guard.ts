@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto'
 import type { Config } from '../config.ts'
 import { FanbotError } from '../errors.ts'
+import { sha256 } from '../hash.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Storage } from '../storage/storage.ts'
 import { createMemoryReplayStore } from './memory-replay-store.ts'
 import { createRedisReplayStore } from './redis-replay-store.ts'
-import type { ReplayStore } from './replay-store.ts'
+import type { ReplayStore, Sighting } from './replay-store.ts'
 
 /**
  * Weibo's signature covers the secret, timestamp and nonce, not the body: a leaked signed URL (a proxy log, a
@@ -14,17 +14,26 @@ import type { ReplayStore } from './replay-store.ts'
  * the same body is a Weibo retry and goes on to dedup; with another body it is refused (401).
  */
 export interface ReplayGuard {
-  /** Throws `WEIBO_ERR_SIGNATURE_REPLAYED` when this verified `signature` was seen with another body. */
-  check: (signature: string, rawBody: string) => Promise<void>
+  /**
+   * Throws (or rejects with) `WEIBO_ERR_SIGNATURE_REPLAYED` when this verified `signature` was seen with another
+   * body. Synchronous with the memory store (no promise per push), a promise with Redis: `await` it either way.
+   */
+  check: (signature: string, rawBody: string) => void | Promise<void>
+}
+
+function judge (sighting: Sighting): void {
+  if (sighting === 'different') throw new FanbotError('WEIBO_ERR_SIGNATURE_REPLAYED')
 }
 
 export function createReplayGuard (store: ReplayStore): ReplayGuard {
   return {
-    async check (signature, rawBody) {
+    check (signature, rawBody) {
       // The signature (40 hex digits, already verified) identifies the (timestamp, nonce) pair: 27 characters as a key.
       const queryKey = Buffer.from(signature, 'hex').toString('base64url')
-      const bodyDigest = createHash('sha256').update(rawBody).digest('base64url').slice(0, 22)
-      if (await store.sight(queryKey, bodyDigest) === 'different') throw new FanbotError('WEIBO_ERR_SIGNATURE_REPLAYED')
+      // SHA-256 of the whole body, as before (docs/edge-hardening.md): one-shot, without a Hash object.
+      const bodyDigest = sha256(rawBody, 'base64url').slice(0, 22)
+      const sighting = store.sight(queryKey, bodyDigest)
+      return sighting instanceof Promise ? sighting.then(judge) : judge(sighting)
     }
   }
 }

@@ -1,5 +1,5 @@
 import { FanbotError, isFanbotError } from '../errors.ts'
-import type { HandlerResult, LoadedHandler } from '../handler.ts'
+import type { HandlerResult, LoadedHandler, MatchContext } from '../handler.ts'
 import type { HandlerRouter } from '../handler-router.ts'
 import { runHandler, type HandlerRun, type RunResult } from '../handler-runner.ts'
 import type { Logger } from '../logger.ts'
@@ -40,11 +40,37 @@ export interface TurnResult {
 export interface FanTurns {
   /** False when no middleware is loaded and no handler names this push's type: it needs no turn and no session. */
   wanted: (message: Message) => boolean
-  /** Waits for the fan's turn, loads his session, runs middleware and handler, saves the session. Never rejects. */
-  run: (input: TurnInput) => Promise<TurnResult>
+  /**
+   * Runs middleware and handler. When a module that could take the push declares `session: true`, first waits for
+   * the fan's turn and loads his session, and saves it after. Never rejects. The result is synchronous when nothing
+   * waited: no session, no middleware, and a handler that answered synchronously.
+   */
+  run: (input: TurnInput) => TurnResult | Promise<TurnResult>
 }
 
 const message = (error: unknown): string => error instanceof Error ? error.message : String(error)
+
+function undeclared (): never {
+  throw new FanbotError('WEIBO_ERR_SESSION_UNDECLARED')
+}
+
+/**
+ * `ctx.session` of a push that has no session (no module that could take it declares `session: true`): reading,
+ * testing or writing a key of it fails the run with a clear error, rather than handing out an empty session that
+ * would silently not be kept, or be kept without the fan's turn. What serialisers and inspectors ask of any object
+ * (`toJSON`, symbols, its keys) is answered as by an empty object, so that logging or spreading `ctx` stays harmless.
+ */
+const UNDECLARED_SESSION: SessionData = new Proxy({}, {
+  get: (_target, key) => typeof key === 'symbol' || key === 'toJSON' || key === 'then' ? undefined : undeclared(),
+  has: (_target, key) => typeof key === 'symbol' ? false : undeclared(),
+  set: () => undeclared(),
+  defineProperty: () => undeclared(),
+  deleteProperty: () => undeclared()
+})
+/** The holder the runner reads and writes `ctx.session` through; replacing the whole session fails the same way. */
+const NO_SESSION: { value: SessionData } = Object.freeze({ get value (): SessionData { return UNDECLARED_SESSION }, set value (_value: SessionData) { undeclared() } })
+/** What a `match` function gets on a push without a session. */
+const NO_MATCH_SESSION: MatchContext = Object.freeze({ session: UNDECLARED_SESSION })
 
 /** The key of a fan's session and turn: one per receiving account and fan. */
 export function fanKeyOf (push: Message): string {
@@ -115,9 +141,10 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
   }
 
   /** What the runner runs: the handler alone, or the middleware chain that ends by picking the handler. */
-  function runnable (push: Message, holder: { value: SessionData }): { target: LoadedHandler | undefined, answeredBy: () => string | undefined } {
+  function runnable (push: Message, holder: { value: SessionData } | undefined): { target: LoadedHandler | undefined, answeredBy: () => string | undefined } {
+    const matchContext = (ctx: { session: SessionData }): MatchContext => holder === undefined ? NO_MATCH_SESSION : { session: ctx.session }
     if (middleware.length === 0) {
-      const handler = router.select(push, { session: holder.value })
+      const handler = router.select(push, holder === undefined ? NO_MATCH_SESSION : { session: holder.value })
       return { target: handler, answeredBy: () => handler?.name }
     }
     let selected: LoadedHandler | undefined
@@ -130,6 +157,7 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
       triggers: [],
       priority: 0,
       order: 0,
+      session: holder !== undefined,
       match: undefined,
       handle: async (_message, ctx) => await runMiddlewareChain({
         middleware,
@@ -139,7 +167,7 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
         last: async () => {
           reachedEnd = true
           // Picked after the middleware ran: they may have changed the session a `match` reads.
-          selected = router.select(push, { session: ctx.session })
+          selected = router.select(push, matchContext(ctx))
           return selected === undefined ? undefined : await callHandler(selected, push, ctx)
         }
       })
@@ -147,45 +175,68 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
     return { target, answeredBy: name }
   }
 
+  const middlewareNeedSession = middleware.some((item) => item.session)
+  /** The rule of docs/handlers.md, "Sessions and conversations": who gets a session, and the fan's turn with it. */
+  const needsSession = (push: Message): boolean => middlewareNeedSession || router.candidateNeedsSession(push)
+
+  function runTarget (input: TurnInput, target: LoadedHandler, session: { value: SessionData }): RunResult | Promise<RunResult> {
+    return runHandler({
+      handler: target,
+      message: input.message,
+      dedupKey: input.dedupKey,
+      timeoutMs: options.handlerTimeoutMs,
+      shutdownSignal: input.shutdownSignal,
+      api: options.api,
+      logger,
+      session,
+      onRun: options.onHandlerRun,
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics })
+    })
+  }
+
+  /** A push no declaring module could take: no turn, no session; synchronous when the handler is. */
+  function runWithoutSession (input: TurnInput): TurnResult | Promise<TurnResult> {
+    const { target, answeredBy } = runnable(input.message, undefined)
+    if (target === undefined) return { run: { status: 'none', durationMs: 0 } }
+    const outcome = runTarget(input, target, NO_SESSION)
+    const named = (run: RunResult): TurnResult => {
+      const handler = answeredBy()
+      return handler === undefined ? { run } : { run, handler }
+    }
+    return outcome instanceof Promise ? outcome.then(named) : named(outcome)
+  }
+
   return {
     wanted: (push) => middleware.length > 0 || router.hasCandidate(push),
-    async run (input) {
-      const fanKey = fanKeyOf(input.message)
-      let leave: LeaveTurn
-      try {
-        leave = await enter(input, fanKey)
-      } catch (error) {
-        const failure = isFanbotError(error) ? error : new FanbotError('WEIBO_ERR_HANDLER_TIMEOUT', { detail: 'shutting down while waiting for the fan\'s turn', cause: error })
-        return { run: { status: 'error', error: failure, durationMs: 0 } }
+    run: (input) => needsSession(input.message) ? runInTurn(input) : runWithoutSession(input)
+  }
+
+  /** Waits for the fan's turn, loads his session, runs, saves the session when the run changed it. */
+  async function runInTurn (input: TurnInput): Promise<TurnResult> {
+    const fanKey = fanKeyOf(input.message)
+    let leave: LeaveTurn
+    try {
+      leave = await enter(input, fanKey)
+    } catch (error) {
+      const failure = isFanbotError(error) ? error : new FanbotError('WEIBO_ERR_HANDLER_TIMEOUT', { detail: 'shutting down while waiting for the fan\'s turn', cause: error })
+      return { run: { status: 'error', error: failure, durationMs: 0 } }
+    }
+    try {
+      const stored = await load(input, fanKey)
+      if (stored?.applied.includes(input.dedupKey) === true) {
+        options.metrics?.sessionWrites.inc({ result: 'skipped' })
+        logger.info({ session: { fanKey, dedupKey: input.dedupKey } }, 'push already applied to the fan\'s session (a retry that outlived its dedup entry): not run again')
+        return { run: { status: 'none', durationMs: 0 } }
       }
-      try {
-        const stored = await load(input, fanKey)
-        if (stored?.applied.includes(input.dedupKey) === true) {
-          options.metrics?.sessionWrites.inc({ result: 'skipped' })
-          logger.info({ session: { fanKey, dedupKey: input.dedupKey } }, 'push already applied to the fan\'s session (a retry that outlived its dedup entry): not run again')
-          return { run: { status: 'none', durationMs: 0 } }
-        }
-        const holder = { value: JSON.parse(stored?.json ?? '{}') as SessionData }
-        const { target, answeredBy } = runnable(input.message, holder)
-        if (target === undefined) return { run: { status: 'none', durationMs: 0 } }
-        const run = await runHandler({
-          handler: target,
-          message: input.message,
-          dedupKey: input.dedupKey,
-          timeoutMs: options.handlerTimeoutMs,
-          shutdownSignal: input.shutdownSignal,
-          api: options.api,
-          logger,
-          session: holder,
-          onRun: options.onHandlerRun,
-          ...(options.metrics === undefined ? {} : { metrics: options.metrics })
-        })
-        if (run.status !== 'error' && stored !== undefined) await save(input, fanKey, stored, holder.value)
-        const handler = answeredBy()
-        return handler === undefined ? { run } : { run, handler }
-      } finally {
-        leave()
-      }
+      const holder = { value: JSON.parse(stored?.json ?? '{}') as SessionData }
+      const { target, answeredBy } = runnable(input.message, holder)
+      if (target === undefined) return { run: { status: 'none', durationMs: 0 } }
+      const run = await runTarget(input, target, holder)
+      if (run.status !== 'error' && stored !== undefined) await save(input, fanKey, stored, holder.value)
+      const handler = answeredBy()
+      return handler === undefined ? { run } : { run, handler }
+    } finally {
+      leave()
     }
   }
 }

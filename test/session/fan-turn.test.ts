@@ -24,6 +24,7 @@ test('two runs of one fan at once (their turns lost: Redis down, or a lease laps
     file: '<inline>',
     exported: {
       on: 'text',
+      session: true,
       async handle (message: { text: string }, ctx: { session: { seen?: string[] } }) {
         ctx.session.seen = [...(ctx.session.seen ?? []), message.text]
         started++

@@ -19,7 +19,7 @@ test('Redis stopped: a session handler is still answered (empty session, nothing
     // A deadline loose enough for a loaded test machine: this test is about the answer, not its path.
     config: testConfig({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: uniquePrefix(), OUTBOX_CONCURRENCY: '0', REPLY_DEADLINE_MS: '3000' }),
     logger: logs.logger,
-    handlers: [defineHandler<'text', { n?: number }>({ on: 'text', handle: (_m, ctx) => { ctx.session.n = (ctx.session.n ?? 0) + 1; return text(`#${ctx.session.n}`) } })]
+    handlers: [defineHandler<'text', { n?: number }>({ on: 'text', session: true, handle: (_m, ctx) => { ctx.session.n = (ctx.session.n ?? 0) + 1; return text(`#${ctx.session.n}`) } })]
   })
   t.after(async () => { await app.close() })
   let second = 0

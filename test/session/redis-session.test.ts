@@ -136,7 +136,7 @@ test('redis: a push run again on another replica (its dedup entry lost) does not
   let runs = 0
   const router = createHandlerRouter(normaliseHandlers({
     file: '<inline>',
-    exported: { on: 'text', handle: (_m: unknown, ctx: { session: { n?: number } }) => { runs++; ctx.session.n = (ctx.session.n ?? 0) + 1; return text(String(ctx.session.n)) } }
+    exported: { on: 'text', session: true, handle: (_m: unknown, ctx: { session: { n?: number } }) => { runs++; ctx.session.n = (ctx.session.n ?? 0) + 1; return text(String(ctx.session.n)) } }
   }), silent)
   const replica = async () => {
     const redis = await connection(t)

@@ -76,7 +76,7 @@ describe('conversations across two replicas on Redis', { skip: skipWithoutRedis 
 
   test('a retry storm during a conversation advances it exactly once', async (t) => {
     let steps = 0
-    const counted: Middleware = { name: 'count-steps', use: async (message, ctx, next) => { if (ctx.session.conversation !== undefined && message.text !== '查订单') steps++; return await next() } }
+    const counted: Middleware = { name: 'count-steps', session: true, use: async (message, ctx, next) => { if (ctx.session.conversation !== undefined && message.text !== '查订单') steps++; return await next() } }
     const [a, b] = await replicas(t, [counted, orderLookup, fallback])
     await sendPush(a, push('查订单', '501'))
     const bad = push('abc', '501') // an invalid number: each application would count one more miss
@@ -93,6 +93,7 @@ describe('conversations across two replicas on Redis', { skip: skipWithoutRedis 
     const seen: string[] = []
     const observer: Middleware = {
       name: 'observer',
+      session: true,
       use: async (message, ctx, next) => {
         seen.push(`${message.text}: ${(ctx.session.conversation as { step?: string } | undefined)?.step ?? 'none'}`)
         return await next()

@@ -21,6 +21,7 @@ function push (textValue: string, sender = '2489518277', extra: Record<string, u
 interface Counter { count?: number }
 const counting = defineHandler<'text', Counter>({
   on: 'text',
+  session: true,
   handle (message, ctx) {
     ctx.session.count = (ctx.session.count ?? 0) + 1
     return text(`${message.text}#${ctx.session.count}`)
@@ -48,6 +49,7 @@ describe('ctx.session (in memory)', () => {
       env: { HANDLER_TIMEOUT_MS: '200' },
       handlers: [defineHandler<'text', Counter>({
         on: 'text',
+        session: true,
         async handle (message, ctx) {
           ctx.session.count = (ctx.session.count ?? 0) + 1
           if (message.text === 'throw') throw new Error('boom')
@@ -65,7 +67,7 @@ describe('ctx.session (in memory)', () => {
 
   test('a handler may replace the whole session object', async (t) => {
     const { app } = await startTestApp(t, {
-      handlers: [defineHandler({ on: 'text', handle: (message, ctx) => { const before = JSON.stringify(ctx.session); ctx.session = { last: message.text }; return text(before) } })]
+      handlers: [defineHandler({ on: 'text', session: true, handle: (message, ctx) => { const before = JSON.stringify(ctx.session); ctx.session = { last: message.text }; return text(before) } })]
     })
     assert.equal(replyText((await sendPush(app, push('one'))).body), '{}')
     assert.equal(replyText((await sendPush(app, push('two'))).body), '{"last":"one"}')
@@ -74,8 +76,8 @@ describe('ctx.session (in memory)', () => {
   test('a match function can route by the session', async (t) => {
     const { app } = await startTestApp(t, {
       handlers: [
-        defineHandler<'text', { waiting?: boolean }>({ on: 'text', priority: 1, match: (_message, { session }) => session.waiting === true, handle: (_m, ctx) => { ctx.session.waiting = false; return text('answer taken') } }),
-        defineHandler<'text', { waiting?: boolean }>({ on: 'text', handle: (_m, ctx) => { ctx.session.waiting = true; return text('question asked') } })
+        defineHandler<'text', { waiting?: boolean }>({ on: 'text', session: true, priority: 1, match: (_message, { session }) => session.waiting === true, handle: (_m, ctx) => { ctx.session.waiting = false; return text('answer taken') } }),
+        defineHandler<'text', { waiting?: boolean }>({ on: 'text', session: true, handle: (_m, ctx) => { ctx.session.waiting = true; return text('question asked') } })
       ]
     })
     assert.equal(replyText((await sendPush(app, push('x'))).body), 'question asked')
@@ -92,6 +94,7 @@ describe('one fan at a time (in memory)', () => {
       env: { REPLY_DEADLINE_MS: '2000' },
       handlers: [defineHandler({
         on: 'text',
+        session: true,
         async handle (message) {
           events.push(`start ${message.text}`)
           if (message.text === 'slow') await gate.promise
@@ -123,6 +126,7 @@ describe('one fan at a time (in memory)', () => {
       env: { REPLY_DEADLINE_MS: '3000' },
       handlers: [defineHandler({
         on: 'text',
+        session: true,
         async handle (message) {
           order.push(message.text)
           if (message.text === 'first') await gate.promise
@@ -149,7 +153,7 @@ describe('one fan at a time (in memory)', () => {
     const gate = deferred()
     const { app } = await startTestApp(t, {
       env: { REPLY_DEADLINE_MS: '100' },
-      handlers: [defineHandler({ on: 'text', async handle (message) { if (message.text === 'slow') await gate.promise; return text(message.text) } })]
+      handlers: [defineHandler({ on: 'text', session: true, async handle (message) { if (message.text === 'slow') await gate.promise; return text(message.text) } })]
     })
     const slow = sendPush(app, push('slow'))
     const queued = await sendPush(app, push('quick'))
@@ -169,7 +173,7 @@ describe('a retry never applies a session change twice', () => {
       config: testConfig(),
       logger: logs.logger,
       store: forgetful,
-      handlers: [defineHandler<'text', Counter>({ on: 'text', handle: (_m, ctx) => { runs++; ctx.session.count = (ctx.session.count ?? 0) + 1; return text(`#${ctx.session.count}`) } })]
+      handlers: [defineHandler<'text', Counter>({ on: 'text', session: true, handle: (_m, ctx) => { runs++; ctx.session.count = (ctx.session.count ?? 0) + 1; return text(`#${ctx.session.count}`) } })]
     })
     t.after(async () => { await app.close() })
     const body = push('once')
@@ -190,5 +194,100 @@ describe('a retry never applies a session change twice', () => {
     await sendPush(app, body)
     await sendPush(app, body)
     assert.equal(runs, 2)
+  })
+})
+
+describe('only pushes a module declaring `session: true` could take get a session and the fan\'s turn', () => {
+  test('without the declaration a fan\'s pushes are not held back, and no session is loaded or kept', async (t) => {
+    const gate = deferred()
+    const events: string[] = []
+    const { app } = await startTestApp(t, {
+      env: { REPLY_DEADLINE_MS: '2000' },
+      handlers: [
+        defineHandler({
+          on: 'text',
+          async handle (message) {
+            events.push(`start ${message.text}`)
+            if (message.text === 'slow') await gate.promise
+            return text(message.text)
+          }
+        }),
+        // Declares a session, but for another type: text pushes still need none.
+        defineHandler({ on: 'image', session: true, handle: (_m, ctx) => { ctx.session.images = true } })
+      ]
+    })
+    const slow = sendPush(app, push('slow', '111'))
+    await waitFor(() => events.includes('start slow'))
+    assert.equal(replyText((await sendPush(app, push('same fan', '111'))).body), 'same fan', 'not held behind the slow push')
+    gate.resolve()
+    assert.equal(replyText((await slow).body), 'slow')
+    assert.equal(app.fanbot.sessions.size, 0)
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    assert.match(metrics, /^weibo_fanbot_fan_queue_wait_seconds_count 0$/m)
+  })
+
+  test('ctx.session in a handler, match or middleware without the declaration fails the run with WEIBO_ERR_SESSION_UNDECLARED', async (t) => {
+    const logs = captureLogs()
+    const app = await buildApp({
+      config: testConfig(),
+      logger: logs.logger,
+      handlers: [
+        defineHandler({ on: 'text', handle: (_m, ctx) => { ctx.session.n = 1; return text('never') } }),
+        defineHandler({ on: 'position', match: (_m, { session }) => session.x === 1, handle: () => text('never') })
+      ]
+    })
+    t.after(async () => { await app.close() })
+    assert.equal((await sendPush(app, push('hi'))).body, '')
+    const failed = logs.lines().find((line) => String(line.msg).endsWith('failed: WEIBO_ERR_HANDLER_THREW'))
+    assert.ok(failed !== undefined, 'the failure is logged')
+    assert.match(JSON.stringify(failed), /WEIBO_ERR_SESSION_UNDECLARED|does not declare `session: true`/)
+    assert.equal((await sendPush(app, fixtureWith('position', {}))).body, '')
+    assert.ok(logs.lines().some((line) => line.msg === 'handler match function threw; skipping the handler' && JSON.stringify(line).includes('WEIBO_ERR_SESSION_UNDECLARED')))
+
+    const withMiddleware = await buildApp({
+      config: testConfig(),
+      logger: logs.logger,
+      handlers: [{ name: 'reads-session', use: (_m, ctx, next) => { if (ctx.session.blocked === true) return undefined; return next() } }, defineHandler({ on: 'text', handle: () => text('never') })]
+    })
+    t.after(async () => { await withMiddleware.close() })
+    assert.equal((await sendPush(withMiddleware, push('hi'))).body, '')
+    assert.ok(logs.lines().some((line) => JSON.stringify(line).includes('WEIBO_ERR_MIDDLEWARE_THREW') && JSON.stringify(line).includes('does not declare `session: true`')))
+  })
+
+  test('without the declaration, logging or spreading ctx is harmless; only using a session key fails', async (t) => {
+    const logs = captureLogs()
+    const seen: string[] = []
+    const app = await buildApp({
+      config: testConfig(),
+      logger: logs.logger,
+      handlers: [defineHandler({
+        on: 'text',
+        handle: (message, ctx) => {
+          ctx.log.info({ ctx }, 'ctx logged')
+          seen.push(JSON.stringify({ ...ctx, log: undefined, api: undefined }))
+          const failures = [() => ctx.session.n, () => 'n' in ctx.session, () => { ctx.session = {} }].map((use) => {
+            try { use(); return 'no error' } catch (error) { return (error as { code?: string }).code ?? String(error) }
+          })
+          seen.push(failures.join(','))
+          return text(message.text)
+        }
+      })]
+    })
+    t.after(async () => { await app.close() })
+    assert.equal(replyText((await sendPush(app, push('logged'))).body), 'logged')
+    assert.match(seen[0] ?? '', /"session":\{\}/)
+    assert.equal(seen[1], 'WEIBO_ERR_SESSION_UNDECLARED,WEIBO_ERR_SESSION_UNDECLARED,WEIBO_ERR_SESSION_UNDECLARED')
+    assert.ok(logs.lines().some((line) => line.msg === 'ctx logged'))
+  })
+
+  test('a middleware declaring it gives every fan push a session, in the fan\'s turn', async (t) => {
+    const { app } = await startTestApp(t, {
+      handlers: [
+        { name: 'visits', session: true, use: async (_m, ctx, next) => { ctx.session.visits = (Number(ctx.session.visits ?? 0)) + 1; return await next() } },
+        defineHandler({ on: 'text', handle: (_m, ctx) => text(`visit ${String(ctx.session.visits)}`) })
+      ]
+    })
+    assert.equal(replyText((await sendPush(app, push('a', '333'))).body), 'visit 1')
+    assert.equal(replyText((await sendPush(app, push('b', '333'))).body), 'visit 2')
   })
 })
