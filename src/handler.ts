@@ -84,6 +84,8 @@ export interface Handler<T extends Trigger = Trigger, S extends object = Session
   match?: string | RegExp | MatchFunction<MessageFor<T>, S>
   /** Higher runs first; ties go by file name. `'*'` handlers always come after all others. */
   priority?: number
+  /** Only pushes to these accounts (uids of WEIBO_ACCOUNTS_FILE); absent: every account. */
+  accounts?: readonly string[]
   // Method syntax on purpose: it lets a `Handler<'text'>` stand in a list of `Handler`s.
   handle (message: MessageFor<T>, ctx: HandlerContext<S>): HandlerResult | Promise<HandlerResult>
 }
@@ -105,6 +107,8 @@ export interface LoadedHandler {
   /** Load order (file name order, then position in the file's array). */
   order: number
   match: Handler['match']
+  /** Only pushes to these accounts; undefined: every account. */
+  accounts?: readonly string[] | undefined
   handle: (message: AnyMessage, ctx: HandlerContext) => HandlerResult | Promise<HandlerResult>
 }
 

@@ -19,6 +19,8 @@ export interface Middleware {
   name?: string
   /** Higher runs first (outermost); ties go by file name. */
   priority?: number
+  /** Only pushes to these accounts (uids of WEIBO_ACCOUNTS_FILE); absent: every account. */
+  accounts?: readonly string[]
   // Method syntax, like Handler.handle: checked bivariantly.
   use (message: Message, ctx: HandlerContext, next: NextFunction): HandlerResult | Promise<HandlerResult>
 }
@@ -35,17 +37,24 @@ export interface LoadedMiddleware {
   priority: number
   /** Load order (file name order, then position in the file's array). */
   order: number
+  /** Only pushes to these accounts; undefined: every account. */
+  accounts?: readonly string[] | undefined
   use: Middleware['use']
 }
 
 const isFunction = (value: unknown): value is (...args: unknown[]) => unknown => typeof value === 'function'
 
-const MIDDLEWARE_KEYS = ['name', 'priority', 'use'] as const
+const MIDDLEWARE_KEYS = ['name', 'priority', 'accounts', 'use'] as const
+
+/** A handler's or middleware's `accounts`: uids (checked against WEIBO_ACCOUNTS_FILE when the app is built). */
+export const AccountsFilterSchema = z.array(z.string().regex(/^\d{1,20}$/, 'must be an account uid (digits, as a string)'))
+  .min(1, 'must list at least one account uid (leave the key out for every account)').optional()
 
 /** The shape a middleware module's default export (or array item) must have; strict, like a handler's. */
 export const MiddlewareShape = z.strictObject({
   name: z.string().min(1).optional(),
   priority: z.number().finite().optional(),
+  accounts: AccountsFilterSchema,
   use: z.custom(isFunction, 'must be a function (message, ctx, next) => reply')
 }, {
   error: (issue) => issue.code === 'unrecognized_keys'
@@ -71,6 +80,7 @@ export function normaliseMiddleware (input: { file: string, exported: unknown, i
     file: input.file,
     priority: parsed.data.priority ?? 0,
     order: input.order,
+    ...(parsed.data.accounts === undefined ? {} : { accounts: parsed.data.accounts }),
     use: parsed.data.use as Middleware['use']
   }
 }

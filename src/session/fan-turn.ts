@@ -1,5 +1,7 @@
 import { FanbotError, isFanbotError } from '../errors.ts'
 import type { HandlerResult, LoadedHandler } from '../handler.ts'
+import type { AccountApis } from '../account-apis.ts'
+import { servesAccount } from '../handler-accounts.ts'
 import type { HandlerRouter } from '../handler-router.ts'
 import { runHandler, type HandlerRun, type RunResult } from '../handler-runner.ts'
 import type { Logger } from '../logger.ts'
@@ -17,6 +19,8 @@ export interface FanTurnsOptions {
   sessions: SessionStore
   queue: FanQueue
   api: WeiboApiClient
+  /** Several accounts: `ctx.api` is the client of the push's account (default: `api` for every push). */
+  apis?: AccountApis
   logger: Logger
   handlerTimeoutMs: number
   metrics?: Metrics
@@ -59,6 +63,9 @@ export function fanKeyOf (push: Message): string {
  */
 export function createFanTurns (options: FanTurnsOptions): FanTurns {
   const { router, middleware, sessions, logger } = options
+  // Middleware limited to some accounts (`accounts`) run only for those accounts' pushes.
+  const filtered = middleware.some((item) => item.accounts !== undefined)
+  const middlewareFor = (push: Message): readonly LoadedMiddleware[] => filtered ? middleware.filter((item) => servesAccount(item, push)) : middleware
 
   async function enter (input: TurnInput, fanKey: string): Promise<LeaveTurn> {
     const started = performance.now()
@@ -116,7 +123,8 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
 
   /** What the runner runs: the handler alone, or the middleware chain that ends by picking the handler. */
   function runnable (push: Message, holder: { value: SessionData }): { target: LoadedHandler | undefined, answeredBy: () => string | undefined } {
-    if (middleware.length === 0) {
+    const chain = middlewareFor(push)
+    if (chain.length === 0) {
       const handler = router.select(push, { session: holder.value })
       return { target: handler, answeredBy: () => handler?.name }
     }
@@ -126,13 +134,13 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
     const name = (): string | undefined => reachedEnd ? selected?.name : lastEntered
     const target: LoadedHandler = {
       get name () { return name() ?? 'middleware' },
-      file: middleware[0]?.file ?? '',
+      file: chain[0]?.file ?? '',
       triggers: [],
       priority: 0,
       order: 0,
       match: undefined,
       handle: async (_message, ctx) => await runMiddlewareChain({
-        middleware,
+        middleware: chain,
         message: push,
         ctx,
         onEnter: (entered) => { lastEntered = entered },
@@ -148,7 +156,7 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
   }
 
   return {
-    wanted: (push) => middleware.length > 0 || router.hasCandidate(push),
+    wanted: (push) => middlewareFor(push).length > 0 || router.hasCandidate(push),
     async run (input) {
       const fanKey = fanKeyOf(input.message)
       let leave: LeaveTurn
@@ -174,7 +182,7 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
           dedupKey: input.dedupKey,
           timeoutMs: options.handlerTimeoutMs,
           shutdownSignal: input.shutdownSignal,
-          api: options.api,
+          api: options.apis?.for(input.message.receiver_id) ?? options.api,
           logger,
           session: holder,
           onRun: options.onHandlerRun,
