@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
 import { CALLBACK_PATH_PATTERN, type Config } from './config.ts'
+import { didYouMean } from './did-you-mean.ts'
 import { FanbotError } from './errors.ts'
 
 /** The routes the server serves itself: a callback path there would be shadowed by (or shadow) them. */
@@ -77,12 +78,24 @@ export function singleAccount (config: Config): Accounts {
   return registry([{ uid: undefined, accessToken: config.accessToken, appSecret: config.appSecret, callbackPath: config.callbackPath, label: 'default' }])
 }
 
+const ENTRY_KEYS = Object.keys(AccountEntrySchema.shape)
+
+/** One schema issue as a line, with where it is and, for a mistyped key, the key it probably meant. */
+function issueLine (issue: z.core.$ZodIssue, index: number): string {
+  const where = `[${index}]${issue.path.length === 0 ? '' : z.core.toDotPath(issue.path).replace(/^(?!\[)/, '.')}`
+  if (issue.code !== 'unrecognized_keys') return `${issue.message} → at ${where}`
+  return issue.keys.map((key) => {
+    const suggestion = didYouMean(key, ENTRY_KEYS)
+    return `unknown key "${key}"${suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`}; an account has only ${ENTRY_KEYS.join(', ')} → at ${where}`
+  }).join('\n  ')
+}
+
 /** Problems the schema cannot see alone: duplicates, one path with two secrets, a secret required but missing. */
-function crossCheck (entries: readonly AccountEntry[], config: Config): string[] {
+function crossCheck (entries: ReadonlyArray<{ entry: AccountEntry, index: number }>, config: Config): string[] {
   const problems: string[] = []
   const seen = new Map<string, number>()
   const secretOfPath = new Map<string, { secret: string | undefined, index: number }>()
-  entries.forEach((entry, index) => {
+  for (const { entry, index } of entries) {
     const first = seen.get(entry.uid)
     if (first !== undefined) problems.push(`duplicate uid ${entry.uid} (also at [${first}]) → at [${index}].uid`)
     else seen.set(entry.uid, index)
@@ -96,24 +109,34 @@ function crossCheck (entries: readonly AccountEntry[], config: Config): string[]
     if (secret === undefined && config.appSecretRequired) {
       problems.push(`no app secret (neither appSecret nor WEIBO_APP_SECRET) where one is required (production, or --require-app-secret) → at [${index}].appSecret`)
     }
-  })
+  }
   return problems
 }
 
 /**
  * Validates the accounts of a file (or given in code: tests, the test kit). An entry without `appSecret` uses
- * WEIBO_APP_SECRET, one without `callbackPath` uses CALLBACK_PATH. Every problem is reported at once, in one
- * WEIBO_ERR_ACCOUNTS_INVALID error.
+ * WEIBO_APP_SECRET, one without `callbackPath` uses CALLBACK_PATH. Every problem of every entry is reported at
+ * once, in one WEIBO_ERR_ACCOUNTS_INVALID error.
  */
 export function accountsFromEntries (entries: unknown, config: Config, source = 'accounts'): Accounts {
-  const parsed = z.array(AccountEntrySchema).min(1, 'must list at least one account').safeParse(entries)
-  const problems = parsed.success
-    ? crossCheck(parsed.data, config)
-    : parsed.error.issues.map((issue) => `${issue.message}${issue.path.length === 0 ? '' : ` → at ${z.core.toDotPath(issue.path)}`}`)
-  if (!parsed.success || problems.length > 0) {
-    throw new FanbotError('WEIBO_ERR_ACCOUNTS_INVALID', { detail: `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}` })
+  const problems: string[] = []
+  const valid: Array<{ entry: AccountEntry, index: number }> = []
+  if (!Array.isArray(entries) || entries.length === 0) {
+    problems.push('must be a JSON array listing at least one account ({ "uid": "…", "accessToken": "…" })')
+  } else {
+    entries.forEach((item: unknown, index) => {
+      const parsed = AccountEntrySchema.safeParse(item)
+      if (parsed.success) valid.push({ entry: parsed.data, index })
+      else problems.push(...parsed.error.issues.map((issue) => issueLine(issue, index)))
+    })
   }
-  return registry(parsed.data.map((entry) => ({
+  // The entries that parsed are checked against each other too: a fix-and-restart loop should not reveal more.
+  problems.push(...crossCheck(valid, config))
+  if (problems.length > 0) {
+    const count = problems.join('\n').split('\n').length
+    throw new FanbotError('WEIBO_ERR_ACCOUNTS_INVALID', { detail: `${source}: ${count} problem${count === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}` })
+  }
+  return registry(valid.map(({ entry }) => ({
     uid: entry.uid,
     accessToken: entry.accessToken,
     appSecret: entry.appSecret ?? config.appSecret,
