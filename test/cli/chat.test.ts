@@ -41,7 +41,7 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
 
   test('--account twice: the fan writes to the first, /account switches, and each account answers (late replies too)', async (t) => {
     const env = await chatEnv(t)
-    await writeFile(path.join(env.HANDLERS_DIR ?? '', 'who.mjs'), "export default { on: 'text', match: 'who', handle: (m) => ({ type: 'text', text: `account ${m.receiver_id}` }) }\n")
+    await writeFile(path.join(env.HANDLERS_DIR ?? '', 'who.mjs'), "export default { on: 'text', match: 'who', handle: (m) => ({ type: 'text', text: 'account ' + m.receiver_id }) }\n")
     const run = await runCli(['chat', '--account', '1902538057', '--account', '2000000002'], { env, input: 'who\n/account 2000000002\nwho\nslow\n/account\n/account 3000000003\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^accounts +1902538057, 2000000002: \/account UID writes to another$/m)
