@@ -3,7 +3,7 @@ import { callbackRoutes } from '../routes/callback.ts'
 import { healthRoutes } from '../routes/health.ts'
 import { metricsRoutes } from '../routes/metrics.ts'
 import { createAccountApis, type AccountApis } from './account-apis.ts'
-import { accountsFromEntries, loadAccounts, type Account, type AccountEntry, type Accounts } from './accounts.ts'
+import { accountsFromEntries, loadAccounts, type AccountEntry, type Accounts } from './accounts.ts'
 import type { Config } from './config.ts'
 import type { DedupStore } from './dedup/dedup-store.ts'
 import { createDispatcher, type Dispatcher } from './dispatcher.ts'
@@ -15,7 +15,6 @@ import { checkAccountFilters } from './handler-accounts.ts'
 import { createHandlerRouter } from './handler-router.ts'
 import { createLateReplySender, type LateReplyObserver } from './late-reply.ts'
 import { createLogger, type Logger } from './logger.ts'
-import type { Message } from './message-schema.ts'
 import { metricsAccess } from './metrics-access.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { createPushProcessor } from './push-processor.ts'
@@ -25,7 +24,7 @@ import type { PushStreamRunner } from './push-stream/stream-setup.ts'
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
 import { setUpReplayGuard } from './replay/replay-guard.ts'
 import { createStreamDispatcher, type StreamDispatcher } from './push-stream/stream-dispatcher.ts'
-import { scopeQuota } from './reply-quota/account-quota.ts'
+import { createAccountQuotas } from './reply-quota/account-quota.ts'
 import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import { memoryStorage, openStorage } from './storage/storage.ts'
 import type { WeiboApiClient } from './weibo-api/client.ts'
@@ -116,19 +115,15 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   // One commercial budget per process, shared by the app's client and the outbox worker's.
   const commercialLimiter = createCommercialLimiter({ reservoir: config.commercialRequestsPerHour })
   // Each account's fans have their own reply windows and quotas (keys `<uid>:<fan>`); one account keeps plain keys.
-  const quotaOf = (account: Account): ReplyQuota | undefined => quota === undefined || account.uid === undefined ? quota : scopeQuota(quota, account.uid)
-  const accountQuotas = new Map(accounts.list.map((account) => [account, quotaOf(account)]))
+  const accountQuotas = createAccountQuotas(accounts, quota)
   const buildApis = (maxRetries?: number): AccountApis => createAccountApis({
     accounts,
     build: (account) => createWeiboApiClientFromConfig({
-      config, logger, quota: accountQuotas.get(account), onAttempt: countApiAttempt, commercialLimiter, accessToken: account.accessToken, ...(maxRetries === undefined ? {} : { maxRetries })
+      config, logger, quota: accountQuotas.of(account), onAttempt: countApiAttempt, commercialLimiter, accessToken: account.accessToken, ...(maxRetries === undefined ? {} : { maxRetries })
     })
   })
   const apis = buildApis()
   const { default: api } = apis
-  const recordPush = quota === undefined || uids.length === 0
-    ? quota
-    : { record: async (push: Message) => { const account = accounts.find(push.receiver_id); await (account === undefined ? undefined : accountQuotas.get(account))?.record(push) } }
   // Every mode counts how late replies end: directly here, or by the outbox worker that sent them.
   const lateReplyObserver: LateReplyObserver = {
     ended: ({ outcome, timeToFanMs, accountId }) => {
@@ -181,7 +176,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     store,
     lateReply: outbox?.lateReply ?? createLateReplySender({ api, apis, logger, observer: lateReplyObserver }),
     api,
-    quota: recordPush,
+    quota: accountQuotas.recorder,
     accountLabel: accounts.labelOf,
     logger,
     replyDeadlineMs: config.replyDeadlineMs,
