@@ -85,6 +85,16 @@ describe('several accounts on one server (test kit, in memory)', () => {
     assert.equal((await kit.send({ receiverId: ACCOUNT_B, type: 'text', text: 'brand' })).text, 'B')
   })
 
+  test('a push stream record names no receiving account: it reaches only handlers without an accounts filter', async (t) => {
+    const kit = await twoAccounts(t, {
+      handlers: [
+        defineHandler({ name: 'a-status', on: 'status', accounts: [ACCOUNT_A], handle: () => undefined }),
+        defineHandler({ name: 'any-status', on: 'status', priority: -1, handle: () => undefined })
+      ]
+    })
+    assert.equal((await kit.publish({ text: '青柚', uid: '3102' })).handler, 'any-status')
+  })
+
   test('a push for an account not in the file: blank 200, one warn line with the code, counted; no handler runs', async (t) => {
     const logs = captureLogs('info')
     const kit = await twoAccounts(t, { logger: logs.logger })
