@@ -9,6 +9,8 @@ export interface CallbackRoutesOptions {
   path: string
   /** Undefined turns verification off (development only; the server warns at start). */
   appSecret: string | undefined
+  /** Several accounts: the uids whose pushes arrive on this path; undefined (one account) takes every receiver_id. */
+  accounts?: ReadonlySet<string> | undefined
   /** 0 = no freshness check on the signed timestamp. */
   signatureMaxAgeMs: number
   /** Wall clock in ms, injectable for tests. */
@@ -128,7 +130,7 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     // In memory the check is synchronous: awaited only when it returned a promise (Redis), one microtask less per push.
     const replayChecked = options.replayGuard !== undefined && typeof signature === 'string' ? options.replayGuard.check(signature, raw) : undefined
     if (replayChecked !== undefined) await replayChecked
-    const answer = await pushes.process(raw, () => reply.elapsedTime)
+    const answer = await pushes.process(raw, () => reply.elapsedTime, options.accounts)
     return answer.body === ''
       ? await reply.code(200).type('text/plain; charset=utf-8').send('')
       : await reply.code(200).type('application/json; charset=utf-8').send(answer.body)

@@ -2,6 +2,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { callbackRoutes } from '../routes/callback.ts'
 import { healthRoutes } from '../routes/health.ts'
 import { metricsRoutes } from '../routes/metrics.ts'
+import { createAccountApis, type AccountApis } from './account-apis.ts'
+import { accountsFromEntries, loadAccounts, type AccountEntry, type Accounts } from './accounts.ts'
 import type { Config } from './config.ts'
 import type { DedupStore } from './dedup/dedup-store.ts'
 import { createDispatcher, type Dispatcher } from './dispatcher.ts'
@@ -9,6 +11,7 @@ import type { Handler, LoadedHandler } from './handler.ts'
 import { loadHandlerModules, normaliseModule, type LoadedModules } from './handler-loader.ts'
 import type { HandlerRun } from './handler-runner.ts'
 import { installEdgeHandlers, serverLimits } from './http-edge.ts'
+import { checkAccountFilters } from './handler-accounts.ts'
 import { createHandlerRouter } from './handler-router.ts'
 import { createLateReplySender, type LateReplyObserver } from './late-reply.ts'
 import { createLogger, type Logger } from './logger.ts'
@@ -21,6 +24,7 @@ import type { PushStreamRunner } from './push-stream/stream-setup.ts'
 import { setUpReplyQuota } from './reply-quota/quota-setup.ts'
 import { setUpReplayGuard } from './replay/replay-guard.ts'
 import { createStreamDispatcher, type StreamDispatcher } from './push-stream/stream-dispatcher.ts'
+import { createAccountQuotas } from './reply-quota/account-quota.ts'
 import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import { memoryStorage, openStorage } from './storage/storage.ts'
 import type { WeiboApiClient } from './weibo-api/client.ts'
@@ -45,13 +49,19 @@ export interface BuildAppOptions {
   now?: () => number
   /** Told of every handler run as it ends, failures included: the test kit and `chat` show them to the developer. */
   onHandlerRun?: (run: HandlerRun) => void
+  /** Accounts to serve instead of reading WEIBO_ACCOUNTS_FILE (tests, the test kit); validated the same way. */
+  accounts?: readonly AccountEntry[]
 }
 
 /** What the app exposes to its entry point and tests, beside HTTP. */
 export interface Fanbot {
   config: Config
   dispatcher: Dispatcher
+  /** The first account's client (the only one without WEIBO_ACCOUNTS_FILE); `apis.for(uid)` gives any account's. */
   api: WeiboApiClient
+  /** The accounts served: the file's, or the single account of WEIBO_ACCESS_TOKEN / WEIBO_APP_SECRET / CALLBACK_PATH. */
+  accounts: Accounts
+  apis: AccountApis
   handlers: readonly LoadedHandler[]
   store: DedupStore
   /** Fans' sessions (`ctx.session`): in memory, or on Redis beside dedup. */
@@ -88,6 +98,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     ? await loadHandlerModules(config.handlersDir)
     : options.handlers.length === 0 ? { handlers: [], middleware: [] } : normaliseModule({ file: '<inline>', exported: [...options.handlers] })
   const { handlers } = modules
+  const accounts = options.accounts === undefined ? await loadAccounts(config) : accountsFromEntries(options.accounts, config, '<buildApp accounts>')
+  const uids = accounts.list.flatMap((account) => account.uid === undefined ? [] : [account.uid])
+  checkAccountFilters([...handlers, ...modules.middleware], uids.length === 0 ? undefined : uids)
   // Metrics count store errors, and read the store's size at scrape time: the store is set up after them.
   const storeRef: { current?: DedupStore } = {}
   const { expose, ...metrics } = createMetrics({ dedupEntries: () => storeRef.current?.size ?? 0 })
@@ -101,11 +114,20 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   }
   // One commercial budget per process, shared by the app's client and the outbox worker's.
   const commercialLimiter = createCommercialLimiter({ reservoir: config.commercialRequestsPerHour })
-  const api = createWeiboApiClientFromConfig({ config, logger, quota, onAttempt: countApiAttempt, commercialLimiter })
+  // Each account's fans have their own reply windows and quotas (keys `<uid>:<fan>`); one account keeps plain keys.
+  const accountQuotas = createAccountQuotas(accounts, quota)
+  const buildApis = (maxRetries?: number): AccountApis => createAccountApis({
+    accounts,
+    build: (account) => createWeiboApiClientFromConfig({
+      config, logger, quota: accountQuotas.of(account), onAttempt: countApiAttempt, commercialLimiter, accessToken: account.accessToken, ...(maxRetries === undefined ? {} : { maxRetries })
+    })
+  })
+  const apis = buildApis()
+  const { default: api } = apis
   // Every mode counts how late replies end: directly here, or by the outbox worker that sent them.
   const lateReplyObserver: LateReplyObserver = {
-    ended: ({ outcome, timeToFanMs }) => {
-      metrics.lateReplies.inc({ outcome })
+    ended: ({ outcome, timeToFanMs, accountId }) => {
+      metrics.lateReplies.inc({ outcome, account: accounts.labelOf(accountId) })
       if (timeToFanMs !== undefined) metrics.lateReplyTimeToFan.observe(timeToFanMs / 1000)
     }
   }
@@ -119,6 +141,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     : outboxModule.createOutbox({
       config,
       api,
+      // No inner retries in the worker's clients: BullMQ retries the job.
+      apis: { app: apis, worker: buildApis(0) },
       logger,
       onApiAttempt: countApiAttempt,
       commercialLimiter,
@@ -140,6 +164,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     sessions: sessionSetup.sessions,
     queue: sessionSetup.queue,
     api,
+    apis,
     logger,
     handlerTimeoutMs: config.handlerTimeoutMs,
     metrics,
@@ -149,9 +174,10 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     router,
     turns,
     store,
-    lateReply: outbox?.lateReply ?? createLateReplySender({ api, logger, observer: lateReplyObserver }),
+    lateReply: outbox?.lateReply ?? createLateReplySender({ api, apis, logger, observer: lateReplyObserver }),
     api,
-    quota,
+    quota: accountQuotas.recorder,
+    accountLabel: accounts.labelOf,
     logger,
     replyDeadlineMs: config.replyDeadlineMs,
     handlerTimeoutMs: config.handlerTimeoutMs,
@@ -190,7 +216,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const readiness = createReadiness({
     checks: store.ping === undefined ? [] : [{ name: 'dedup-store', check: store.ping }]
   })
-  app.decorate('fanbot', { config, dispatcher, api, handlers, store, sessions: sessionSetup.sessions, readiness, metrics, pushStream, streamDispatcher, quota })
+  app.decorate('fanbot', { config, dispatcher, api, accounts, apis, handlers, store, sessions: sessionSetup.sessions, readiness, metrics, pushStream, streamDispatcher, quota })
   // Node closes only the connections idle when close() starts; one that finishes a request later would hold the
   // process for Fastify's 72 s keep-alive. Asking clients to close after each response during shutdown avoids it.
   let closing = false
@@ -226,16 +252,21 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   await app.register(healthRoutes, { readiness })
   // With METRICS_PORT, /metrics lives only on that port (main.ts listens on it), never on Weibo's public one.
   if (config.metricsPort === undefined) await app.register(metricsRoutes, { registry: metrics.registry, access: metricsAccess(config, 'public') })
-  await app.register(callbackRoutes, {
-    path: config.callbackPath,
-    appSecret: config.appSecret,
-    signatureMaxAgeMs: config.signatureMaxAgeMs,
-    now: options.now ?? Date.now,
-    bodyLimitBytes: config.bodyLimitBytes,
-    replayGuard,
-    overloadMaxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs,
-    pushes: createPushProcessor({ dispatcher, logger, metrics }),
-    observeResponse: ({ method, status, seconds }) => { metrics.callbackDuration.observe({ method, status: String(status) }, seconds) }
-  })
+  const pushes = createPushProcessor({ dispatcher, logger, metrics, accountLabel: accounts.labelOf })
+  // One callback route per path of the accounts: its secret verifies the push, its accounts are the receivers it takes.
+  for (const endpoint of accounts.endpoints) {
+    await app.register(callbackRoutes, {
+      path: endpoint.path,
+      appSecret: endpoint.appSecret,
+      accounts: endpoint.uids,
+      signatureMaxAgeMs: config.signatureMaxAgeMs,
+      now: options.now ?? Date.now,
+      bodyLimitBytes: config.bodyLimitBytes,
+      replayGuard,
+      overloadMaxEventLoopDelayMs: config.overloadMaxEventLoopDelayMs,
+      pushes,
+      observeResponse: ({ method, status, seconds }) => { metrics.callbackDuration.observe({ method, status: String(status) }, seconds) }
+    })
+  }
   return app
 }

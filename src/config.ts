@@ -9,6 +9,9 @@ const integer = (options: { min: number, max: number, fallback: number }) =>
 const flag = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((value) => value === 'true' || value === '1')
 
+/** A URL path as CALLBACK_PATH (and an accounts file's `callbackPath`) may be. */
+export const CALLBACK_PATH_PATTERN = /^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/
+
 const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
 
 /** TRUST_PROXY as Fastify's `trustProxy` takes it: a boolean, a hop count, or the addresses and ranges to trust. */
@@ -38,7 +41,7 @@ export const ConfigSchema = z.object({
   NODE_ENV: z.string().default('development'),
   PORT: integer({ min: 0, max: 65535, fallback: 3000 }),
   HOST: z.string().min(1).default('0.0.0.0'),
-  CALLBACK_PATH: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be a URL path starting with /').default('/weibo'),
+  CALLBACK_PATH: z.string().regex(CALLBACK_PATH_PATTERN, 'must be a URL path starting with /').default('/weibo'),
   WEIBO_APP_SECRET: z.string().min(1).optional(),
   // The one way to run without WEIBO_APP_SECRET where it is required (production, the Docker image): loud on purpose.
   WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES: flag(false),
@@ -47,6 +50,9 @@ export const ConfigSchema = z.object({
   // Unset: on in production. Remembers each signed query's body; the same query with another body is refused.
   REPLAY_PROTECTION: z.enum(['true', 'false', '1', '0']).optional(),
   WEIBO_ACCESS_TOKEN: z.string().min(1).optional(),
+  // Several Weibo accounts on one server: a JSON file listing them (src/accounts.ts reads it). Unset: one account,
+  // from WEIBO_ACCESS_TOKEN, WEIBO_APP_SECRET and CALLBACK_PATH.
+  WEIBO_ACCOUNTS_FILE: z.string().min(1).optional(),
   WEIBO_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://m.api.weibo.com')
     .transform((url) => url.replace(/\/+$/, '')),
   WEIBO_C_API_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://c.api.weibo.com')
@@ -149,9 +155,15 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 })
   // `when` lets these checks run even when another variable is bad, so every problem is reported at once.
-  .refine((env) => env.NODE_ENV !== 'production' || env.WEIBO_APP_SECRET !== undefined || env.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES, {
+  // With an accounts file, each account's secret is checked when the file is read (an entry may carry its own).
+  .refine((env) => env.NODE_ENV !== 'production' || env.WEIBO_APP_SECRET !== undefined || env.WEIBO_ACCOUNTS_FILE !== undefined || env.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES, {
     path: ['WEIBO_APP_SECRET'],
     message: 'is required when NODE_ENV=production (without it anyone could post fake pushes; WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES=true is the opt-out)',
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null
+  })
+  .refine((env) => env.WEIBO_ACCOUNTS_FILE === undefined || env.WEIBO_ACCESS_TOKEN === undefined, {
+    path: ['WEIBO_ACCESS_TOKEN'],
+    message: 'must not be set with WEIBO_ACCOUNTS_FILE: each account of the file carries its own accessToken (unset one of them)',
     when: (payload) => typeof payload.value === 'object' && payload.value !== null
   })
   .refine((env) => !(env.HANDLER_TIMEOUT_MS < env.REPLY_DEADLINE_MS), {
@@ -171,9 +183,13 @@ export const ConfigSchema = z.object({
     callbackPath: env.CALLBACK_PATH,
     appSecret: env.WEIBO_APP_SECRET,
     insecureAcceptUnsignedPushes: env.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES,
+    // Whether every account must have an app secret (checked for an accounts file when it is read); loadConfig's
+    // requireAppSecret option turns it on too.
+    appSecretRequired: env.NODE_ENV === 'production' && !env.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES,
     signatureMaxAgeMs: env.SIGNATURE_MAX_AGE_MS ?? (env.NODE_ENV === 'production' ? 300_000 : 0),
     replayProtection: env.REPLAY_PROTECTION === undefined ? env.NODE_ENV === 'production' : env.REPLAY_PROTECTION === 'true' || env.REPLAY_PROTECTION === '1',
     accessToken: env.WEIBO_ACCESS_TOKEN,
+    accountsFile: env.WEIBO_ACCOUNTS_FILE,
     apiBaseUrl: env.WEIBO_API_BASE_URL,
     commercialApiBaseUrl: env.WEIBO_C_API_BASE_URL,
     uploadApiBaseUrl: env.WEIBO_UPLOAD_API_BASE_URL,
@@ -267,7 +283,8 @@ export function loadConfig (env: Environment, options: LoadConfigOptions = {}): 
   const result = ConfigSchema.safeParse(relevant)
   const problems: string[] = result.success ? [] : [z.prettifyError(result.error)]
   const optedOut = relevant.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES === 'true' || relevant.WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES === '1'
-  if (options.requireAppSecret === true && relevant.WEIBO_APP_SECRET === undefined && !optedOut &&
+  const required = options.requireAppSecret === true && !optedOut
+  if (required && relevant.WEIBO_APP_SECRET === undefined && relevant.WEIBO_ACCOUNTS_FILE === undefined &&
     !problems.some((problem) => problem.includes('WEIBO_APP_SECRET'))) {
     problems.push('✖ is required by this server\'s command (--require-app-secret, as in the Docker image), whatever NODE_ENV says; ' +
       'set it to the app secret, or WEIBO_INSECURE_ACCEPT_UNSIGNED_PUSHES=true to run with verification off\n  → at WEIBO_APP_SECRET')
@@ -275,5 +292,5 @@ export function loadConfig (env: Environment, options: LoadConfigOptions = {}): 
   if (!result.success || problems.length > 0) {
     throw new FanbotError('WEIBO_ERR_CONFIG_INVALID', { detail: `\n${problems.join('\n')}`, cause: result.success ? undefined : result.error })
   }
-  return Object.freeze(result.data)
+  return Object.freeze(required ? { ...result.data, appSecretRequired: true } : result.data)
 }

@@ -7,7 +7,6 @@ import type { Logger } from './logger.ts'
 import type { Message } from './message-schema.ts'
 import { passiveReplyBody } from './reply-encoding.ts'
 import { replyParts } from './reply.ts'
-import type { ReplyQuota } from './reply-quota/reply-quota.ts'
 import type { LateReplySender } from './late-reply.ts'
 import type { Metrics } from './metrics.ts'
 import type { WeiboApiClient } from './weibo-api/client.ts'
@@ -44,8 +43,13 @@ export interface DispatcherOptions {
    * them. Default: `router`'s handlers, no middleware, sessions and fan queue in memory with default sizes.
    */
   turns?: FanTurns
-  /** Told of every new push (not Weibo's retries), so the fan's reply window opens before any reply. */
-  quota?: ReplyQuota | undefined
+  /**
+   * Told of every new push (not Weibo's retries), so the fan's reply window opens before any reply (with several
+   * accounts, the app passes a tracker that keys each fan by the push's account).
+   */
+  quota?: { record: (push: Message) => Promise<void> } | undefined
+  /** The `account` label of the late-reply metric; default: `default` for every push. */
+  accountLabel?: (receiverId: string) => string
   logger: Logger
   replyDeadlineMs: number
   handlerTimeoutMs: number
@@ -165,7 +169,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
       if (result.run.status === 'reply') {
         await options.lateReply.send({ message, reply: result.run.reply, handler: result.handler ?? '', dedupKey: key, receivedAt })
       } else {
-        options.metrics?.lateReplies.inc({ outcome: 'none' })
+        options.metrics?.lateReplies.inc({ outcome: 'none', account: options.accountLabel?.(message.receiver_id) ?? 'default' })
       }
     }))
     // Which handler runs is known only once its turn came and the session is loaded: the late reply's log names it.

@@ -8,6 +8,15 @@ export const ERRORS = {
     status: 500,
     message: 'Configuration is invalid: fix the environment variables listed and start again'
   },
+  WEIBO_ERR_ACCOUNTS_INVALID: {
+    status: 500,
+    message: 'The accounts file (WEIBO_ACCOUNTS_FILE) is invalid: fix every problem listed and start again'
+  },
+  // Never ends a request: the push is answered blank 200 (Weibo must not retry it); 404 says what it is.
+  WEIBO_ERR_ACCOUNT_UNKNOWN: {
+    status: 404,
+    message: 'A signed push names a receiver_id that is not an account of its callback path: answered blank (Weibo must not retry) and not handled'
+  },
   WEIBO_ERR_STORE_UNAVAILABLE: {
     status: 503,
     message: 'Redis cannot be reached: check REDIS_URL, or set REDIS_OPTIONAL=true to start this replica alone in memory'

@@ -7,7 +7,7 @@ import { FanbotError } from './errors.ts'
 import { describeZodError } from './describe-zod-error.ts'
 import type { LoadedHandler, Trigger } from './handler.ts'
 import { EVENT_SUBTYPES, MENTION_SUBTYPES, MESSAGE_TYPES } from './message-schema.ts'
-import { isMiddlewareExport, normaliseMiddleware, type LoadedMiddleware } from './middleware.ts'
+import { AccountsFilterSchema, isMiddlewareExport, normaliseMiddleware, type LoadedMiddleware } from './middleware.ts'
 import { STREAM_TYPES } from './push-stream/stream-message.ts'
 
 const TRIGGERS: readonly string[] = [
@@ -28,7 +28,7 @@ const TriggerSchema = z.string().refine((trigger) => TRIGGERS.includes(trigger),
 
 const isFunction = (value: unknown): value is (...args: unknown[]) => unknown => typeof value === 'function'
 
-const HANDLER_KEYS = ['name', 'on', 'match', 'priority', 'session', 'handle'] as const
+const HANDLER_KEYS = ['name', 'on', 'match', 'priority', 'session', 'accounts', 'handle'] as const
 
 function unknownKeys (keys: readonly string[]): string {
   return keys.map((key) => {
@@ -46,6 +46,7 @@ const HandlerShape = z.strictObject({
   match: z.union([z.string(), z.instanceof(RegExp), z.custom(isFunction)], 'must be a string, a RegExp or a function').optional(),
   priority: z.number().finite().optional(),
   session: z.boolean().optional(),
+  accounts: AccountsFilterSchema,
   handle: z.custom(isFunction, 'must be a function (message, ctx) => reply')
 }, {
   error: (issue) => issue.code === 'unrecognized_keys' ? unknownKeys(issue.keys) : undefined
@@ -111,6 +112,7 @@ function normalise (file: string, exported: unknown, index: number | undefined, 
     order,
     session: handler.session ?? false,
     match: handler.match as LoadedHandler['match'],
+    ...(handler.accounts === undefined ? {} : { accounts: handler.accounts }),
     handle: handler.handle as LoadedHandler['handle']
   }
 }

@@ -1,4 +1,5 @@
 import type { AnyMessage, LoadedHandler, MatchContext } from './handler.ts'
+import { servesAccount } from './handler-accounts.ts'
 import type { Logger } from './logger.ts'
 import { isStreamMessage } from './push-stream/stream-message.ts'
 
@@ -45,7 +46,9 @@ export function createHandlerRouter (handlers: readonly LoadedHandler[], logger:
     Number(isCatchAll(a)) - Number(isCatchAll(b)) || b.priority - a.priority || a.order - b.order)
   function candidate (handler: LoadedHandler, message: AnyMessage, wanted: string[]): boolean {
     // `*` means everything a fan sends: a stream record (someone else's weibo) goes only to handlers naming its type.
-    return handler.triggers.some((trigger) => wanted.includes(trigger)) || (!isStreamMessage(message) && isCatchAll(handler))
+    // A handler limited to some accounts is skipped for the others' pushes.
+    return (handler.triggers.some((trigger) => wanted.includes(trigger)) || (!isStreamMessage(message) && isCatchAll(handler))) &&
+      servesAccount(handler, message)
   }
   // What the candidates of a kind of message need, by type and subtype: asked twice per push, and the answer depends
   // only on the kind (types and subtypes are the schemas' few), so it is worked out once per kind.

@@ -90,6 +90,8 @@ export interface Handler<T extends Trigger = Trigger, S extends object = Session
    * `ctx.session` throws `WEIBO_ERR_SESSION_UNDECLARED`. `conversation()` sets it.
    */
   session?: boolean
+  /** Only pushes to these accounts (uids of WEIBO_ACCOUNTS_FILE); absent: every account. */
+  accounts?: readonly string[]
   // Method syntax on purpose: it lets a `Handler<'text'>` stand in a list of `Handler`s.
   handle (message: MessageFor<T>, ctx: HandlerContext<S>): HandlerResult | Promise<HandlerResult>
 }
@@ -113,6 +115,8 @@ export interface LoadedHandler {
   /** Declared `session: true`: its pushes load the fan's session and take his turn. */
   session: boolean
   match: Handler['match']
+  /** Only pushes to these accounts; undefined: every account. */
+  accounts?: readonly string[] | undefined
   handle: (message: AnyMessage, ctx: HandlerContext) => HandlerResult | Promise<HandlerResult>
 }
 

@@ -1,3 +1,4 @@
+import type { AccountApis } from './account-apis.ts'
 import type { Logger } from './logger.ts'
 import type { Message } from './message-schema.ts'
 import type { ValidReply } from './reply.ts'
@@ -24,6 +25,8 @@ export interface LateReplyEnd {
   outcome: LateReplyOutcome
   /** With `sent`: ms from the push's arrival to Weibo's acceptance. */
   timeToFanMs?: number
+  /** The receiving account's uid (the push's receiver_id), for the metrics' `account` label. */
+  accountId?: string
 }
 
 /** Told how each late reply ended (the app counts it in `weibo_fanbot_late_replies_total`). */
@@ -38,6 +41,8 @@ export interface LateReplySender {
 
 export interface LateReplySenderOptions {
   api: WeiboApiClient
+  /** Several accounts: each reply goes out with its account's client; default: `api` for every reply. */
+  apis?: AccountApis
   logger: Logger
   observer?: LateReplyObserver
   /** Epoch ms, for the time the fan waited; injectable in tests. */
@@ -49,11 +54,12 @@ export interface LateReplySenderOptions {
  * WEIBO_ACCESS_TOKEN it is logged as a dry run instead, so a bot can be tried before it is bound.
  */
 export function createLateReplySender (options: LateReplySenderOptions): LateReplySender {
-  const { api, logger } = options
+  const { logger } = options
   const now = options.now ?? Date.now
-  const ended = (end: LateReplyEnd): void => { options.observer?.ended?.(end) }
   return {
     async send (late) {
+      const api = options.apis?.for(late.message.receiver_id) ?? options.api
+      const ended = (end: LateReplyEnd): void => { options.observer?.ended?.({ ...end, accountId: late.message.receiver_id }) }
       const facts = { handler: late.handler, dedupKey: late.dedupKey, receiverId: late.message.sender_id, replyType: late.reply.type }
       if (!api.hasToken) {
         logger.info({ lateReply: { ...facts, reply: late.reply, dryRun: true } }, 'late reply not sent (dry run: WEIBO_ACCESS_TOKEN is not set)')

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { Accounts } from './accounts.ts'
 import { buildApp } from './app.ts'
 import { loadConfig, type Config } from './config.ts'
 import { isFanbotError } from './errors.ts'
@@ -9,12 +10,14 @@ import { releaseStartupMemory } from './release-startup-memory.ts'
 import { buildMetricsServer } from './metrics-server.ts'
 import { handleShutdownSignals } from './shutdown-signals.ts'
 
-function warnAboutMissingCredentials (config: Config, logger: Logger): void {
-  if (config.appSecret === undefined) {
-    logger.warn('SIGNATURE VERIFICATION IS OFF: WEIBO_APP_SECRET is not set, so anyone can post pushes to this server. ' +
+function warnAboutMissingCredentials (config: Config, accounts: Accounts, logger: Logger): void {
+  for (const endpoint of accounts.endpoints) {
+    if (endpoint.appSecret !== undefined) continue
+    logger.warn({ callbackPath: endpoint.path }, 'SIGNATURE VERIFICATION IS OFF: WEIBO_APP_SECRET is not set, so anyone can post pushes to this server. ' +
       'Set it to the app secret of the app key bound in Weibo (it is required when NODE_ENV=production).')
   }
-  if (config.accessToken === undefined) {
+  // With WEIBO_ACCOUNTS_FILE every account has its token (the file is refused otherwise).
+  if (config.accountsFile === undefined && config.accessToken === undefined) {
     logger.warn('WEIBO_ACCESS_TOKEN is not set: late replies are logged as a dry run instead of sent to Weibo.')
   }
   if (metricsAccess(config, 'public').kind === 'refused' && config.metricsPort === undefined) {
@@ -49,12 +52,12 @@ async function main (): Promise<void> {
   }
   const pretty = wantsPrettyLogs(config)
   const logger = createLogger({ level: config.logLevel, pretty })
-  warnAboutMissingCredentials(config, logger)
 
   let app: App
   let metricsServer: FastifyInstance | undefined
   try {
     app = await buildApp({ config, logger })
+    warnAboutMissingCredentials(config, app.fanbot.accounts, logger)
     // Before listening: a signal that arrives as soon as the port is open must find its listener.
     handleShutdownSignals({ app, config, logger, afterClose: async () => { await metricsServer?.close() } })
     releaseStartupMemory() // before listening, so no push waits for this one GC
@@ -69,7 +72,10 @@ async function main (): Promise<void> {
     process.stderr.write(`weibo-fanbot: ${isFanbotError(error) ? `${error.code}: ${error.message}` : String(error)}\n`)
     process.exit(1)
   }
-  logger.info({ callbackPath: config.callbackPath, handlers: app.fanbot.handlers.map((handler) => handler.name) }, 'weibo-fanbot is ready')
+  const accounts = config.accountsFile === undefined
+    ? {}
+    : { accounts: app.fanbot.accounts.list.map((account) => ({ uid: account.uid, callbackPath: account.callbackPath })) }
+  logger.info({ callbackPath: config.callbackPath, ...accounts, handlers: app.fanbot.handlers.map((handler) => handler.name) }, 'weibo-fanbot is ready')
 }
 
 await main()

@@ -9,13 +9,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric
 export interface Metrics {
   registry: Registry
   /** Every push by `type` and `outcome` (passive, blank, active, duplicate, failed, rejected, ignored, overloaded). */
-  pushes: Counter<'type' | 'outcome'>
+  pushes: Counter<'type' | 'outcome' | 'account'>
   /** Weibo retries: `joined` a copy still running, or `replayed` an answer already given. */
   duplicates: Counter<'kind'>
   /** Pushes answered blank at the deadline, their reply handed to the active path. */
   deadlineHandoffs: Counter
   /** How each late reply ended, in every mode (direct or through the outbox). */
-  lateReplies: Counter<'outcome'>
+  lateReplies: Counter<'outcome' | 'account'>
   /** From the push's arrival to the late reply accepted by Weibo: how long the fan waited. */
   lateReplyTimeToFan: Histogram
   /** Time to answer Weibo on the callback route, by method and HTTP status: Weibo gives up after 5 s. */
@@ -89,12 +89,12 @@ export function createMetrics (options: CreateMetricsOptions): CreatedMetrics {
       registers: none,
       collect () { this.set(options.dedupEntries()) }
     }),
-    pushes: new Counter({ name: 'weibo_fanbot_pushes_total', help: 'Pushes received, by type and outcome', labelNames: ['type', 'outcome'], registers }),
+    pushes: new Counter({ name: 'weibo_fanbot_pushes_total', help: 'Pushes received, by type, outcome and receiving account (its uid in WEIBO_ACCOUNTS_FILE; default without it; unknown when not known)', labelNames: ['type', 'outcome', 'account'], registers }),
     duplicates: new Counter({ name: 'weibo_fanbot_duplicates_total', help: 'Weibo retries recognised, by kind (joined, replayed)', labelNames: ['kind'], registers }),
     lateReplies: new Counter({
       name: 'weibo_fanbot_late_replies_total',
-      help: 'Late replies by how they ended: sent (Weibo accepted it), failed, refused (reply window or quota), dry-run (no token), none (the handler returned nothing after the deadline)',
-      labelNames: ['outcome'],
+      help: 'Late replies by how they ended: sent (Weibo accepted it), failed, refused (reply window or quota), dry-run (no token), none (the handler returned nothing after the deadline), by receiving account',
+      labelNames: ['outcome', 'account'],
       registers
     }),
     lateReplyTimeToFan: new Histogram({

@@ -24,6 +24,8 @@ export interface Middleware {
    * Without it, `ctx.session` throws `WEIBO_ERR_SESSION_UNDECLARED` on a push no declaring handler could take.
    */
   session?: boolean
+  /** Only pushes to these accounts (uids of WEIBO_ACCOUNTS_FILE); absent: every account. */
+  accounts?: readonly string[]
   // Method syntax, like Handler.handle: checked bivariantly.
   use (message: Message, ctx: HandlerContext, next: NextFunction): HandlerResult | Promise<HandlerResult>
 }
@@ -42,18 +44,25 @@ export interface LoadedMiddleware {
   order: number
   /** Declared `session: true`. */
   session: boolean
+  /** Only pushes to these accounts; undefined: every account. */
+  accounts?: readonly string[] | undefined
   use: Middleware['use']
 }
 
 const isFunction = (value: unknown): value is (...args: unknown[]) => unknown => typeof value === 'function'
 
-const MIDDLEWARE_KEYS = ['name', 'priority', 'session', 'use'] as const
+const MIDDLEWARE_KEYS = ['name', 'priority', 'session', 'accounts', 'use'] as const
+
+/** A handler's or middleware's `accounts`: uids (checked against WEIBO_ACCOUNTS_FILE when the app is built). */
+export const AccountsFilterSchema = z.array(z.string().regex(/^\d{1,20}$/, 'must be an account uid (digits, as a string)'))
+  .min(1, 'must list at least one account uid (leave the key out for every account)').optional()
 
 /** The shape a middleware module's default export (or array item) must have; strict, like a handler's. */
 export const MiddlewareShape = z.strictObject({
   name: z.string().min(1).optional(),
   priority: z.number().finite().optional(),
   session: z.boolean().optional(),
+  accounts: AccountsFilterSchema,
   use: z.custom(isFunction, 'must be a function (message, ctx, next) => reply')
 }, {
   error: (issue) => issue.code === 'unrecognized_keys'
@@ -80,6 +89,7 @@ export function normaliseMiddleware (input: { file: string, exported: unknown, i
     priority: parsed.data.priority ?? 0,
     order: input.order,
     session: parsed.data.session ?? false,
+    ...(parsed.data.accounts === undefined ? {} : { accounts: parsed.data.accounts }),
     use: parsed.data.use as Middleware['use']
   }
 }

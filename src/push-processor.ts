@@ -1,3 +1,4 @@
+import { UNKNOWN_ACCOUNT_LABEL } from './accounts.ts'
 import type { Dispatcher } from './dispatcher.ts'
 import { FanbotError } from './errors.ts'
 import type { Logger } from './logger.ts'
@@ -11,8 +12,11 @@ export interface PushAnswer {
 }
 
 export interface PushProcessor {
-  /** Reads, validates and dispatches one verified push; throws a 400-class `FanbotError` for a malformed one. */
-  process: (raw: string, elapsedMs: () => number) => Promise<PushAnswer>
+  /**
+   * Reads, validates and dispatches one verified push; throws a 400-class `FanbotError` for a malformed one.
+   * `accounts`: the uids its callback path serves (several accounts); a push for another is answered blank, unhandled.
+   */
+  process: (raw: string, elapsedMs: () => number, accounts?: ReadonlySet<string>) => Promise<PushAnswer>
   /** Logs a push refused before dispatch (bad signature, too large, malformed), in the same shape as the others. */
   logRejected: (rejected: RejectedPush) => void
 }
@@ -28,6 +32,8 @@ export interface PushProcessorOptions {
   dispatcher: Dispatcher
   logger: Logger
   metrics?: Metrics
+  /** The `account` label of a push's metrics (its uid in the accounts file); default: `default` for every push. */
+  accountLabel?: (receiverId: string) => string
 }
 
 /** At most this many distinct unknown types are remembered for "log once per type"; Weibo adds few. */
@@ -41,6 +47,7 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
   // was two thirds of the line's cost (17 -> 6.5 us per line, bench/README.md). Every other line stays redacted.
   const pushLog = logger.child({}, { redact: { paths: [] } })
   const unknownTypesSeen = new Set<string>()
+  const accountLabel = options.accountLabel ?? (() => 'default')
 
   function noteUnknown (type: string, subtype: string | undefined): void {
     const label = subtype === undefined ? type : `${type}:${subtype}`
@@ -50,18 +57,27 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
   }
 
   return {
-    async process (raw, elapsedMs) {
+    async process (raw, elapsedMs, accounts) {
       const reading = readPush(raw)
       if (reading.kind === 'unsupported') {
         noteUnknown(reading.type, reading.subtype)
         // One label for every unknown type: label values must stay few.
-        options.metrics?.pushes.inc({ type: 'unknown', outcome: 'ignored' })
+        options.metrics?.pushes.inc({ type: 'unknown', outcome: 'ignored', account: UNKNOWN_ACCOUNT_LABEL })
         logger.debug({ push: { type: reading.type, subtype: reading.subtype, outcome: 'ignored', durationMs: Math.round(elapsedMs()) } }, 'push ignored')
         return { body: '' }
       }
       const { message } = reading
+      if (accounts !== undefined && !accounts.has(message.receiver_id)) {
+        // Signed with this path's secret but for no account of it: handling it would answer with another account's
+        // token and state. Blank 200: a refusal would only make Weibo retry what can never succeed.
+        const error = new FanbotError('WEIBO_ERR_ACCOUNT_UNKNOWN', { detail: `receiver_id ${message.receiver_id}` })
+        options.metrics?.pushes.inc({ type: message.type, outcome: 'unknown-account', account: UNKNOWN_ACCOUNT_LABEL })
+        logger.warn({ push: { type: message.type, receiver: message.receiver_id, sender: message.sender_id, outcome: 'unknown-account', code: error.code, durationMs: Math.round(elapsedMs()) } },
+          `push for account ${message.receiver_id}, not an account of this callback path: answered blank, not handled (WEIBO_ACCOUNTS_FILE)`)
+        return { body: '' }
+      }
       const result = await dispatcher.dispatch(message, { receivedAt: Date.now() - elapsedMs() })
-      options.metrics?.pushes.inc({ type: message.type, outcome: result.outcome })
+      options.metrics?.pushes.inc({ type: message.type, outcome: result.outcome, account: accountLabel(message.receiver_id) })
       pushLog.info({
         push: {
           type: message.type,
@@ -77,7 +93,7 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
     },
     logRejected ({ error, durationMs, client }) {
       const outcome = error.code === 'WEIBO_ERR_SERVER_OVERLOADED' ? 'overloaded' : 'rejected'
-      options.metrics?.pushes.inc({ type: 'unknown', outcome })
+      options.metrics?.pushes.inc({ type: 'unknown', outcome, account: UNKNOWN_ACCOUNT_LABEL })
       logger.warn({ push: { outcome, code: error.code, reason: error.message, client, durationMs: Math.round(durationMs) } }, 'push rejected')
     }
   }

@@ -41,6 +41,20 @@ export type { PushRecordSpec } from './simulator/fake-push-stream.ts'
 export const KIT_SECRET = 'test-kit-app-secret'
 export const KIT_TOKEN = 'test-kit-access-token'
 
+/** One account of a kit playing several (as in WEIBO_ACCOUNTS_FILE); its token is `kitToken(uid)`. */
+export interface KitAccount {
+  uid: string
+  /** Default: the kit's CALLBACK_PATH (`/weibo`). */
+  callbackPath?: string
+  /** Default: KIT_SECRET. */
+  appSecret?: string
+}
+
+/** The access token the kit (and its fake Weibo) gives one of several accounts. */
+export function kitToken (uid: string): string {
+  return `${KIT_TOKEN}-${uid}`
+}
+
 export interface TestKitOptions {
   /** Handler and middleware objects to test; or give `handlersDir` to load a folder as the server does. */
   handlers?: ReadonlyArray<Handler | Middleware>
@@ -58,6 +72,12 @@ export interface TestKitOptions {
    * still has it); or a function that receives the lines.
    */
   printErrors?: boolean | ((line: string) => void)
+  /**
+   * Several accounts on one server, as a WEIBO_ACCOUNTS_FILE would list them: the fake Weibo plays each (with the
+   * token `kitToken(uid)`), `send` signs a push with its receiver's secret at its receiver's callback path, and a
+   * push without `receiverId` goes to the first. Default: the one account of WEIBO_ACCESS_TOKEN, as before.
+   */
+  accounts?: readonly KitAccount[]
 }
 
 export interface KitResult {
@@ -151,8 +171,10 @@ function quotaEnv (rules: Partial<PlatformRules> | undefined): Record<string, st
 
 export async function createTestKit (options: TestKitOptions = {}): Promise<TestKit> {
   const conversation = createConversation()
+  const [firstAccount, ...moreAccounts] = options.accounts ?? []
   const api = createFakeWeiboApi({
-    accessToken: KIT_TOKEN,
+    accessToken: firstAccount === undefined ? KIT_TOKEN : kitToken(firstAccount.uid),
+    ...(firstAccount === undefined ? {} : { accountId: firstAccount.uid, moreAccounts: moreAccounts.map((account) => ({ uid: account.uid, accessToken: kitToken(account.uid) })) }),
     conversation,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.rules === undefined ? {} : { rules: options.rules })
@@ -182,7 +204,7 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     ...quotaEnv(options.rules),
     ...options.env,
     WEIBO_APP_SECRET: KIT_SECRET,
-    WEIBO_ACCESS_TOKEN: KIT_TOKEN,
+    WEIBO_ACCESS_TOKEN: firstAccount === undefined ? KIT_TOKEN : undefined,
     // Every Weibo host is the fake: replies, commercial APIs, media downloads, eps and the push stream.
     WEIBO_API_BASE_URL: apiBaseUrl,
     WEIBO_C_API_BASE_URL: apiBaseUrl,
@@ -195,12 +217,20 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.accounts === undefined ? {} : { accounts: options.accounts.map((account) => ({ ...account, accessToken: kitToken(account.uid) })) }),
     onHandlerRun
   })
   let clock = Date.now()
 
+  /** Where Weibo would post a push for `receiverId`, signed as it would: its account's path and secret. */
+  function callbackOf (receiverId: unknown): { path: string, secret: string } {
+    const account = app.fanbot.accounts.find(String(receiverId)) ?? app.fanbot.accounts.list[0]
+    return { path: account?.callbackPath ?? config.callbackPath, secret: account?.appSecret ?? KIT_SECRET }
+  }
+
   async function deliver (body: string): Promise<KitResult> {
-    const push = parsePushBody(body) as { type: string, sender_id: string | number, text?: string, data?: unknown }
+    const push = parsePushBody(body) as { type: string, sender_id: string | number, receiver_id?: string | number, text?: string, data?: unknown }
+    const callback = callbackOf(push.receiver_id)
     api.recordFanActivity(push)
     const key = keyOf(body)
     if (key !== undefined) runs.delete(key) // a retry runs no handler: its result tells none
@@ -208,7 +238,7 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     const started = performance.now()
     const response = await app.inject({
       method: 'POST',
-      url: signUrl({ url: `http://localhost${config.callbackPath}`, secret: KIT_SECRET }).replace('http://localhost', ''),
+      url: signUrl({ url: `http://localhost${callback.path}`, secret: callback.secret }).replace('http://localhost', ''),
       headers: { 'content-type': 'application/json' },
       payload: body
     })
@@ -235,7 +265,7 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
     conversation,
     async send (spec) {
       clock = Math.max(clock + 1000, Date.now())
-      return await deliver(pushToJson(makePush({ createdAt: new Date(clock), ...spec })))
+      return await deliver(pushToJson(makePush({ createdAt: new Date(clock), ...(firstAccount === undefined ? {} : { receiverId: firstAccount.uid }), ...spec })))
     },
     sendRaw: async (json) => await deliver(json),
     async publish (spec) {
@@ -248,7 +278,7 @@ export async function createTestKit (options: TestKitOptions = {}): Promise<Test
       return { record, ...facts, apiCalls: api.calls.slice(callsBefore) }
     },
     retry: async (previous) => await deliver(previous.body),
-    async session (fanId = DEFAULT_FAN_ID, accountId = DEFAULT_ACCOUNT_ID) {
+    async session (fanId = DEFAULT_FAN_ID, accountId = firstAccount?.uid ?? DEFAULT_ACCOUNT_ID) {
       const stored = await app.fanbot.sessions.load(`${accountId}:${fanId}`)
       return JSON.parse(stored.json) as SessionData
     },

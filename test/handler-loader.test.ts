@@ -129,7 +129,7 @@ describe('loadHandlers', () => {
       { title: 'match of a wrong type', source: "export default { on: 'text', match: 42, handle () {} }\n", problem: ['must be a string, a RegExp or a function → at match'] },
       { title: 'a default export that is not an object', source: "export default 'text'\n", problem: ['expected a handler object, got string', 'export default { on:'] },
       { title: 'a misspelt key (refused, not dropped)', source: "export default { on: 'text', macth: /^价格$/, handle () {} }\n", problem: ['unknown key "macth" (did you mean "match"?)'] },
-      { title: 'a key that is no near miss', source: "export default { on: 'text', reply: 'hi', handle () {} }\n", problem: ['unknown key "reply"; a handler has only name, on, match, priority, session, handle'] },
+      { title: 'a key that is no near miss', source: "export default { on: 'text', reply: 'hi', handle () {} }\n", problem: ['unknown key "reply"; a handler has only name, on, match, priority, session, accounts, handle'] },
       { title: 'a misspelt trigger', source: "export default { on: 'txt', handle () {} }\n", problem: ["unknown trigger \"txt\" (did you mean 'text'?)"] },
       {
         title: 'a function exported instead of a handler object',

@@ -41,7 +41,7 @@ describe('late reply', () => {
     const facts = logs.lines().find((l) => l.msg === 'late reply sent')?.lateReply as { durationMs?: number, apiMs?: number } | undefined
     assert.equal(facts?.durationMs, 7000)
     assert.ok(typeof facts?.apiMs === 'number' && facts.apiMs < 7000)
-    assert.deepEqual(ended, [{ outcome: 'sent', timeToFanMs: 7000 }])
+    assert.deepEqual(ended, [{ outcome: 'sent', timeToFanMs: 7000, accountId: message.receiver_id }])
   })
 
   test('without a token it logs a dry run and makes no call', async (t) => {

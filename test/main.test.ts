@@ -174,7 +174,7 @@ describe('the server process (src/main.ts)', () => {
     await fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body: fixture('text') })
     const scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
     assert.equal(scraped.status, 200)
-    assert.match(await scraped.text(), /weibo_fanbot_pushes_total\{type="text",outcome="passive"\} 1/)
+    assert.match(await scraped.text(), /weibo_fanbot_pushes_total\{type="text",outcome="passive",account="default"\} 1/)
     assert.doesNotMatch(split.stdout(), /metrics is refused/)
     split.child.kill('SIGTERM')
     assert.equal(await split.exited, 0)

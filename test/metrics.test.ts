@@ -6,7 +6,7 @@ import { TEST_TOKEN } from './helpers/config.ts'
 import { fixture, fixtureWith, sendPush } from './helpers/push.ts'
 import { fanWrites, listenFakeApi } from './helpers/simulator-api.ts'
 
-/** The value of one sample line of the exposition text, e.g. `weibo_fanbot_late_replies_total{outcome="sent"}`. */
+/** The value of one sample line of the exposition text, e.g. `weibo_fanbot_late_replies_total{outcome="sent",account="default"}`. */
 function sample (exposition: string, line: string): number | undefined {
   const found = exposition.split('\n').find((entry) => entry.startsWith(`${line} `))
   return found === undefined ? undefined : Number(found.slice(line.length + 1))
@@ -42,9 +42,9 @@ describe('metrics', () => {
     await app.fanbot.dispatcher.idle()
 
     const body = (await app.inject({ url: '/metrics' })).body
-    assert.equal(sample(body, 'weibo_fanbot_late_replies_total{outcome="sent"}'), 1)
-    assert.equal(sample(body, 'weibo_fanbot_late_replies_total{outcome="none"}'), 1)
-    assert.equal(sample(body, 'weibo_fanbot_late_replies_total{outcome="failed"}'), 1, body)
+    assert.equal(sample(body, 'weibo_fanbot_late_replies_total{outcome="sent",account="default"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_late_replies_total{outcome="none",account="default"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_late_replies_total{outcome="failed",account="default"}'), 1, body)
     assert.equal(sample(body, 'weibo_fanbot_late_reply_time_to_fan_seconds_count'), 1)
     // From the push's arrival, not from the API call: the handler's 300 ms are in it.
     assert.ok((sample(body, 'weibo_fanbot_late_reply_time_to_fan_seconds_sum') ?? 0) >= 0.3, body)
@@ -59,7 +59,7 @@ describe('metrics', () => {
     })
     await sendPush(app, fixture('text'))
     await app.fanbot.dispatcher.idle()
-    assert.equal(sample((await app.inject({ url: '/metrics' })).body, 'weibo_fanbot_late_replies_total{outcome="dry-run"}'), 1)
+    assert.equal(sample((await app.inject({ url: '/metrics' })).body, 'weibo_fanbot_late_replies_total{outcome="dry-run",account="default"}'), 1)
 
     const api = await listenFakeApi(t)
     const quota = await startTestApp(t, {
@@ -68,7 +68,7 @@ describe('metrics', () => {
     })
     await sendPush(quota.app, fixture('text'))
     await quota.app.fanbot.dispatcher.idle()
-    assert.equal(sample((await quota.app.inject({ url: '/metrics' })).body, 'weibo_fanbot_late_replies_total{outcome="refused"}'), 1)
+    assert.equal(sample((await quota.app.inject({ url: '/metrics' })).body, 'weibo_fanbot_late_replies_total{outcome="refused",account="default"}'), 1)
     assert.equal(api.calls.length, 0)
   })
 

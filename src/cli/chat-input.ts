@@ -7,6 +7,7 @@ export interface StreamPost { type: 'status' | 'comment', text: string }
 export type ChatAction =
   | { kind: 'push', spec: PushSpec }
   | { kind: 'publish', post: StreamPost }
+  | { kind: 'account', uid: string | undefined }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'nothing' }
@@ -19,6 +20,7 @@ export const CHAT_HELP = [
   '  /scan KEY       scans the QR code with scene KEY   /image, /voice   sends a picture or a voice message',
   '  /position LAT LON   sends a location               /mention TEXT   mentions the account in a status',
   '  /status TEXT    posts a weibo on the push stream   /comment TEXT   comments on the push stream',
+  '  /account [UID]  writes to another account of the bot (chat --account); without UID, lists them',
   '  /help           this list                          /quit   ends (so does Ctrl-D)'
 ].join('\n')
 
@@ -61,6 +63,9 @@ function slashCommand (name: string, rest: string): ChatAction {
     case 'comment':
       if (rest === '') return { kind: 'mistake', message: `/${name} needs the ${name === 'status' ? 'weibo' : 'comment'}'s TEXT, e.g. /${name} 今天喝了青柚` }
       return { kind: 'publish', post: { type: name, text: rest } }
+    case 'account':
+      if (words.length > 1 || (words[0] !== undefined && !/^\d{1,20}$/.test(words[0]))) return { kind: 'mistake', message: '/account takes one account uid (digits), e.g. /account 1902538057' }
+      return { kind: 'account', uid: words[0] }
     case 'help':
       return { kind: 'help' }
     case 'quit':

@@ -21,6 +21,16 @@ import { waitUntil } from './wait-until.ts'
  */
 export const CHAT_ACCESS_TOKEN = 'weibo-fanbot-chat'
 
+/** The token the fake API gives one of several accounts (chat --account): as fixed, and as little secret. */
+export function chatAccountToken (uid: string): string {
+  return `${CHAT_ACCESS_TOKEN}-${uid}`
+}
+
+/** The accounts the fake API plays, with their tokens. */
+function fakeAccounts (uids: readonly string[]): Array<{ uid: string, accessToken: string }> {
+  return uids.map((uid) => ({ uid, accessToken: chatAccountToken(uid) }))
+}
+
 export interface ChatSession {
   sim: Simulator
   callbackUrl: string
@@ -28,6 +38,8 @@ export interface ChatSession {
   accessToken: string
   /** Whether pushes are signed (a secret was given or found). */
   signed: boolean
+  /** The bot's accounts chat plays (the fan writes to one at a time); empty: the one default account. */
+  accounts: readonly string[]
   /** The bot when chat started it; undefined when it talks to a running server. */
   bot: FastifyInstance | undefined
   /**
@@ -70,6 +82,15 @@ export interface InProcessOptions {
   logFile: string | undefined
   /** The configuration of this environment, read only when a default is needed. */
   config: () => Config
+  /** The bot's accounts (chat --account); default: the uids of WEIBO_ACCOUNTS_FILE, if set, else one account. */
+  accounts: readonly string[] | undefined
+}
+
+/** The uids of WEIBO_ACCOUNTS_FILE (validated as the server does), or none when it is not set. */
+async function fileAccounts (config: () => Config): Promise<string[]> {
+  if (config().accountsFile === undefined) return []
+  const { loadAccounts } = await import('../accounts.ts')
+  return (await loadAccounts(config())).list.flatMap((account) => account.uid === undefined ? [] : [account.uid])
 }
 
 /**
@@ -78,7 +99,9 @@ export interface InProcessOptions {
  */
 export async function startInProcessChat (options: InProcessOptions): Promise<ChatSession> {
   const secret = options.secret ?? options.config().appSecret ?? randomBytes(16).toString('hex')
-  const sim = await startSimulator({ secret: secret === '' ? undefined : secret, accessToken: CHAT_ACCESS_TOKEN, apiPort: options.apiPort ?? 0 })
+  // The file's tokens are real ones: chat plays its accounts with tokens of the fake API, all on one callback path.
+  const accounts = options.accounts ?? await fileAccounts(options.config)
+  const sim = await startSimulator({ secret: secret === '' ? undefined : secret, accessToken: CHAT_ACCESS_TOKEN, accounts: fakeAccounts(accounts), apiPort: options.apiPort ?? 0 })
   // The stream position of this chat only: a fresh file, so a real server's position is never touched.
   const tempFolder = await mkdtemp(path.join(os.tmpdir(), 'weibo-fanbot-chat-')).catch(async (error: unknown) => {
     await sim.close()
@@ -102,7 +125,9 @@ export async function startInProcessChat (options: InProcessOptions): Promise<Ch
       WEIBO_APP_SECRET: secret, // '' (from --secret=) counts as unset: verification off, as asked
       ...(options.handlersDir === undefined ? {} : { HANDLERS_DIR: options.handlersDir }),
       // chat has already waited for late replies when it closes the bot; a long drain would only delay the exit.
-      SHUTDOWN_TIMEOUT_MS: '500'
+      SHUTDOWN_TIMEOUT_MS: '500',
+      // Several accounts are given to the bot below, with the fake's tokens.
+      ...(accounts.length === 0 ? {} : { WEIBO_ACCESS_TOKEN: undefined, WEIBO_ACCOUNTS_FILE: undefined })
     })
   } catch (error) {
     await sim.close()
@@ -121,7 +146,7 @@ export async function startInProcessChat (options: InProcessOptions): Promise<Ch
     if (line !== undefined) for (const listener of failureListeners) listener(line)
   }
   try {
-    bot = await buildApp({ config, logger, onHandlerRun })
+    bot = await buildApp({ config, logger, onHandlerRun, ...(accounts.length === 0 ? {} : { accounts: fakeAccounts(accounts) }) })
     callbackUrl = `${await bot.listen({ host: '127.0.0.1', port: 0 })}${config.callbackPath}`
     sim.setCallbackUrl(callbackUrl)
   } catch (error) {
@@ -142,6 +167,7 @@ export async function startInProcessChat (options: InProcessOptions): Promise<Ch
     callbackUrl,
     accessToken: CHAT_ACCESS_TOKEN,
     signed: secret !== '',
+    accounts,
     bot: running,
     // Stream handlers count too: one may still be sending a direct message.
     onHandlerFailure (listener) {
@@ -175,6 +201,8 @@ export interface RemoteOptions {
   callbackUrl: string
   secret: string | undefined
   apiPort: number | undefined
+  /** The accounts of the running server the fake API plays (chat --account). */
+  accounts: readonly string[]
 }
 
 /** Only the simulator: the bot is a server someone started, which must be pointed at the fake API by hand. */
@@ -183,6 +211,7 @@ export async function startRemoteChat (options: RemoteOptions): Promise<ChatSess
     callbackUrl: options.callbackUrl,
     secret: options.secret,
     accessToken: CHAT_ACCESS_TOKEN,
+    accounts: fakeAccounts(options.accounts),
     apiPort: options.apiPort ?? 0
   })
   return {
@@ -190,6 +219,7 @@ export async function startRemoteChat (options: RemoteOptions): Promise<ChatSess
     callbackUrl: options.callbackUrl,
     accessToken: CHAT_ACCESS_TOKEN,
     signed: options.secret !== undefined,
+    accounts: options.accounts,
     bot: undefined,
     close: async () => { await sim.close() }
   }

@@ -7,7 +7,7 @@ import { describeError, usageError } from './cli-error.ts'
 import { CHAT_HELP, parseChatLine } from './chat-input.ts'
 import { simulatorEnv } from './chat-env.ts'
 import { createChatPrinter, watchBot, wipeLine, type BotWatcher } from './chat-output.ts'
-import { STREAM_CONNECT_MS, type ChatSession } from './chat-session.ts'
+import { chatAccountToken, STREAM_CONNECT_MS, type ChatSession } from './chat-session.ts'
 import { createStreamPoster } from './chat-stream.ts'
 import { explainFailure } from './delivery-report.ts'
 import { describeFanAction } from './format.ts'
@@ -21,7 +21,8 @@ const OPTIONS = {
   ...HELP_OPTION,
   'api-port': { type: 'string' },
   handlers: { type: 'string' },
-  log: { type: 'string' }
+  log: { type: 'string' },
+  account: { type: 'string', multiple: true }
 } as const
 
 /** How long chat waits, once input ends, for late replies still on their way. */
@@ -40,7 +41,8 @@ function envLines (env: Record<string, string>): string[] {
 }
 
 function printBanner (session: ChatSession, print: (line: string) => void): void {
-  print(`weibo-fanbot chat: you are fan ${DEFAULT_FAN_ID}, writing to the bot account ${DEFAULT_ACCOUNT_ID}.`)
+  print(`weibo-fanbot chat: you are fan ${DEFAULT_FAN_ID}, writing to the bot account ${session.accounts[0] ?? DEFAULT_ACCOUNT_ID}.`)
+  if (session.accounts.length > 0) print(`accounts   ${session.accounts.join(', ')}: /account UID writes to another`)
   if (session.bot !== undefined) {
     const { config, handlers } = session.bot.fanbot
     print(`bot        in this process at ${session.callbackUrl}: ${handlers.length} handler${handlers.length === 1 ? '' : 's'} from ${config.handlersDir}, ` +
@@ -54,7 +56,13 @@ function printBanner (session: ChatSession, print: (line: string) => void): void
     print(`bot        your server at ${session.callbackUrl}`)
     print(`weibo api  fake, at ${session.sim.apiBaseUrl}`)
     print('           for late replies, direct messages and downloads to reach it, run the server with:')
-    for (const line of envLines(api)) print(line)
+    // Several accounts take their tokens from the accounts file, not WEIBO_ACCESS_TOKEN (the two are exclusive).
+    const hosts = session.accounts.length === 0 ? api : Object.fromEntries(Object.entries(api).filter(([name]) => name !== 'WEIBO_ACCESS_TOKEN'))
+    for (const line of envLines(hosts)) print(line)
+    if (session.accounts.length > 0) {
+      print('           with WEIBO_ACCOUNTS_FILE listing these accounts and tokens (the fake accepts no others):')
+      for (const uid of session.accounts) print(`             { "uid": "${uid}", "accessToken": "${chatAccountToken(uid)}" }`)
+    }
     print('           and, to try its stream handlers with /status and /comment, also:')
     for (const line of envLines({ ...stream, WEIBO_PUSH_SINCE_ID_FILE: REMOTE_SINCE_ID_FILE })) print(line)
   }
@@ -108,6 +116,15 @@ async function checkRemote (session: ChatSession, print: (line: string) => void)
   print(`check      ${result.ok ? 'OK' : 'the handshake failed'}: ${result.explanation}`)
 }
 
+/** `/account`: lists the accounts, or makes the fan write to another one from now on. */
+function switchAccount (session: ChatSession, state: { account: string }, uid: string | undefined): string {
+  if (session.accounts.length === 0) return `chat plays one account (${state.account}); start it with --account UID (once per account) to play several`
+  if (uid === undefined) return `writing to ${state.account}; the accounts are ${session.accounts.join(', ')}`
+  if (!session.accounts.includes(uid)) return `${uid} is not one of the accounts chat plays (${session.accounts.join(', ')})`
+  state.account = uid
+  return `now writing to the bot account ${uid}`
+}
+
 async function converse (session: ChatSession, rl: Interface, lines: AsyncIterable<string>, tty: boolean): Promise<void> {
   // Before the first prompt plain lines will do; from then on a line must not tear the prompt.
   printBanner(session, out)
@@ -117,6 +134,7 @@ async function converse (session: ChatSession, rl: Interface, lines: AsyncIterab
   const postOnStream = createStreamPoster({ session, watcher, print, echo: !tty })
   // A failed handler looks like silence to the fan; the developer sees why, inline, as it happens.
   const failures: FailureCount = { printed: 0 }
+  const state = { account: session.accounts[0] ?? DEFAULT_ACCOUNT_ID }
   const stopFailures = session.onHandlerFailure?.((line) => {
     failures.printed++
     print(`     (${line})`)
@@ -128,8 +146,9 @@ async function converse (session: ChatSession, rl: Interface, lines: AsyncIterab
       if (action.kind === 'quit') break
       if (action.kind === 'help') print(CHAT_HELP)
       if (action.kind === 'mistake') print(`     (${action.message})`)
+      if (action.kind === 'account') print(`     (${switchAccount(session, state, action.uid)})`)
       if (action.kind === 'push') {
-        await sendAsFan({ session, spec: action.spec, watcher, print, echo: !tty, failures }).catch((error: unknown) => {
+        await sendAsFan({ session, spec: { receiverId: state.account, ...action.spec }, watcher, print, echo: !tty, failures }).catch((error: unknown) => {
           print(`     (could not send: ${describeError(error)})`)
         })
       }
@@ -157,17 +176,21 @@ export async function chat (args: readonly string[], env: Environment): Promise<
   if (values.help === true) return printHelp('chat')
   noMorePositionals(positionals, 0, 'chat reads the fan\'s messages from the terminal')
   const apiPort = values['api-port'] === undefined ? undefined : portOption('api-port', values['api-port'])
+  const accounts = values.account
+  const badAccount = accounts?.find((uid) => !/^\d{1,20}$/.test(uid))
+  if (badAccount !== undefined) throw usageError(`--account ${badAccount} is not an account uid (digits)`)
+  if (accounts !== undefined && new Set(accounts).size !== accounts.length) throw usageError('--account lists the same uid twice')
   const config = lazyConfig(env)
   // The server (Fastify and all) loads only now, so `chat --help` and usage errors answer at once.
   const { startInProcessChat, startRemoteChat } = await import('./chat-session.ts')
   let session: ChatSession
   if (values.url === undefined) {
     if (values.handlers !== undefined) await requireFolder(values.handlers)
-    session = await startInProcessChat({ env, secret: values.secret, apiPort, handlersDir: values.handlers, logFile: values.log, config })
+    session = await startInProcessChat({ env, secret: values.secret, apiPort, handlersDir: values.handlers, logFile: values.log, config, accounts })
   } else {
     if (values.handlers !== undefined || values.log !== undefined) throw usageError('--handlers and --log are for the bot chat starts itself; not with --url')
     const secret = values.secret === undefined ? config().appSecret : values.secret === '' ? undefined : values.secret
-    session = await startRemoteChat({ callbackUrl: urlOption('url', values.url), secret, apiPort })
+    session = await startRemoteChat({ callbackUrl: urlOption('url', values.url), secret, apiPort, accounts: accounts ?? [] })
   }
   const tty = process.stdin.isTTY && process.stdout.isTTY
   const rl = createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, prompt: 'fan> ' } : {}), terminal: tty })

@@ -134,12 +134,16 @@ Type a line to send a text message, or:
   /click KEY   /view URL   /scan KEY   /image   /voice
   /position LAT LON   /mention TEXT   /help   /quit (or Ctrl-D)
   /status TEXT   /comment TEXT   post a weibo or a comment on the push stream, for status and comment handlers
+  /account [UID]  write to another of the bot's accounts (with --account), or list them
 
   --url URL         a running server's callback URL (default: start the bot in this process)
   --secret SECRET   the app secret (default $WEIBO_APP_SECRET; in-process, a random one if unset)
   --api-port PORT   port of the fake Weibo API (default: a free one; fix it to keep the printed env stable)
   --handlers DIR    in-process bot: the handlers folder (default $HANDLERS_DIR, else handlers)
   --log FILE        in-process bot: write its log lines to FILE (default: no logs, to keep the chat readable)
+  --account UID     play this account of the bot (repeat it for several; the fan writes to the first, /account
+                    switches); the fake API gives each the token weibo-fanbot-chat-UID. In-process, the default
+                    is the accounts of $WEIBO_ACCOUNTS_FILE, played with the fake's tokens
   -h, --help        this help
 
 After /status or /comment, the bot in this process handles the record before the next line is read. On end of

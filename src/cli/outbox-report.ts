@@ -11,7 +11,11 @@ function when (ms: number | undefined): string {
 
 /** Two lines per job: what and when, then why (the stable code first, with Weibo's error_code and meaning). */
 function failedLines (job: FailedLateReply): string[] {
-  const who = [job.receiverId === '' ? undefined : `fan ${job.receiverId}`, job.handler === '' ? undefined : `handler ${job.handler}`]
+  const who = [
+    job.receiverId === '' ? undefined : `fan ${job.receiverId}`,
+    job.account === '' ? undefined : `account ${job.account}`,
+    job.handler === '' ? undefined : `handler ${job.handler}`
+  ]
     .filter((part) => part !== undefined)
   return [
     `${job.id}  failed ${when(job.failedAt)} after ${plural(job.attemptsMade, 'attempt')}${who.length === 0 ? '' : `  ${who.join('  ')}`}`,

@@ -6,6 +6,8 @@ export interface FailedLateReply {
   id: string
   /** The fan; `''` when the job's data is not a late reply (a job from another version). */
   receiverId: string
+  /** The receiving account's uid; `''` for a job queued before jobs carried it. */
+  account: string
   handler: string
   dedupKey: string
   /** BullMQ's failedReason: our stable error code, then what went wrong. */
@@ -36,6 +38,7 @@ function describeFailed (job: Job): FailedLateReply {
   return {
     id: job.id ?? '',
     receiverId: text(data.receiverId),
+    account: text(data.account),
     handler: text(data.handler),
     dedupKey: text(data.dedupKey),
     reason: job.failedReason ?? '',

@@ -6,6 +6,7 @@ import type { Reply } from '../reply.ts'
 import { ReplyRefusedError } from '../reply-quota/reply-refused-error.ts'
 import { REBIND_HINT, WeiboApiError } from '../weibo-api/api-error.ts'
 import type { ReplyProgress, WeiboApiClient } from '../weibo-api/client.ts'
+import type { AccountApis } from '../account-apis.ts'
 import type { DeliveryStore } from './delivery-store.ts'
 import { OutboxJobDataSchema, type LastError, type StoredOutboxJob } from './outbox-job.ts'
 import type { OutboxObserver } from './outbox-observer.ts'
@@ -13,6 +14,8 @@ import type { OutboxObserver } from './outbox-observer.ts'
 export interface DeliveryOptions {
   /** A client without inner retries (maxRetries 0): BullMQ's attempts and backoff are the only retry loop. */
   api: WeiboApiClient
+  /** Several accounts: each job is sent with its account's client (built like `api`); default: `api` for every job. */
+  apis?: AccountApis
   logger: Logger
   observer?: OutboxObserver
   /** Delivery records per part (shared by every replica); without them a job run again sends every part again. */
@@ -105,14 +108,26 @@ export function createDeliveryProcessor (options: DeliveryOptions): (job: Job<St
       throw new UnrecoverableError(`${error.code}: ${error.message}`)
     }
     const data = parsed.data
-    const facts = { jobId: job.id, handler: data.handler, dedupKey: data.dedupKey, receiverId: data.receiverId, attempt, attempts }
+    const facts = { jobId: job.id, handler: data.handler, dedupKey: data.dedupKey, receiverId: data.receiverId, account: data.account, attempt, attempts }
+    const ended = (end: { outcome: 'sent' | 'failed' | 'refused', timeToFanMs?: number }): void => {
+      observer?.ended?.({ ...end, ...(data.account === undefined ? {} : { accountId: data.account }) })
+    }
+    if (data.account !== undefined && options.apis !== undefined && !options.apis.knows(data.account)) {
+      // Queued for an account since removed from the file: no other account's token may send it.
+      const error = new FanbotError('WEIBO_ERR_ACCOUNT_UNKNOWN', { detail: `job ${job.id ?? '?'} is for account ${data.account}, not in WEIBO_ACCOUNTS_FILE` })
+      logger.error({ err: error, lateReply: { ...facts, code: error.code } }, 'late reply for an account this server does not have; moved to the failed set')
+      observer?.attempted?.('failed')
+      ended({ outcome: 'failed' })
+      throw new UnrecoverableError(`${error.code}: ${error.message}`)
+    }
+    const client = options.apis?.for(data.account) ?? api
     const started = performance.now()
     try {
       // The dispatcher validated the reply before queueing it; the client checks it again (an old or edited job).
       const progress = options.deliveries === undefined || job.id === undefined
         ? {}
         : { progress: progressOf({ deliveries: options.deliveries, id: job.id, leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS }) }
-      await api.messages.reply({ receiverId: data.receiverId, reply: data.reply as Reply, ...progress })
+      await client.messages.reply({ receiverId: data.receiverId, reply: data.reply as Reply, ...progress })
     } catch (error) {
       const failure = describeFailure(error)
       const last = !failure.retryable || attempt >= attempts
@@ -122,14 +137,14 @@ export function createDeliveryProcessor (options: DeliveryOptions): (job: Job<St
       if (last) logger.error({ err: error, lateReply: { ...facts, ...weibo } }, failureMessage(failure, true))
       else logger.warn({ err: error, lateReply: { ...facts, ...weibo } }, failureMessage(failure, false))
       observer?.attempted?.(last ? 'failed' : 'retrying')
-      if (last) observer?.ended?.({ outcome: error instanceof ReplyRefusedError ? 'refused' : 'failed' })
+      if (last) ended({ outcome: error instanceof ReplyRefusedError ? 'refused' : 'failed' })
       if (!failure.retryable) throw new UnrecoverableError(failure.reason)
       throw new Error(failure.reason, { cause: error })
     }
     // durationMs is what the fan lived through (push to reply); apiMs only this attempt's call.
     const timeToFanMs = Math.max(0, Date.now() - (data.receivedAt ?? data.queuedAt))
     observer?.attempted?.('sent')
-    observer?.ended?.({ outcome: 'sent', timeToFanMs })
+    ended({ outcome: 'sent', timeToFanMs })
     logger.info({ lateReply: { ...facts, durationMs: timeToFanMs, apiMs: Math.round(performance.now() - started), queuedMs: Date.now() - data.queuedAt } },
       'late reply sent from the outbox')
   }

@@ -25,6 +25,11 @@ export const LastErrorSchema = z.object({
  */
 export const OutboxJobDataSchema = z.object({
   receiverId: z.string().min(1),
+  /**
+   * The receiving account's uid (the push's receiver_id): the worker sends with that account's client, built from
+   * the accounts file at start. Never a token. Absent in jobs queued by older versions: the first account's client.
+   */
+  account: z.string().min(1).optional(),
   reply: z.unknown(),
   handler: z.string(),
   dedupKey: z.string().min(1),

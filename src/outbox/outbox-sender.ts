@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createLateReplySender, type LateReplySender } from '../late-reply.ts'
+import type { AccountApis } from '../account-apis.ts'
 import type { Logger } from '../logger.ts'
 import type { WeiboApiClient } from '../weibo-api/client.ts'
 import type { OutboxObserver } from './outbox-observer.ts'
@@ -13,6 +14,8 @@ export interface OutboxSenderOptions {
    * when the outbox cannot take a reply.
    */
   api: WeiboApiClient
+  /** Several accounts: the dry-run check and the direct fallback use the reply's account's client. */
+  apis?: AccountApis
   logger: Logger
   observer?: OutboxObserver
   /** Epoch ms for `queuedAt`; injectable in tests. */
@@ -43,7 +46,12 @@ function retryDelay (attempt: number): number {
 export function createOutboxSender (options: OutboxSenderOptions): OutboxSender {
   const { outbox, api, logger } = options
   const now = options.now ?? Date.now
-  const direct = createLateReplySender({ api, logger, ...(options.observer === undefined ? {} : { observer: options.observer }) })
+  const direct = createLateReplySender({
+    api,
+    logger,
+    ...(options.apis === undefined ? {} : { apis: options.apis }),
+    ...(options.observer === undefined ? {} : { observer: options.observer })
+  })
   const stop = new AbortController()
   let unconfirmed = 0
   return {
@@ -58,8 +66,9 @@ export function createOutboxSender (options: OutboxSenderOptions): OutboxSender 
     async send (late) {
       const facts = { handler: late.handler, dedupKey: late.dedupKey, receiverId: late.message.sender_id, replyType: late.reply.type }
       // Without a token a job could never be sent: keep the dry run (a log line with the reply) and queue nothing.
-      if (!api.hasToken) return await direct.send(late)
-      const data = { receiverId: late.message.sender_id, reply: late.reply, handler: late.handler, dedupKey: late.dedupKey, queuedAt: now(), receivedAt: late.receivedAt }
+      if (!(options.apis?.for(late.message.receiver_id) ?? api).hasToken) return await direct.send(late)
+      // The account's uid, never its token: the worker picks that account's client when it sends.
+      const data = { receiverId: late.message.sender_id, account: late.message.receiver_id, reply: late.reply, handler: late.handler, dedupKey: late.dedupKey, queuedAt: now(), receivedAt: late.receivedAt }
       let written = false
       for (let attempt = 1; ; attempt++) {
         const result = await outbox.enqueue(data)

@@ -1,4 +1,5 @@
 import { Worker } from 'bullmq'
+import type { AccountApis } from '../account-apis.ts'
 import type { Logger } from '../logger.ts'
 import { safeRedisUrl } from '../storage/redis-connection.ts'
 import { guardLateInitFailures } from './bullmq-close-guard.ts'
@@ -16,6 +17,8 @@ export interface OutboxWorkerOptions {
   concurrency: number
   /** Built with maxRetries 0 (see createOutbox): BullMQ's attempts and backoff are the only retry loop. */
   api: WeiboApiClient
+  /** Several accounts: each job is sent with its account's client (see outbox-delivery.ts). */
+  apis?: AccountApis
   logger: Logger
   observer?: OutboxObserver
   /** Per-part delivery records shared by every replica: a job run again skips the parts already sent. */

@@ -1,3 +1,4 @@
+import type { AccountApis } from '../account-apis.ts'
 import type { Config } from '../config.ts'
 import type { LateReplySender } from '../late-reply.ts'
 import type { Logger } from '../logger.ts'
@@ -18,6 +19,11 @@ export interface CreateOutboxOptions {
   config: Config
   /** The app's API client: the sender's dry-run check and its direct fallback. */
   api: WeiboApiClient
+  /**
+   * Several accounts: the app's clients per account (the sender's), and the worker's (built with maxRetries 0):
+   * each job is sent with its account's client. Default: `api`, and one worker client from the config.
+   */
+  apis?: { app: AccountApis, worker: AccountApis }
   logger: Logger
   observer?: OutboxObserver
   /** Told of every attempt of the worker's API calls, like the app client's (for `weibo_fanbot_api_calls_total`). */
@@ -65,7 +71,7 @@ export function createOutbox (options: CreateOutboxOptions): Outbox {
     logger
   })
   // No inner retries: BullMQ retries the job.
-  const workerApi = createWeiboApiClientFromConfig({
+  const workerApi = options.apis?.worker.default ?? createWeiboApiClientFromConfig({
     config,
     logger,
     quota: options.quota,
@@ -91,10 +97,11 @@ export function createOutbox (options: CreateOutboxOptions): Outbox {
     prefix: config.redisKeyPrefix,
     concurrency: config.outboxConcurrency,
     api: workerApi,
+    ...(options.apis === undefined ? {} : { apis: options.apis.worker }),
     logger,
     ...observer
   })
-  const sender = createOutboxSender({ outbox: queue, api: options.api, logger, ...observer })
+  const sender = createOutboxSender({ outbox: queue, api: options.api, ...(options.apis === undefined ? {} : { apis: options.apis.app }), logger, ...observer })
   return {
     lateReply: sender,
     queue,

@@ -1,5 +1,7 @@
 import { FanbotError, isFanbotError } from '../errors.ts'
 import type { HandlerResult, LoadedHandler, MatchContext } from '../handler.ts'
+import type { AccountApis } from '../account-apis.ts'
+import { servesAccount } from '../handler-accounts.ts'
 import type { HandlerRouter } from '../handler-router.ts'
 import { runHandler, type HandlerRun, type RunResult } from '../handler-runner.ts'
 import type { Logger } from '../logger.ts'
@@ -17,6 +19,8 @@ export interface FanTurnsOptions {
   sessions: SessionStore
   queue: FanQueue
   api: WeiboApiClient
+  /** Several accounts: `ctx.api` is the client of the push's account (default: `api` for every push). */
+  apis?: AccountApis
   logger: Logger
   handlerTimeoutMs: number
   metrics?: Metrics
@@ -85,6 +89,9 @@ export function fanKeyOf (push: Message): string {
  */
 export function createFanTurns (options: FanTurnsOptions): FanTurns {
   const { router, middleware, sessions, logger } = options
+  // Middleware limited to some accounts (`accounts`) run only for those accounts' pushes.
+  const filtered = middleware.some((item) => item.accounts !== undefined)
+  const middlewareFor = (push: Message): readonly LoadedMiddleware[] => filtered ? middleware.filter((item) => servesAccount(item, push)) : middleware
 
   async function enter (input: TurnInput, fanKey: string): Promise<LeaveTurn> {
     const started = performance.now()
@@ -143,7 +150,8 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
   /** What the runner runs: the handler alone, or the middleware chain that ends by picking the handler. */
   function runnable (push: Message, holder: { value: SessionData } | undefined): { target: LoadedHandler | undefined, answeredBy: () => string | undefined } {
     const matchContext = (ctx: { session: SessionData }): MatchContext => holder === undefined ? NO_MATCH_SESSION : { session: ctx.session }
-    if (middleware.length === 0) {
+    const chain = middlewareFor(push)
+    if (chain.length === 0) {
       const handler = router.select(push, holder === undefined ? NO_MATCH_SESSION : { session: holder.value })
       return { target: handler, answeredBy: () => handler?.name }
     }
@@ -153,14 +161,14 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
     const name = (): string | undefined => reachedEnd ? selected?.name : lastEntered
     const target: LoadedHandler = {
       get name () { return name() ?? 'middleware' },
-      file: middleware[0]?.file ?? '',
+      file: chain[0]?.file ?? '',
       triggers: [],
       priority: 0,
       order: 0,
       session: holder !== undefined,
       match: undefined,
       handle: async (_message, ctx) => await runMiddlewareChain({
-        middleware,
+        middleware: chain,
         message: push,
         ctx,
         onEnter: (entered) => { lastEntered = entered },
@@ -175,9 +183,8 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
     return { target, answeredBy: name }
   }
 
-  const middlewareNeedSession = middleware.some((item) => item.session)
   /** The rule of docs/handlers.md, "Sessions and conversations": who gets a session, and the fan's turn with it. */
-  const needsSession = (push: Message): boolean => middlewareNeedSession || router.candidateNeedsSession(push)
+  const needsSession = (push: Message): boolean => middlewareFor(push).some((item) => item.session) || router.candidateNeedsSession(push)
 
   function runTarget (input: TurnInput, target: LoadedHandler, session: { value: SessionData }): RunResult | Promise<RunResult> {
     return runHandler({
@@ -186,7 +193,7 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
       dedupKey: input.dedupKey,
       timeoutMs: options.handlerTimeoutMs,
       shutdownSignal: input.shutdownSignal,
-      api: options.api,
+      api: options.apis?.for(input.message.receiver_id) ?? options.api,
       logger,
       session,
       onRun: options.onHandlerRun,
@@ -207,7 +214,7 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
   }
 
   return {
-    wanted: (push) => middleware.length > 0 || router.hasCandidate(push),
+    wanted: (push) => middlewareFor(push).length > 0 || router.hasCandidate(push),
     run: (input) => needsSession(input.message) ? runInTurn(input) : runWithoutSession(input)
   }
 

@@ -14,6 +14,8 @@ export interface ApiCall {
   response: unknown
   /** When the call arrived, by the fake's clock (ms). */
   at: number
+  /** The uid of the account whose token the call carried (the fake can play several accounts). */
+  account?: string
   /** The fault played on this call, if one was. */
   fault?: Fault['kind']
 }

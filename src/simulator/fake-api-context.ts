@@ -1,13 +1,18 @@
 import type { Conversation } from './conversation.ts'
 import type { ReplyRules } from './reply-rules.ts'
 
+/** One account the fake plays: its token, its uid, and what Weibo knows of its fans (per account, as on Weibo). */
+export interface FakeAccount {
+  uid: string
+  accessToken: string
+  rules: ReplyRules
+}
+
 /** What every route of the fake API shares. */
 export interface FakeApiContext {
-  accessToken: string
-  /** Our bot's uid: the sender of every message the fake delivers. */
-  accountId: string
+  /** The first is the default account (the push factory's); `checkToken` says which one a call is for. */
+  accounts: readonly FakeAccount[]
   now: () => number
-  rules: ReplyRules
   conversation: Conversation
   /** A fresh message id, as a digit string. */
   nextMessageId: () => string

@@ -49,13 +49,23 @@ export function requireForm (request: FastifyRequest): void {
   }
 }
 
-/** The access token check, in constant time (house rule: never compare secrets with ===). */
-export function checkToken (params: Params, expected: string): void {
-  const given = params.access_token
-  if (given === undefined || given === '') throw new WeiboRefusal('TOKEN_MISSING')
+/** Whether two tokens are equal, in constant time (house rule: never compare secrets with ===). */
+export function sameToken (given: string, expected: string): boolean {
   const a = Buffer.from(given, 'utf8')
   const b = Buffer.from(expected, 'utf8')
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new WeiboRefusal('TOKEN_INVALID')
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/**
+ * The access token check: which of the accounts the token belongs to (the fake can play several), or Weibo's
+ * refusal. Every token is compared, in constant time.
+ */
+export function checkToken<A extends { accessToken: string }> (params: Params, accounts: readonly A[]): A {
+  const given = params.access_token
+  if (given === undefined || given === '') throw new WeiboRefusal('TOKEN_MISSING')
+  const matched = accounts.filter((account) => sameToken(given, account.accessToken))
+  if (matched[0] === undefined) throw new WeiboRefusal('TOKEN_INVALID')
+  return matched[0]
 }
 
 /** The parameters with the token's value replaced, for the call log and log lines. */

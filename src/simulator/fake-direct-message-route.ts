@@ -62,7 +62,7 @@ export function fakeDirectMessageRoute (app: FastifyInstance, context: FakeApiCo
   app.post(DIRECT_MESSAGE_PATH, async (request): Promise<DirectMessageResult> => {
     requireForm(request)
     const params = readParams(request)
-    checkToken(params, context.accessToken)
+    const account = checkToken(params, context.accounts)
     const form = parseParams(DirectMessageFormSchema, params)
     checkTextLength(form.text)
     // `uid` takes priority over `screen_name`, as Weibo documents.
@@ -72,7 +72,7 @@ export function fakeDirectMessageRoute (app: FastifyInstance, context: FakeApiCo
       receiver = uidOfScreenName(form.screen_name)
       if (receiver === undefined) throw new WeiboRefusal('USER_NOT_FOUND', `no user has the screen name ${form.screen_name}; the fake's are fan_<uid>`)
     }
-    if (!context.rules.isFollower(receiver)) {
+    if (!account.rules.isFollower(receiver)) {
       throw new WeiboRefusal('NOT_FOLLOWER', `fan ${receiver} does not follow the account (never followed or wrote, or unfollowed)`)
     }
 
@@ -84,13 +84,13 @@ export function fakeDirectMessageRoute (app: FastifyInstance, context: FakeApiCo
       idstr: id,
       created_at: formatWeiboDate(new Date(at)),
       text: form.text,
-      sender_id: jsonId(context.accountId),
+      sender_id: jsonId(account.uid),
       recipient_id: jsonId(receiver),
-      sender_screen_name: fakeScreenName(context.accountId),
+      sender_screen_name: fakeScreenName(account.uid),
       recipient_screen_name: fakeScreenName(receiver),
       mid: id,
       geo: null,
-      sender: user(context.accountId),
+      sender: user(account.uid),
       recipient: user(receiver)
     }
   })

@@ -33,14 +33,14 @@ export function fakeEpsRoutes (app: FastifyInstance, context: FakeApiContext): v
   let ticket = 0
   app.get(USER_INFO_PATH, async (request) => {
     const params = readParams(request)
-    checkToken(params, context.accessToken)
+    const account = checkToken(params, context.accounts)
     const { uid } = parseParams(UserInfoQuerySchema, params)
     if (/^0+$/.test(uid)) throw new WeiboRefusal('USER_NOT_FOUND', `uid ${uid}`)
-    const follows = context.rules.isFollower(uid)
+    const follows = account.rules.isFollower(uid)
     return { follow: follows ? 1 : 0, subscribe: follows ? 1 : 0, id: jsonId(uid), nickname: fakeScreenName(uid), sex: 0, language: 'zh_CN', city: '', province: '', country: '', headimgurl: '', headimgurl_large: '', headimgurl_hd: '' }
   })
   app.post(QRCODE_CREATE_PATH, async (request) => {
-    checkToken(readParams(request), context.accessToken)
+    checkToken(readParams(request), context.accounts)
     const result = QrcodeBodySchema.safeParse(jsonBody(request.body))
     if (!result.success) throw new WeiboRefusal('PARAM_INVALID', result.error.issues[0]?.message ?? 'invalid QR code request')
     ticket += 1

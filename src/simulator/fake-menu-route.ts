@@ -15,7 +15,7 @@ export function fakeMenuRoute (app: FastifyInstance, context: FakeApiContext): v
   app.post(MENU_PATHS.create, async (request) => {
     requireForm(request)
     const params = readParams(request)
-    checkToken(params, context.accessToken)
+    checkToken(params, context.accounts)
     const raw = params.menus
     if (raw === undefined) throw new WeiboRefusal('PARAM_MISSING', 'menus')
     let parsed: unknown
@@ -30,13 +30,13 @@ export function fakeMenuRoute (app: FastifyInstance, context: FakeApiContext): v
     return { result: true }
   })
   app.get(MENU_PATHS.show, async (request) => {
-    checkToken(readParams(request), context.accessToken)
+    checkToken(readParams(request), context.accounts)
     if (menu === undefined) throw new WeiboRefusal('MENU_NOT_FOUND')
     return { menu }
   })
   app.post(MENU_PATHS.delete, async (request) => {
     requireForm(request)
-    checkToken(readParams(request), context.accessToken)
+    checkToken(readParams(request), context.accounts)
     menu = undefined
     return { result: true }
   })

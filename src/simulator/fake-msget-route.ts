@@ -16,7 +16,7 @@ const MsgetQuerySchema = z.object({ fid: z.string().regex(DIGITS, 'must be a dec
 export function fakeMsgetRoute (app: FastifyInstance, context: FakeApiContext): void {
   app.get(MSGET_PATH, async (request, reply) => {
     const params = readParams(request)
-    checkToken(params, context.accessToken)
+    checkToken(params, context.accounts)
     const { fid } = parseParams(MsgetQuerySchema, params)
     if (/^0+$/.test(fid)) throw new WeiboRefusal('FILE_NOT_FOUND', `fid ${fid}`)
     const file = mediaFileFor(fid)

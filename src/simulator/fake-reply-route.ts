@@ -36,13 +36,13 @@ export function fakeReplyRoute (app: FastifyInstance, context: FakeApiContext): 
     app.post(path, async (request): Promise<ReplyResult> => {
       requireForm(request)
       const params = readParams(request)
-      checkToken(params, context.accessToken)
+      const account = checkToken(params, context.accounts)
       if (params.receiver_id === undefined && params.id !== undefined) {
         throw new WeiboRefusal('PARAM_MISSING', 'receiver_id (the id parameter belongs to the retired long-connection mode)')
       }
       const form = parseParams(ReplyFormSchema, params)
       const payload = parseReplyData(form.type, form.data)
-      const decision = context.rules.takeReply(form.receiver_id)
+      const decision = account.rules.takeReply(form.receiver_id)
       if (!decision.allowed) throw new WeiboRefusal(decision.error, decision.detail)
 
       const at = context.now()
@@ -52,7 +52,7 @@ export function fakeReplyRoute (app: FastifyInstance, context: FakeApiContext): 
         id: Number(id),
         idstr: id,
         created_at: formatWeiboDate(new Date(at)),
-        sender_id: jsonId(context.accountId),
+        sender_id: jsonId(account.uid),
         recipient_id: jsonId(form.receiver_id),
         type: form.type,
         data: payload

@@ -23,7 +23,7 @@ const Content = z.union([
 export function fakeSendAllRoute (app: FastifyInstance, context: FakeApiContext): void {
   let nextId = 1000
   app.post(SEND_ALL_PATH, async (request, reply) => {
-    checkToken(readParams(request), context.accessToken)
+    checkToken(readParams(request), context.accounts)
     let body: unknown
     try {
       body = jsonBody(request.body)

@@ -8,9 +8,9 @@ import { WeiboIdSchema } from '../message-schema.ts'
 import { createCallLog, type ApiCall } from './api-call-log.ts'
 import { applyFault, createFaultQueue, type Fault } from './api-faults.ts'
 import { createConversation, type Conversation } from './conversation.ts'
-import { createMessageIds, type FakeApiContext } from './fake-api-context.ts'
+import { createMessageIds, type FakeAccount, type FakeApiContext } from './fake-api-context.ts'
 import { WeiboRefusal } from './fake-api-errors.ts'
-import { FORM_CONTENT_TYPE, parseForm, readParams, redactParams } from './fake-api-params.ts'
+import { FORM_CONTENT_TYPE, parseForm, readParams, redactParams, sameToken } from './fake-api-params.ts'
 import { DIRECT_MESSAGE_PATH, fakeDirectMessageRoute } from './fake-direct-message-route.ts'
 import { fakeMsgetRoute, MSGET_PATH } from './fake-msget-route.ts'
 import { createFakePushStream, type FakePushStream, type PushStreamOptions } from './fake-push-stream.ts'
@@ -33,6 +33,11 @@ export interface FakeWeiboApiOptions {
   accessToken: string
   /** Our bot's uid; defaults to the push factory's account. */
   accountId?: string
+  /**
+   * More accounts the fake plays beside that one (several accounts on one server): each token is accepted and
+   * answers as its uid, with reply rules of its own. The call log names the account of every call.
+   */
+  moreAccounts?: ReadonlyArray<{ uid: string, accessToken: string }>
   /** Clock in ms for the reply windows and timestamps; injectable so a test can move 48 hours in no time. */
   now?: () => number
   rules?: Partial<PlatformRules>
@@ -48,6 +53,8 @@ export interface FakeWeiboApiOptions {
 export interface FanPush {
   type: string
   sender_id: string | number
+  /** The account written to (default: the first account). */
+  receiver_id?: string | number
   text?: string
   data?: unknown
 }
@@ -67,8 +74,10 @@ export interface FakeWeiboApi {
   /** Every call received, in arrival order, the token redacted. */
   readonly calls: readonly ApiCall[]
   faults: { inject: (fault: Fault, times?: number) => void, clear: () => void }
-  /** The reply rules engine, for a test or the CLI to inspect a fan's window and quota. */
+  /** The reply rules engine (the first account's), for a test or the CLI to inspect a fan's window and quota. */
   rules: ReplyRules
+  /** The reply rules of one account (undefined for a uid the fake does not play). */
+  rulesFor: (uid: string) => ReplyRules | undefined
   /** The commercial/push stream's records and open connections: publish records, refuse the IP, drop clients. */
   pushStream: FakePushStream
 }
@@ -89,6 +98,7 @@ const KNOWN_ROUTES: ReadonlyMap<string, string> = new Map([
 const FanPushSchema = z.object({
   type: z.string().min(1),
   sender_id: WeiboIdSchema,
+  receiver_id: WeiboIdSchema.optional(),
   text: z.string().optional(),
   data: z.unknown().optional()
 })
@@ -119,16 +129,21 @@ export function createFakeWeiboApi (options: FakeWeiboApiOptions): FakeWeiboApi 
   const logger = options.logger ?? pino({ level: 'silent' })
   const rules = createReplyRules({ rules: options.rules, now })
   const conversation = options.conversation ?? createConversation()
+  const accounts: FakeAccount[] = [
+    { uid: options.accountId ?? DEFAULT_ACCOUNT_ID, accessToken: options.accessToken, rules },
+    ...(options.moreAccounts ?? []).map((account) => ({ ...account, rules: createReplyRules({ rules: options.rules, now }) }))
+  ]
+  // Playing one account, the fake takes every push as written to it (as before several accounts were possible).
+  const accountOf = (uid: string | undefined): FakeAccount | undefined =>
+    uid === undefined || accounts.length === 1 ? accounts[0] : accounts.find((account) => account.uid === uid)
   const context: FakeApiContext = {
-    accessToken: options.accessToken,
-    accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
+    accounts,
     now,
-    rules,
     conversation,
     nextMessageId: createMessageIds()
   }
   const faults = createFaultQueue()
-  const pushStream = createFakePushStream({ ...options.pushStream, now, accountId: context.accountId, logger })
+  const pushStream = createFakePushStream({ ...options.pushStream, now, accountId: accounts[0]?.uid ?? DEFAULT_ACCOUNT_ID, logger })
   const log = createCallLog()
   const callOf = new WeakMap<FastifyRequest, ApiCall>()
 
@@ -148,7 +163,14 @@ export function createFakeWeiboApi (options: FakeWeiboApiOptions): FakeWeiboApi 
   })
   app.addHook('preHandler', async (request, reply) => {
     const call = callOf.get(request)
-    if (call !== undefined) call.params = redactParams(readParams(request))
+    if (call !== undefined) {
+      const params = readParams(request)
+      call.params = redactParams(params)
+      // Which account's token the call carried: a test of several accounts checks it was the push's account.
+      const token = params.access_token
+      const account = token === undefined ? undefined : accounts.find((candidate) => sameToken(token, candidate.accessToken))
+      if (account !== undefined) call.account = account.uid
+    }
     const fault = faults.take()
     if (fault === undefined) return
     if (call !== undefined) call.fault = fault.kind
@@ -234,10 +256,12 @@ export function createFakeWeiboApi (options: FakeWeiboApiOptions): FakeWeiboApi 
       const parsed = FanPushSchema.safeParse(push)
       if (!parsed.success) throw new TypeError(`not a push: ${describeZodError(parsed.error)}`)
       const { type, sender_id: fanId, text, data } = parsed.data
+      // A push for an account the fake does not play (a test of the bot's refusal) opens no window anywhere.
+      const account = accountOf(parsed.data.receiver_id)
       const subtype = typeof data === 'object' && data !== null ? (data as { subtype?: unknown }).subtype : undefined
       conversation.add({ from: 'fan', fanId, at: now(), type, ...(typeof subtype === 'string' ? { subtype } : {}), text: text ?? '' })
       const activity = activityOf({ type, data })
-      if (activity !== undefined) rules.record(fanId, activity)
+      if (activity !== undefined) account?.rules.record(fanId, activity)
     },
     recordPassiveReply (fanId, reply) {
       // Passive replies do not count against the active quota: the 99-per-48-h quota is Weibo's limit on
@@ -248,6 +272,7 @@ export function createFakeWeiboApi (options: FakeWeiboApiOptions): FakeWeiboApi 
     get calls () { return log.calls },
     faults: { inject: faults.inject, clear: faults.clear },
     rules,
+    rulesFor: (uid) => accountOf(uid)?.rules,
     pushStream
   }
 }

@@ -18,6 +18,11 @@ export interface SimulatorOptions {
   secret: string | undefined
   /** The token the fake API accepts (the bot's WEIBO_ACCESS_TOKEN). */
   accessToken: string
+  /**
+   * Several accounts: the uids and tokens the fake API plays (the first replaces `accessToken`'s default account).
+   * A push goes to the account of its `receiverId`.
+   */
+  accounts?: ReadonlyArray<{ uid: string, accessToken: string }>
   /** Where the fake API listens; port 0 (default) picks a free one. */
   apiPort?: number
   /** Clock for the platform's reply windows, injectable in tests. */
@@ -60,8 +65,10 @@ export interface Simulator {
  */
 export async function startSimulator (options: SimulatorOptions): Promise<Simulator> {
   const conversation = createConversation()
+  const [first, ...more] = options.accounts ?? []
   const api = createFakeWeiboApi({
-    accessToken: options.accessToken,
+    accessToken: first?.accessToken ?? options.accessToken,
+    ...(first === undefined ? {} : { accountId: first.uid, moreAccounts: more }),
     conversation,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.rules === undefined ? {} : { rules: options.rules }),

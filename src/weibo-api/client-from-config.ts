@@ -20,6 +20,8 @@ export interface ApiClientFromConfigOptions {
    * client and again by BullMQ would multiply the attempts and the waits.
    */
   maxRetries?: number
+  /** The account's token (several accounts); WEIBO_ACCESS_TOKEN when the key is absent. */
+  accessToken?: string | undefined
 }
 
 /** The Weibo API client as the config describes it: the one place a server's clients are built. */
@@ -28,7 +30,7 @@ export function createWeiboApiClientFromConfig (options: ApiClientFromConfigOpti
   return createWeiboApiClient({
     http: createWeiboHttp({
       baseUrl: config.apiBaseUrl,
-      accessToken: config.accessToken,
+      accessToken: 'accessToken' in options ? options.accessToken : config.accessToken,
       timeoutMs: config.apiTimeoutMs,
       maxRetries: options.maxRetries ?? config.apiMaxRetries,
       retryMinMs: config.apiRetryMinMs,

@@ -39,6 +39,32 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
     assert.equal(lines.filter((line) => line.startsWith('bot (')).length, 2, run.stdout)
   })
 
+  test('--account twice: the fan writes to the first, /account switches, and each account answers (late replies too)', async (t) => {
+    const env = await chatEnv(t)
+    await writeFile(path.join(env.HANDLERS_DIR ?? '', 'who.mjs'), "export default { on: 'text', match: 'who', handle: (m) => ({ type: 'text', text: 'account ' + m.receiver_id }) }\n")
+    const run = await runCli(['chat', '--account', '1902538057', '--account', '2000000002'], { env, input: 'who\n/account 2000000002\nwho\nslow\n/account\n/account 3000000003\n' })
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^accounts +1902538057, 2000000002: \/account UID writes to another$/m)
+    const lines = run.stdout.split('\n')
+    const at = (line: string): number => lines.indexOf(line)
+    assert.ok(at('bot (passive): account 1902538057') > 0, run.stdout)
+    assert.ok(at('     (now writing to the bot account 2000000002)') > at('bot (passive): account 1902538057'), run.stdout)
+    assert.ok(at('bot (passive): account 2000000002') > at('     (now writing to the bot account 2000000002)'), run.stdout)
+    assert.ok(at('bot (late, via messages/reply): slow answer') > at('fan: slow'), run.stdout)
+    assert.ok(at('     (writing to 2000000002; the accounts are 1902538057, 2000000002)') > 0, run.stdout)
+    assert.ok(at('     (3000000003 is not one of the accounts chat plays (1902538057, 2000000002))') > 0, run.stdout)
+  })
+
+  test('with WEIBO_ACCOUNTS_FILE: chat plays the file\'s accounts with the fake\'s tokens (the file\'s are real)', async (t) => {
+    const env = await chatEnv(t)
+    const file = path.join(await tempDir(t, 'cli-chat-accounts-'), 'accounts.json')
+    await writeFile(file, JSON.stringify([{ uid: '1902538057', accessToken: 'real-token-a' }, { uid: '2000000002', accessToken: 'real-token-b', callbackPath: '/weibo/b' }]))
+    const run = await runCli(['chat'], { env: { ...env, WEIBO_ACCOUNTS_FILE: file }, input: '/account 2000000002\nslow\n' })
+    assert.equal(run.code, 0, run.stderr)
+    assert.match(run.stdout, /^accounts +1902538057, 2000000002/m)
+    assert.ok(run.stdout.includes('bot (late, via messages/reply): slow answer'), run.stdout)
+  })
+
   test('/unfollow before a late reply: the bot does not send it (WEIBO_ERR_QUOTA_UNFOLLOWED), and chat says why', async (t) => {
     const run = await runCli(['chat'], { env: await chatEnv(t), input: 'after unfollow\n/unfollow\n' })
     assert.equal(run.code, 0, run.stderr)

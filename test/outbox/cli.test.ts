@@ -28,7 +28,7 @@ describe('weibo-fanbot outbox, on Redis', { skip: skipWithoutRedis, concurrency:
     const lines = run.stdout.trimEnd().split('\n')
     assert.equal(lines[0], 'outbox: 0 waiting, 0 active, 0 delayed (backing off), 2 failed, 0 completed (kept 24 h)')
     assert.equal(lines[1], 'failed late replies, newest first:')
-    assert.match(lines[2] ?? '', new RegExp(`^late-[0-9a-f]{32} {2}failed \\d{4}-\\d\\d-\\d\\dT\\S+Z after 1 attempt {2}fan ${FAN} {2}handler slow-text$`))
+    assert.match(lines[2] ?? '', new RegExp(`^late-[0-9a-f]{32} {2}failed \\d{4}-\\d\\d-\\d\\dT\\S+Z after 1 attempt {2}fan ${FAN} {2}account 1902538057 {2}handler slow-text$`))
     assert.match(lines[3] ?? '', /^ {4}WEIBO_ERR_API_REJECTED: .*error_code 20301/)
     assert.match(lines.at(-1) ?? '', /^retry with: weibo-fanbot outbox retry/)
   })

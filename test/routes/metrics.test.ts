@@ -9,7 +9,7 @@ import { captureLogs } from '../helpers/logs.ts'
 import { fixture, fixtureWith, sendPush } from '../helpers/push.ts'
 import { listenFakeApi } from '../helpers/simulator-api.ts'
 
-/** The value of one sample line of the exposition text, e.g. `weibo_fanbot_pushes_total{type="text",outcome="passive"}`. */
+/** The value of one sample line of the exposition text, e.g. `weibo_fanbot_pushes_total{type="text",outcome="passive",account="default"}`. */
 function sample (exposition: string, line: string): number | undefined {
   const found = exposition.split('\n').find((entry) => entry.startsWith(`${line} `))
   return found === undefined ? undefined : Number(found.slice(line.length + 1))
@@ -46,11 +46,11 @@ describe('/metrics', () => {
     assert.equal(response.statusCode, 200)
     assert.match(String(response.headers['content-type']), /^text\/plain; version=0\.0\.4/)
     const body = response.body
-    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="text",outcome="passive"}'), 1)
-    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="text",outcome="duplicate"}'), 1)
-    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="image",outcome="active"}'), 1)
-    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="unknown",outcome="ignored"}'), 1)
-    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="unknown",outcome="rejected"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="text",outcome="passive",account="default"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="text",outcome="duplicate",account="default"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="image",outcome="active",account="default"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="unknown",outcome="ignored",account="unknown"}'), 1)
+    assert.equal(sample(body, 'weibo_fanbot_pushes_total{type="unknown",outcome="rejected",account="unknown"}'), 1)
     assert.equal(sample(body, 'weibo_fanbot_duplicates_total{kind="replayed"}'), 2)
     assert.equal(sample(body, 'weibo_fanbot_duplicates_total{kind="joined"}'), 1)
     assert.equal(sample(body, 'weibo_fanbot_deadline_handoffs_total'), 1)
@@ -106,7 +106,7 @@ describe('/metrics', () => {
     await sendPush(app, fixture('text'))
     const scraped = await server.inject({ method: 'GET', url: '/metrics' })
     assert.equal(scraped.statusCode, 200)
-    assert.equal(sample(scraped.body, 'weibo_fanbot_pushes_total{type="text",outcome="blank"}'), 1)
+    assert.equal(sample(scraped.body, 'weibo_fanbot_pushes_total{type="text",outcome="blank",account="default"}'), 1)
     assert.equal((await server.inject({ method: 'POST', url: '/weibo' })).statusCode, 404, 'only /metrics on the metrics port')
 
     const guarded = await startTestApp(t, { handlers: [], env: { METRICS_PORT: '9464', METRICS_TOKEN: 'scrape-me' } })
