@@ -29,6 +29,7 @@ export function accountHandlers (lateMs: number): Array<Handler | Middleware> {
       name: 'count',
       on: 'text',
       match: 'count',
+      session: true,
       handle: (_message, ctx) => { ctx.session.n = (ctx.session.n ?? 0) + 1; return text(`n=${ctx.session.n}`) }
     }),
     defineHandler({ name: 'a-only', on: 'text', match: 'who', accounts: [ACCOUNT_A], handle: () => text('A only') }),
