@@ -25,6 +25,11 @@ const SLOW_FIRST = [
 const OWN_PROCESS = /\b(spawn|spawnSync|execFile|runCli|startServerProcess|replicaWorld|startOwnRedis)\(|process\.on\(/
 const GROUPS = 4
 const CONCURRENCY = 4
+/**
+ * A safety net, not a pace: a file (or group) still running after 10 minutes has hung, and fails with its name
+ * instead of holding the run forever. The slowest file takes about 1 minute on a quiet machine, 2-3 on a busy one.
+ */
+const HANG_MS = 600_000
 
 const files = readdirSync(testDir, { withFileTypes: true }).flatMap((entry) => {
   if (entry.isFile() && entry.name.endsWith('.test.ts')) return [`test/${entry.name}`]
@@ -49,7 +54,7 @@ const groups = Array.from({ length: GROUPS }, (_, index) => {
 
 const ordered = [...SLOW_FIRST.filter((file) => own.includes(file)), ...groups, ...own.filter((file) => !SLOW_FIRST.includes(file))]
 const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')
-const child = spawn(process.execPath, [tsx, '--test', `--test-concurrency=${CONCURRENCY}`, ...process.argv.slice(2), ...ordered], { cwd: root, stdio: 'inherit' })
+const child = spawn(process.execPath, [tsx, '--test', `--test-concurrency=${CONCURRENCY}`, `--test-timeout=${HANG_MS}`, ...process.argv.slice(2), ...ordered], { cwd: root, stdio: 'inherit' })
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { child.kill(signal) })
 child.on('close', (code, signal) => {
   removeGroups()
