@@ -83,7 +83,11 @@ const INIT_WAIT_MS = 1000
 
 export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
   const { connection } = options
-  const queue = new Queue<StoredOutboxJob>(LATE_REPLIES_QUEUE, { connection, prefix: options.prefix })
+  // No version check: BullMQ's initialisation would send INFO once on this connection, and one INFO timed out (500 ms,
+  // a loaded machine or a busy Redis at connect) left the queue failing every add for the life of the process, each
+  // failure "maybe written", so the sender retried forever. Without it the initialisation sends nothing and cannot
+  // fail that way; the queue then uses the scripts that work on every Redis (>= 5) instead of asking which it is.
+  const queue = new Queue<StoredOutboxJob>(LATE_REPLIES_QUEUE, { connection, prefix: options.prefix, skipVersionCheck: true })
   // Without a listener an 'error' event would crash the process; the connection's own listener logs outages.
   queue.on('error', (error) => { options.logger.debug({ outbox: { error: error.message } }, 'outbox queue error') })
 
