@@ -74,7 +74,7 @@ async function whenReady (connection: Redis, timeoutMs: number): Promise<boolean
   })
 }
 
-/** How long a close waits for BullMQ's own initialisation to end (one INFO round trip, or the connection's end). */
+/** How long a close waits for BullMQ's own initialisation to end (it waits for the connection's 'ready' or 'end'). */
 const INIT_WAIT_MS = 1000
 
 /**
@@ -84,7 +84,11 @@ const INIT_WAIT_MS = 1000
  */
 export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
   const { connection } = options
-  const queue = new Queue<StoredOutboxJob>(LATE_REPLIES_QUEUE, { connection, prefix: options.prefix })
+  // No version check: BullMQ's initialisation would send INFO once on this connection, and one INFO timed out (500 ms,
+  // a loaded machine or a busy Redis at connect) left the queue failing every add for the life of the process, each
+  // failure "maybe written", so the sender retried forever. Without it the initialisation sends nothing and cannot
+  // fail that way; the queue then uses the scripts that work on every Redis (>= 5) instead of asking which it is.
+  const queue = new Queue<StoredOutboxJob>(LATE_REPLIES_QUEUE, { connection, prefix: options.prefix, skipVersionCheck: true })
   guardLateInitFailures(queue)
   // Without a listener an 'error' event would crash the process; the connection's own listener logs outages.
   queue.on('error', (error) => { options.logger.debug({ outbox: { error: error.message } }, 'outbox queue error') })
@@ -123,17 +127,17 @@ export function createOutboxQueue (options: OutboxQueueOptions): OutboxQueue {
       // BullMQ's initialisation ends before the queue is closed, so that a failure of it is reported and logged
       // (bullmq-close-guard.ts only keeps one that comes later from becoming an unhandled rejection).
       if (connection.status === 'ready') {
-        // Ready: its INFO is on the way (one round trip, bounded by the command timeout); then quit, which waits
-        // for replies to commands already sent.
+        // Ready: it ends at once (no version check: it sends nothing); then quit, which waits for replies to
+        // commands already sent.
         await within(initialised, INIT_WAIT_MS)
         await queue.close()
         await connection.quit().catch(() => { connection.disconnect() })
         return
       }
-      // Not ready: end the connection first, which ends the initialisation waiting for it. Even in the middle of
-      // ioredis's ready check, whose answer still arrives and still emits 'ready': BullMQ's INFO is then refused
-      // while its listeners are still there. A connection waiting to reconnect does not emit 'end' when
-      // disconnected (ioredis), and nothing more happens on it: there is nothing to wait for then.
+      // Not ready: end the connection first, which ends the initialisation waiting for it (a failure of it is then
+      // reported while BullMQ's listeners are still there). In the middle of ioredis's ready check, its answer still
+      // arrives and still emits 'ready' after the disconnect. A connection waiting to reconnect does not emit 'end'
+      // when disconnected (ioredis), and nothing more happens on it: there is nothing to wait for then.
       connection.disconnect()
       if (connection.status !== 'reconnecting') await within(initialised, INIT_WAIT_MS)
       await queue.close()

@@ -1,0 +1,71 @@
+// `npm run test:unit`: every test file, through tsx's test runner, in as few processes as keeps them apart.
+//
+// Why not one process per file (tsx --test test/**/*.test.ts): each process pays tsx's loader and loads fastify,
+// pino, zod and our src/ again, about 0.5-1 s of CPU, which for ~130 files was most of the suite's CPU time. So the
+// files that only call code in this process share a few processes ("groups"), and a file keeps a process of its own
+// when it starts processes, signals them or listens on process events (it must not be slowed or disturbed by
+// others' tests, nor disturb them). The longest start first (LONGEST_FIRST).
+//
+// Extra arguments go to the runner: `npm run test:unit -- --test-reporter=tap`. One file: `npx tsx --test test/x.test.ts`.
+import { spawn } from 'node:child_process'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const testDir = path.join(root, 'test')
+
+/**
+ * The longest files, longest first: they set the suite's critical path, so they start first and their waits (a
+ * Redis paused for 30 s, npm pack and install, process starts) overlap everything else. Wall / CPU seconds, one file
+ * alone on a 2-core machine under load (2026-12-01): every other file takes under 30 s.
+ */
+const LONGEST_FIRST = [
+  'test/e2e/package.test.ts', // 57 / 24: npm pack (a tsc build), npm install into a new bot, its tests, its tsc
+  'test/outbox/cli.test.ts', // 62 / 18: the outbox CLI against replicas on Redis
+  'test/cli/chat.test.ts', // 52 / 17: chat sessions, each a process
+  'test/main.test.ts', // 49 / 13: ten server starts, one after another
+  'test/outbox/redis-stall.test.ts', // ~45 / 4: its own redis-server paused for 10 s and for 30 s, side by side
+  'test/cli/stream.test.ts' // 40 / 11
+]
+/** What makes a file run in its own process: it starts processes, or listens on the process itself. */
+const OWN_PROCESS = /\b(spawn|spawnSync|execFile|execFileSync|runCli|startServerProcess|replicaWorld|startOwnRedis)\b|process\.on\(/
+const GROUPS = 4
+const CONCURRENCY = 4
+/**
+ * A safety net, not a pace: a file (or group) still running after 10 minutes has hung, and fails with its name
+ * instead of holding the run forever. The slowest file takes about 1 minute on a quiet machine, 2-3 on a busy one.
+ */
+const HANG_MS = 600_000
+
+const files = readdirSync(testDir, { withFileTypes: true }).flatMap((entry) => {
+  if (entry.isFile() && entry.name.endsWith('.test.ts')) return [`test/${entry.name}`]
+  if (!entry.isDirectory() || entry.name.startsWith('.')) return []
+  return readdirSync(path.join(testDir, entry.name)).filter((name) => name.endsWith('.test.ts')).map((name) => `test/${entry.name}/${name}`)
+}).sort()
+
+const missing = LONGEST_FIRST.filter((file) => !files.includes(file))
+if (missing.length > 0) throw new Error(`scripts/test.js: LONGEST_FIRST names files that do not exist: ${missing.join(', ')}`)
+const own = files.filter((file) => LONGEST_FIRST.includes(file) || OWN_PROCESS.test(readFileSync(path.join(root, file), 'utf8')))
+const shared = files.filter((file) => !own.includes(file))
+
+// The group files live inside test/ (a module under the package's "type": "module", resolved like the tests) and
+// are removed when the run ends. Round-robin over the sorted list spreads each folder's files over the groups.
+const groupDir = path.join(testDir, `.groups-${process.pid}`)
+const removeGroups = () => { rmSync(groupDir, { recursive: true, force: true }) }
+mkdirSync(groupDir, { recursive: true })
+const groups = Array.from({ length: GROUPS }, (_, index) => {
+  const members = shared.filter((_, position) => position % GROUPS === index)
+  const file = path.join(groupDir, `group-${index + 1}.test.ts`)
+  writeFileSync(file, members.map((member) => `import '../${member.slice('test/'.length)}'\n`).join(''))
+  return path.relative(root, file)
+}).filter((_, index) => index < shared.length)
+
+const ordered = [...LONGEST_FIRST, ...groups, ...own.filter((file) => !LONGEST_FIRST.includes(file))]
+const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')
+const child = spawn(process.execPath, [tsx, '--test', `--test-concurrency=${CONCURRENCY}`, `--test-timeout=${HANG_MS}`, ...process.argv.slice(2), ...ordered], { cwd: root, stdio: 'inherit' })
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { child.kill(signal) })
+child.on('close', (code, signal) => {
+  removeGroups()
+  process.exitCode = code ?? (signal === null ? 1 : 128)
+})
