@@ -21,12 +21,21 @@ const testDir = path.join(root, 'test')
  * alone on a 2-core machine under load (2026-12-01): every other file takes under 30 s.
  */
 const LONGEST_FIRST = [
+  'test/outbox/redis-stall.test.ts', // ~45 / 4: its own redis-server paused for 10 s and for 30 s, side by side: it
+  // mostly waits, so it starts first and overlaps the most
   'test/e2e/package.test.ts', // 57 / 24: npm pack (a tsc build), npm install into a new bot, its tests, its tsc
   'test/outbox/cli.test.ts', // 62 / 18: the outbox CLI against replicas on Redis
   'test/cli/chat.test.ts', // 52 / 17: chat sessions, each a process
   'test/main.test.ts', // 49 / 13: ten server starts, one after another
-  'test/outbox/redis-stall.test.ts', // ~45 / 4: its own redis-server paused for 10 s and for 30 s, side by side
-  'test/cli/stream.test.ts' // 40 / 11
+  'test/cli/stream.test.ts', // 40 / 11
+  // Then the own-process files of 5-15 s wall (quiet machine): started by name they came last and left a tail of
+  // ~12 s with the machine idle, waiting on one of them.
+  'test/outbox/part-progress.test.ts', // 11
+  'test/shutdown-signals.test.ts', // 9: npm start's process group, signalled
+  'test/docker/env-file.test.ts', // 9
+  'test/docs/readme.test.ts', // 8: the chat transcripts
+  'test/e2e/push-stream-dead-letters.test.ts', // 6
+  'test/outbox/shutdown-redis-down.test.ts' // 12: SIGTERM with Redis killed waits out SHUTDOWN_TIMEOUT_MS
 ]
 /** What makes a file run in its own process: it starts processes, or listens on the process itself. */
 const OWN_PROCESS = /\b(spawn|spawnSync|execFile|execFileSync|runCli|startServerProcess|replicaWorld|startOwnRedis)\b|process\.on\(/
@@ -54,14 +63,23 @@ const shared = files.filter((file) => !own.includes(file))
 const groupDir = path.join(testDir, `.groups-${process.pid}`)
 const removeGroups = () => { rmSync(groupDir, { recursive: true, force: true }) }
 mkdirSync(groupDir, { recursive: true })
-const groups = Array.from({ length: GROUPS }, (_, index) => {
-  const members = shared.filter((_, position) => position % GROUPS === index)
-  const file = path.join(groupDir, `group-${index + 1}.test.ts`)
+/** A file in groupDir importing `members`; its name sorts by `rank` (see `ordered`). */
+const writeEntry = (rank, label, members) => {
+  const file = path.join(groupDir, `${String(rank).padStart(2, '0')}-${label}.test.ts`)
   writeFileSync(file, members.map((member) => `import '../${member.slice('test/'.length)}'\n`).join(''))
   return path.relative(root, file)
-}).filter((_, index) => index < shared.length)
+}
+// Node's runner sorts the files it is given by path before it starts them, whatever order they come in: given
+// directly, the longest files (test/e2e/…, test/outbox/…) would start near the end and leave a tail of one waiting
+// file (an idle machine for the last 15 s of the run). So each longest file is started through an entry of its own
+// whose name sorts first, in LONGEST_FIRST's order; it still runs alone in its process. Then the groups; then the
+// other own-process files (test/.groups-… sorts before every test folder).
+const longest = LONGEST_FIRST.map((file, index) => writeEntry(index, file.slice('test/'.length).replace(/\.test\.ts$/, '').replaceAll('/', '--'), [file]))
+const groups = Array.from({ length: GROUPS }, (_, index) => shared.filter((_, position) => position % GROUPS === index))
+  .filter((members) => members.length > 0)
+  .map((members, index) => writeEntry(LONGEST_FIRST.length + index, `group-${index + 1}`, members))
 
-const ordered = [...LONGEST_FIRST, ...groups, ...own.filter((file) => !LONGEST_FIRST.includes(file))]
+const ordered = [...longest, ...groups, ...own.filter((file) => !LONGEST_FIRST.includes(file))]
 const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')
 const child = spawn(process.execPath, [tsx, '--test', `--test-concurrency=${CONCURRENCY}`, `--test-timeout=${HANG_MS}`, ...process.argv.slice(2), ...ordered], { cwd: root, stdio: 'inherit' })
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { child.kill(signal) })

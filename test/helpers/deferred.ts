@@ -17,10 +17,10 @@ export function deferred<T = void> (): Deferred<T> {
  * bounds how long a failing test takes to say so: a passing one returns as soon as the condition holds, so it is
  * generous, for a machine busy enough to slow every step ten times.
  */
-export async function waitFor (check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+export async function waitFor (check: () => boolean | Promise<boolean>, timeoutMs = 20_000, everyMs = 5): Promise<void> {
   const started = Date.now()
   while (!await check()) {
     if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
 }

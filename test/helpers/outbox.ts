@@ -63,9 +63,13 @@ export function lateReply (words: string, reply: Reply = { type: 'text', text: `
   return { message: reading.message, reply: valid, handler: 'slow-text', dedupKey: dedupKey(reading.message), receivedAt: Date.now() }
 }
 
-/** Polls an async condition (a Redis count, a delivery) until it holds; fails after `timeoutMs`. */
-/** The one polling helper (test/helpers/deferred.ts), under the name the outbox tests use. */
-export const until = waitFor
+/**
+ * The one polling helper (test/helpers/deferred.ts), for the outbox tests: their conditions are mostly Redis reads
+ * (BullMQ's job counts are several commands), so every 25 ms, not every 5. Polled every 5 ms by five tests at once
+ * (test/outbox/cli.test.ts), they kept a Redis shared with the whole suite busy enough that a count timed out (the
+ * fail-fast connection's 500 ms) and the worker they waited for fell behind its 20 s.
+ */
+export const until = async (check: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void> => { await waitFor(check, timeoutMs, 25) }
 
 /**
  * The world of one outbox test: the shared Redis under a random prefix, a fake Weibo API on loopback that

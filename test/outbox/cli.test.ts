@@ -14,7 +14,8 @@ async function twoFailed (t: TestContext): Promise<{ world: OutboxWorld, env: Re
   const outbox = world.outbox()
   const replies = [lateReply('first'), lateReply('second')]
   for (const late of replies) await outbox.lateReply.send(late)
-  await until(async () => (await outbox.queue.counts()).failed === 2)
+  // A count that times out (Redis busy with the rest of the suite) is "not yet", not a failure of this test.
+  await until(async () => (await outbox.queue.counts().catch(() => undefined))?.failed === 2)
   await outbox.close()
   return { world, env: { REDIS_URL: world.url, REDIS_KEY_PREFIX: world.prefix }, replies }
 }
