@@ -9,6 +9,7 @@ describe('outbox: a late reply queued in Redis is sent by a worker', { skip: ski
     const world = await outboxWorld(t)
     const observed = observe()
     const outbox = world.outbox({}, { observer: observed })
+    await until(() => outbox.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
     const late = { ...lateReply('slow question'), receivedAt: Date.now() - 6000 } // the fan has waited 6 s already
     await outbox.lateReply.send(late)
     await until(() => world.delivered().length === 1)
@@ -28,6 +29,7 @@ describe('outbox: a late reply queued in Redis is sent by a worker', { skip: ski
     const world = await outboxWorld(t)
     // No worker yet: both sends land in the queue before anything is sent.
     const producer = world.outbox({ OUTBOX_CONCURRENCY: '0' })
+    await until(() => producer.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
     const late = lateReply('asked twice')
     await producer.lateReply.send(late)
     await producer.lateReply.send({ ...late, reply: { type: 'text', text: 'a second copy' } })
@@ -46,6 +48,7 @@ describe('outbox: a late reply queued in Redis is sent by a worker', { skip: ski
     world.fake.faults.inject({ kind: 'system-error' })
     const observed = observe()
     const outbox = world.outbox({ OUTBOX_BACKOFF_MS: '50' }, { observer: observed })
+    await until(() => outbox.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
     await outbox.lateReply.send(lateReply('flaky weibo'))
     // The fake records the reply before its answer reaches the worker: wait for the worker's own report.
     await until(() => observed.events.includes('attempted:sent'))
@@ -64,6 +67,7 @@ describe('outbox: a late reply queued in Redis is sent by a worker', { skip: ski
     const world = await outboxWorld(t)
     world.fake.faults.inject({ kind: 'system-error' }, 3)
     const outbox = world.outbox({ OUTBOX_ATTEMPTS: '3' })
+    await until(() => outbox.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
     await outbox.lateReply.send(lateReply('always down'))
     await until(async () => (await outbox.queue.counts()).failed === 1)
     assert.equal(world.replyCalls().length, 3)

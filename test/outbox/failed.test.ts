@@ -12,6 +12,7 @@ describe('outbox: permanent failures go to the failed set, where an operator lis
     world.fake.faults.inject({ kind: 'expired-token' })
     const observed = observe()
     const outbox = world.outbox({ OUTBOX_ATTEMPTS: '5' }, { observer: observed })
+    await until(() => outbox.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
     const before = Date.now()
     await outbox.lateReply.send(lateReply('token died'))
     await until(async () => (await outbox.queue.counts()).failed === 1)
@@ -45,6 +46,7 @@ describe('outbox: permanent failures go to the failed set, where an operator lis
   test('a closed reply window (20301): failed at once; retryFailed("all") after the fan writes again delivers it', async (t) => {
     const world = await outboxWorld(t, { fanWrote: false })
     const outbox = world.outbox()
+    await until(() => outbox.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
     await outbox.lateReply.send(lateReply('window shut'))
     await outbox.lateReply.send(lateReply('window still shut'))
     await until(async () => (await outbox.queue.counts()).failed === 2)
@@ -64,6 +66,7 @@ describe('outbox: permanent failures go to the failed set, where an operator lis
   test('retrying an id that is not in the failed set reports it, and retries the others', async (t) => {
     const world = await outboxWorld(t, { fanWrote: false })
     const outbox = world.outbox()
+    await until(() => outbox.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
     await outbox.lateReply.send(lateReply('nobody listens'))
     await until(async () => (await outbox.queue.counts()).failed === 1)
     const [failed] = await outbox.queue.listFailed({ limit: 1 })
