@@ -28,7 +28,10 @@ test('a server whose dedup connection is up but whose outbox connections are ref
   for (const stopAfterMs of [0, 50, 300]) {
     const logs = captureLogs()
     const app = await buildApp({
-      config: testConfig({ REDIS_URL: redis.url, WEIBO_ACCESS_TOKEN: API_TOKEN, WEIBO_API_BASE_URL: 'http://127.0.0.1:9' }),
+      // OUTBOX_LOCK_MS is also BullMQ's stalled-check interval. A worker closed while its stalled check is failing on
+      // a refused connection arms one more check after the close (BullMQ tests `closing` only before it waits), and
+      // that timer kept this file's process alive for the default 30 s on a loaded machine.
+      config: testConfig({ REDIS_URL: redis.url, WEIBO_ACCESS_TOKEN: API_TOKEN, WEIBO_API_BASE_URL: 'http://127.0.0.1:9', OUTBOX_LOCK_MS: '1000' }),
       logger: logs.logger,
       handlers: [{ on: 'text', handle: () => ({ type: 'text', text: 'ok' }) }]
     })
