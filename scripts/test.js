@@ -38,7 +38,7 @@ const LONGEST_FIRST = [
   'test/outbox/shutdown-redis-down.test.ts' // 12: SIGTERM with Redis killed waits out SHUTDOWN_TIMEOUT_MS
 ]
 /** What makes a file run in its own process: it starts processes, or listens on the process itself. */
-const OWN_PROCESS = /\b(spawn|spawnSync|execFile|execFileSync|runCli|startServerProcess|replicaWorld|startOwnRedis)\b|process\.on\(/
+const OWN_PROCESS = /\b(spawn|spawnSync|execFile|execFileSync|runCli|startServerProcess|replicaWorld|startOwnRedis|collectUnhandledRejections)\b|process\.on\(/
 const GROUPS = 4
 const CONCURRENCY = 4
 /**

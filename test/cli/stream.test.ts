@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
-import { Redis } from 'ioredis'
-import { createRedisStreamDeadLetters } from '../../src/push-stream/redis-stream-dead-letter-store.ts'
 import type { StreamDeadLetter, StreamDeadLetterStore } from '../../src/push-stream/stream-dead-letter-store.ts'
 import { parseStreamRecord } from '../../src/push-stream/stream-record.ts'
 import { oneLineOf, runCli } from '../helpers/cli.ts'
 import { freePort } from '../helpers/ports.ts'
-import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
+import { redisStreamDeadLetters } from '../helpers/push-stream.ts'
+import { redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
 
 const FAILED_AT = Date.parse('2026-12-01T08:00:00.000Z')
 
@@ -17,14 +16,7 @@ function entry (id: string, minute: number): StreamDeadLetter {
 
 /** Two dead-lettered records under a prefix of their own; the env a CLI run needs to see them. */
 async function twoDeadLetters (t: TestContext): Promise<{ store: StreamDeadLetterStore, env: Record<string, string> }> {
-  const url = redisUrl() ?? ''
-  const prefix = uniquePrefix()
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 })
-  t.after(async () => {
-    await deleteKeys(url, prefix)
-    redis.disconnect()
-  })
-  const store = createRedisStreamDeadLetters({ redis, prefix })
+  const { store, url, prefix } = await redisStreamDeadLetters(t)
   await store.add(entry('4404160103598340001', 1))
   await store.add(entry('4404160103598340002', 2))
   return { store, env: { REDIS_URL: url, REDIS_KEY_PREFIX: prefix } }

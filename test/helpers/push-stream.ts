@@ -7,7 +7,11 @@ import { startPushStream, type CloseReason, type PushStream, type PushStreamOpti
 import type { RecordOutcome } from '../../src/push-stream/record-processor.ts'
 import { createMemoryStreamDedup } from '../../src/push-stream/memory-stream-dedup-store.ts'
 import type { StreamRecord } from '../../src/push-stream/stream-record.ts'
+import { Redis } from 'ioredis'
+import { createRedisStreamDeadLetters } from '../../src/push-stream/redis-stream-dead-letter-store.ts'
+import type { StreamDeadLetterStore } from '../../src/push-stream/stream-dead-letter-store.ts'
 import { captureLogs, type CapturedLogs } from './logs.ts'
+import { deleteKeys, redisUrl, uniquePrefix } from './redis.ts'
 
 /** One request the client made to the fake stream; the test answers it by hand. */
 export interface StreamRequest {
@@ -153,4 +157,16 @@ export function linesWithCode (logs: CapturedLogs, code: string): Array<Record<s
 /** An async iterable over the given chunks (strings become UTF-8 bytes), as a fetch body would be. */
 export async function * chunksOf (...chunks: Array<string | Uint8Array>): AsyncGenerator<Uint8Array> {
   for (const chunk of chunks) yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
+}
+
+/** A Redis stream dead-letter store on the shared Redis under a prefix of its own; its keys are deleted at the end. */
+export async function redisStreamDeadLetters (t: TestContext, options: { max?: number, ttlMs?: number } = {}): Promise<{ store: StreamDeadLetterStore, redis: Redis, url: string, prefix: string }> {
+  const url = redisUrl() ?? ''
+  const prefix = uniquePrefix()
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 })
+  t.after(async () => {
+    await deleteKeys(url, prefix)
+    redis.disconnect()
+  })
+  return { store: createRedisStreamDeadLetters({ redis, prefix, ...options }), redis, url, prefix }
 }

@@ -6,14 +6,12 @@ import { guardLateInitFailures } from '../../src/outbox/bullmq-close-guard.ts'
 import { startOutboxWorker } from '../../src/outbox/outbox-worker.ts'
 import { createRedisDeliveryStore } from '../../src/outbox/redis-delivery-store.ts'
 import { openRedis, PATIENT_OPTIONS } from '../../src/storage/redis-connection.ts'
+import { collectUnhandledRejections } from '../helpers/rejections.ts'
 import { outboxWorld } from '../helpers/outbox.ts'
 import { skipWithoutRedis } from '../helpers/redis.ts'
 
 test('a worker stopped right after its start leaves no unhandled rejection', { skip: skipWithoutRedis }, async (t) => {
-  const rejections: unknown[] = []
-  const onRejection = (reason: unknown): void => { rejections.push(reason) }
-  process.on('unhandledRejection', onRejection)
-  t.after(() => { process.off('unhandledRejection', onRejection) })
+  const rejections = collectUnhandledRejections(t)
 
   const world = await outboxWorld(t)
   const config = world.config()
@@ -36,8 +34,7 @@ test('a worker stopped right after its start leaves no unhandled rejection', { s
     await sleep(round % 20 / 2)
     await worker.close()
   }
-  await sleep(300)
-  assert.deepEqual(rejections.map(String), [])
+  assert.deepEqual(await rejections.after(300), [])
 })
 
 test('the guard finds the connections BullMQ keeps in private fields', async () => {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { buildApp } from '../../src/app.ts'
 import { testConfig } from '../helpers/config.ts'
+import { collectUnhandledRejections } from '../helpers/rejections.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import { freePort } from '../helpers/ports.ts'
 import { startOwnRedis } from '../helpers/redis.ts'
@@ -12,10 +13,7 @@ import { API_TOKEN } from '../helpers/simulator-api.ts'
 const hasRedisServer = process.env.REDIS_URL === undefined ? 'REDIS_URL is not set' : false
 
 test('a server whose dedup connection is up but whose outbox connections are refused starts, answers and stops cleanly', { skip: hasRedisServer }, async (t) => {
-  const rejections: unknown[] = []
-  const onRejection = (reason: unknown): void => { rejections.push(reason) }
-  process.on('unhandledRejection', onRejection)
-  t.after(() => { process.off('unhandledRejection', onRejection) })
+  const rejections = collectUnhandledRejections(t)
 
   const redis = await startOwnRedis(await freePort())
   t.after(redis.stop)
@@ -40,6 +38,6 @@ test('a server whose dedup connection is up but whose outbox connections are ref
     await sleep(stopAfterMs)
     await app.close()
   }
-  await sleep(500) // a rejection left behind surfaces on a later turn of the event loop
-  assert.deepEqual(rejections.map(String), [])
+  // a rejection left behind surfaces on a later turn of the event loop
+  assert.deepEqual(await rejections.after(500), [])
 })

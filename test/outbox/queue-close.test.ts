@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createOutboxQueue } from '../../src/outbox/outbox-queue.ts'
 import { openRedis } from '../../src/storage/redis-connection.ts'
 import { deadUrl } from '../helpers/cli.ts'
+import { collectUnhandledRejections } from '../helpers/rejections.ts'
 import { captureLogs } from '../helpers/logs.ts'
 
 /**
@@ -15,10 +16,7 @@ import { captureLogs } from '../helpers/logs.ts'
  * replaced mid-start, and by the test runner (`failureType: 'unhandledRejection'`).
  */
 test('closing the outbox queue while its Redis is not there yet leaves no unhandled rejection', async (t) => {
-  const rejections: unknown[] = []
-  const onRejection = (reason: unknown): void => { rejections.push(reason) }
-  process.on('unhandledRejection', onRejection)
-  t.after(() => { process.off('unhandledRejection', onRejection) })
+  const rejections = collectUnhandledRejections(t)
 
   const url = (await deadUrl()).replace(/^http:/, 'redis:').replace(/\/weibo$/, '')
   const logs = captureLogs()
@@ -26,15 +24,12 @@ test('closing the outbox queue while its Redis is not there yet leaves no unhand
   const queue = createOutboxQueue({ connection, prefix: 'test-close', attempts: 1, backoffMs: 10, logger: logs.logger })
   await sleep(50) // the connection is retrying; BullMQ's initialisation waits for it
   await queue.close()
-  await sleep(300) // a rejection left behind surfaces on a later turn of the event loop
-  assert.deepEqual(rejections.map(String), [])
+  // a rejection left behind surfaces on a later turn of the event loop
+  assert.deepEqual(await rejections.after(300), [])
 })
 
 test('closing the outbox queue the moment its connection is ready leaves no unhandled rejection', { skip: process.env.REDIS_URL === undefined ? 'REDIS_URL is not set' : false }, async (t) => {
-  const rejections: unknown[] = []
-  const onRejection = (reason: unknown): void => { rejections.push(reason) }
-  process.on('unhandledRejection', onRejection)
-  t.after(() => { process.off('unhandledRejection', onRejection) })
+  const rejections = collectUnhandledRejections(t)
 
   const logs = captureLogs()
   for (let round = 0; round < 20; round++) {
@@ -45,15 +40,11 @@ test('closing the outbox queue the moment its connection is ready leaves no unha
     const queue = createOutboxQueue({ connection, prefix: `test-close-${round}`, attempts: 1, backoffMs: 10, logger: logs.logger })
     await closed
   }
-  await sleep(300)
-  assert.deepEqual(rejections.map(String), [])
+  assert.deepEqual(await rejections.after(300), [])
 })
 
 test('closing the outbox queue while its connection is in the ready check leaves no unhandled rejection', { skip: process.env.REDIS_URL === undefined ? 'REDIS_URL is not set' : false }, async (t) => {
-  const rejections: unknown[] = []
-  const onRejection = (reason: unknown): void => { rejections.push(reason) }
-  process.on('unhandledRejection', onRejection)
-  t.after(() => { process.off('unhandledRejection', onRejection) })
+  const rejections = collectUnhandledRejections(t)
 
   const logs = captureLogs()
   for (let round = 0; round < 20; round++) {
@@ -66,8 +57,7 @@ test('closing the outbox queue while its connection is in the ready check leaves
     await new Promise((resolve) => connection.once('connect', resolve))
     await queue.close()
   }
-  await sleep(300)
-  assert.deepEqual(rejections.map(String), [])
+  assert.deepEqual(await rejections.after(300), [])
 })
 
 /**
@@ -103,10 +93,7 @@ async function slowToAnswerRedis (delayMs: number): Promise<{ url: string, close
 }
 
 test('a ready check answered after the close gave up waiting leaves no unhandled rejection', async (t) => {
-  const rejections: unknown[] = []
-  const onRejection = (reason: unknown): void => { rejections.push(reason) }
-  process.on('unhandledRejection', onRejection)
-  t.after(() => { process.off('unhandledRejection', onRejection) })
+  const rejections = collectUnhandledRejections(t)
 
   // The answer comes after the close's own wait for BullMQ's initialisation (1 s): the close has gone on and removed
   // BullMQ's listeners when 'ready' arrives and BullMQ's INFO is refused on the ended connection.
@@ -117,6 +104,5 @@ test('a ready check answered after the close gave up waiting leaves no unhandled
   const queue = createOutboxQueue({ connection, prefix: 'test-close-late', attempts: 1, backoffMs: 10, logger: logs.logger })
   await once(connection, 'connect')
   await queue.close()
-  await sleep(1000)
-  assert.deepEqual(rejections.map(String), [])
+  assert.deepEqual(await rejections.after(1000), [])
 })

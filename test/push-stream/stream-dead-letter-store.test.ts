@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
-import { Redis } from 'ioredis'
 import { createMemoryStreamDeadLetters } from '../../src/push-stream/memory-stream-dead-letter-store.ts'
 import { createRedisStreamDeadLetters } from '../../src/push-stream/redis-stream-dead-letter-store.ts'
 import type { StreamDeadLetter, StreamDeadLetterStore } from '../../src/push-stream/stream-dead-letter-store.ts'
 import { parseStreamRecord } from '../../src/push-stream/stream-record.ts'
-import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
+import { redisStreamDeadLetters } from '../helpers/push-stream.ts'
+import { skipWithoutRedis } from '../helpers/redis.ts'
 
 function entry (id: number, failedAt = Date.now()): StreamDeadLetter {
   const record = parseStreamRecord(JSON.stringify({ id, text: { type: 'status', event: 'add', status: { id: 1, text: `record ${id}`, user: { id: 2 } } } }))
   return { id: String(id), record, handler: 'watcher', code: 'WEIBO_ERR_HANDLER_THREW', message: 'boom', attempts: 1, failedAt }
-}
-
-async function redisStore (t: TestContext, options: { max?: number, ttlMs?: number } = {}): Promise<{ store: StreamDeadLetterStore, redis: Redis, prefix: string }> {
-  const url = redisUrl() ?? ''
-  const prefix = uniquePrefix()
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 })
-  t.after(async () => {
-    await deleteKeys(url, prefix)
-    redis.disconnect()
-  })
-  return { store: createRedisStreamDeadLetters({ redis, prefix, ...options }), redis, prefix }
 }
 
 const ids = (entries: StreamDeadLetter[]): string[] => entries.map((item) => item.id)
@@ -64,7 +53,7 @@ function contract (name: string, make: (t: TestContext, options: { max?: number 
 }
 
 contract('memory', async (_t, options) => createMemoryStreamDeadLetters(options), false)
-contract('Redis', async (t, options) => (await redisStore(t, options)).store, skipWithoutRedis)
+contract('Redis', async (t, options) => (await redisStreamDeadLetters(t, options)).store, skipWithoutRedis)
 
 describe('stream dead-letter stores: time limits', () => {
   test('memory: an entry older than the TTL is gone', async () => {
@@ -78,7 +67,7 @@ describe('stream dead-letter stores: time limits', () => {
   })
 
   test('Redis: an entry that failed longer than the TTL ago is pruned, and every key expires', { skip: skipWithoutRedis }, async (t) => {
-    const { store, redis, prefix } = await redisStore(t, { ttlMs: 60_000 })
+    const { store, redis, prefix } = await redisStreamDeadLetters(t, { ttlMs: 60_000 })
     await store.add(entry(1, Date.now() - 61_000))
     await store.add(entry(2))
     const listed = await store.list({ limit: 10 })
@@ -95,7 +84,7 @@ describe('stream dead-letter stores: time limits', () => {
   })
 
   test('Redis: two replicas taking replays at once never get the same entry', { skip: skipWithoutRedis }, async (t) => {
-    const { store, redis, prefix } = await redisStore(t)
+    const { store, redis, prefix } = await redisStreamDeadLetters(t)
     const other = createRedisStreamDeadLetters({ redis, prefix })
     const now = Date.now()
     for (let id = 1; id <= 20; id++) await store.add(entry(id, now + id))
