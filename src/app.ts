@@ -224,8 +224,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     closing = true
     readiness.markShuttingDown()
   })
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close')
+    done(null, payload)
   })
   app.addHook('onReady', async () => {
     if (pushStream === undefined) return

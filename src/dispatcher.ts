@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events'
-import type { DedupStore } from './dedup/dedup-store.ts'
+import type { Claim, DedupStore } from './dedup/dedup-store.ts'
 import { dedupKey } from './dedup/dedup-key.ts'
 import type { HandlerRouter } from './handler-router.ts'
 import type { HandlerRun, RunResult } from './handler-runner.ts'
@@ -47,7 +47,7 @@ export interface DispatcherOptions {
    * Told of every new push (not Weibo's retries), so the fan's reply window opens before any reply (with several
    * accounts, the app passes a tracker that keys each fan by the push's account).
    */
-  quota?: { record: (push: Message) => Promise<void> } | undefined
+  quota?: { record: (push: Message) => void | Promise<void> } | undefined
   /** The `account` label of the late-reply metric; default: `default` for every push. */
   accountLabel?: (receiverId: string) => string
   logger: Logger
@@ -67,7 +67,8 @@ export interface DispatchOptions {
 const DEFAULT_SESSIONS = { max: 100_000, ttlMs: 48 * 3_600_000 }
 
 export interface Dispatcher {
-  dispatch: (message: Message, options?: DispatchOptions) => Promise<DispatchResult>
+  /** A result, or a promise of one when a step waited (Redis, a handler's promise, a retry's first copy): `await` it either way. */
+  dispatch: (message: Message, options?: DispatchOptions) => DispatchResult | Promise<DispatchResult>
   /**
    * Waits for running handlers and late replies, at most `timeoutMs`; then fires the handlers' abort signal.
    * Resolves true when everything finished in time.
@@ -80,6 +81,9 @@ export interface Dispatcher {
 }
 
 const DEADLINE = Symbol('deadline')
+
+type OwnerClaim = Extract<Claim, { role: 'owner' }>
+type JoinerClaim = Extract<Claim, { role: 'joiner' }>
 
 /** Resolves with `DEADLINE` after `ms` unless `work` settles first; the timer never outlives the race. */
 async function raceDeadline<T> (work: Promise<T>, ms: number): Promise<T | typeof DEADLINE> {
@@ -124,48 +128,30 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     }
   }
 
-  async function dispatch (message: Message, dispatchOptions: DispatchOptions = {}): Promise<DispatchResult> {
-    const receivedAt = dispatchOptions.receivedAt ?? Date.now()
-    const key = dedupKey(message)
-    const claimed = store.claim(key)
-    const claim = claimed instanceof Promise ? await claimed : claimed // the memory store answers at once: no extra turn
-    if (claim.role === 'joiner') {
-      options.metrics?.duplicates.inc({ kind: claim.settled ? 'replayed' : 'joined' })
-      // The owner decides within its own deadline; ours is only a guard against an owner that never settles.
-      const answer = await raceDeadline(claim.answer, options.replyDeadlineMs)
-      return { outcome: 'duplicate', body: answer === DEADLINE ? '' : answer, dedupKey: key }
-    }
+  const named = (handler: string | undefined): { handler?: string } => handler === undefined ? {} : { handler }
 
-    // Not awaited: a reply to this fan waits for it inside the quota, so the push's own latency does not.
-    options.quota?.record(message) // never rejects; in memory it is done before it returns
-    // Nothing could take it (no middleware, no handler naming its type): no turn, no session, blank at once.
-    if (!turns.wanted(message)) {
-      claim.settle('')
-      return { outcome: 'blank', body: '', dedupKey: key }
-    }
-
-    // The turn includes the wait for the fan's earlier pushes: it counts against the deadline like a slow handler.
-    const outcome = turns.run({ message, dedupKey: key, shutdownSignal: shutdown.signal })
-    // A run that answered synchronously (no session, no middleware, a synchronous handler) is done: nothing to
-    // track, no deadline to race (a timer per push). Only a run that returned a promise can miss the deadline.
-    const turn = outcome instanceof Promise ? work.track(outcome) : undefined
-    const first = turn === undefined ? outcome as TurnResult : await raceDeadline(turn, options.replyDeadlineMs)
-    const named = (handler: string | undefined): { handler?: string } => handler === undefined ? {} : { handler }
-    if (first !== DEADLINE && first.run.status === 'reply' && replyParts(first.run.reply).length > 1) {
-      // A text split in several messages cannot be one response body: every part goes active, in order.
+  /**
+   * A turn that ended before the deadline: its reply goes in the response body, or (a text split in several
+   * messages, which cannot be one body) every part goes active, in order.
+   */
+  function answered (message: Message, key: string, claim: OwnerClaim, first: TurnResult, receivedAt: number): DispatchResult {
+    if (first.run.status === 'reply' && replyParts(first.run.reply).length > 1) {
       claim.settle('')
       work.track(options.lateReply.send({ message, reply: first.run.reply, handler: first.handler ?? '', dedupKey: key, receivedAt }))
       return { outcome: 'active', body: '', dedupKey: key, ...named(first.handler) }
     }
-    if (first !== DEADLINE) {
-      const answer = passiveOutcome(first.run, message)
-      claim.settle(answer.body)
-      return { ...answer, dedupKey: key, ...named(first.handler) }
-    }
+    const answer = passiveOutcome(first.run, message)
+    claim.settle(answer.body)
+    return { ...answer, dedupKey: key, ...named(first.handler) }
+  }
 
+  /** A turn that returned a promise: raced against the reply deadline, and handed to the late path when it misses it. */
+  async function answeredInTime (message: Message, key: string, claim: OwnerClaim, turn: Promise<TurnResult>, receivedAt: number): Promise<DispatchResult> {
+    const first = await raceDeadline(turn, options.replyDeadlineMs)
+    if (first !== DEADLINE) return answered(message, key, claim, first, receivedAt)
     claim.settle('')
     options.metrics?.deadlineHandoffs.inc()
-    work.track((turn as Promise<TurnResult>).then(async (result) => {
+    work.track(turn.then(async (result) => {
       if (result.run.status === 'reply') {
         await options.lateReply.send({ message, reply: result.run.reply, handler: result.handler ?? '', dedupKey: key, receivedAt })
       } else {
@@ -174,6 +160,44 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     }))
     // Which handler runs is known only once its turn came and the session is loaded: the late reply's log names it.
     return { outcome: 'active', body: '', dedupKey: key }
+  }
+
+  async function joined (claim: JoinerClaim, key: string): Promise<DispatchResult> {
+    options.metrics?.duplicates.inc({ kind: claim.settled ? 'replayed' : 'joined' })
+    // The owner decides within its own deadline; ours is only a guard against an owner that never settles.
+    const answer = await raceDeadline(claim.answer, options.replyDeadlineMs)
+    return { outcome: 'duplicate', body: answer === DEADLINE ? '' : answer, dedupKey: key }
+  }
+
+  function afterClaim (message: Message, key: string, claim: Claim, receivedAt: number): DispatchResult | Promise<DispatchResult> {
+    if (claim.role === 'joiner') return joined(claim, key)
+    // Not awaited: a reply to this fan waits for it inside the quota, so the push's own latency does not.
+    options.quota?.record(message) // never rejects; in memory it is done before it returns
+    // Nothing could take it (no middleware, no handler naming its type): no turn, no session, blank at once.
+    if (!turns.wanted(message)) {
+      claim.settle('')
+      return { outcome: 'blank', body: '', dedupKey: key }
+    }
+    // The turn includes the wait for the fan's earlier pushes: it counts against the deadline like a slow handler.
+    const outcome = turns.run({ message, dedupKey: key, shutdownSignal: shutdown.signal })
+    // A run that answered synchronously (no session, no middleware, a synchronous handler) is done: nothing to
+    // track, no deadline to race (a timer per push). Only a run that returned a promise can miss the deadline.
+    return outcome instanceof Promise
+      ? answeredInTime(message, key, claim, work.track(outcome), receivedAt)
+      : answered(message, key, claim, outcome, receivedAt)
+  }
+
+  /**
+   * Synchronous from the claim to the answer when nothing waits (the memory store, no session, a synchronous
+   * handler): no promise, no microtask per push. Every async step on the way makes it a promise.
+   */
+  function dispatch (message: Message, dispatchOptions?: DispatchOptions): DispatchResult | Promise<DispatchResult> {
+    const receivedAt = dispatchOptions?.receivedAt ?? Date.now()
+    const key = dedupKey(message)
+    const claimed = store.claim(key)
+    return claimed instanceof Promise
+      ? claimed.then((claim) => afterClaim(message, key, claim, receivedAt))
+      : afterClaim(message, key, claimed, receivedAt)
   }
 
   return {

@@ -1,7 +1,8 @@
 import { UNKNOWN_ACCOUNT_LABEL } from './accounts.ts'
-import type { Dispatcher } from './dispatcher.ts'
+import type { DispatchResult, Dispatcher } from './dispatcher.ts'
 import { FanbotError } from './errors.ts'
 import type { Logger } from './logger.ts'
+import type { Message } from './message-schema.ts'
 import type { Metrics } from './metrics.ts'
 import { readPush } from './push-reader.ts'
 
@@ -15,8 +16,9 @@ export interface PushProcessor {
   /**
    * Reads, validates and dispatches one verified push; throws a 400-class `FanbotError` for a malformed one.
    * `accounts`: the uids its callback path serves (several accounts); a push for another is answered blank, unhandled.
+   * Synchronous when the dispatcher is (see `Dispatcher.dispatch`): `await` it either way.
    */
-  process: (raw: string, elapsedMs: () => number, accounts?: ReadonlySet<string>) => Promise<PushAnswer>
+  process: (raw: string, elapsedMs: () => number, accounts?: ReadonlySet<string>) => PushAnswer | Promise<PushAnswer>
   /** Logs a push refused before dispatch (bad signature, too large, malformed), in the same shape as the others. */
   logRejected: (rejected: RejectedPush) => void
 }
@@ -56,8 +58,28 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
     logger.warn({ push: { type, subtype } }, `ignoring pushes of unknown type ${label} (logged once per type)`)
   }
 
+  /** Counts and logs a dispatched push; its answer is the body the dispatcher gave. */
+  function answered (message: Message, result: DispatchResult, elapsedMs: () => number): PushAnswer {
+    options.metrics?.pushes.inc({ type: message.type, outcome: result.outcome, account: accountLabel(message.receiver_id) })
+    // The line's object is built only when it is written (LOG_LEVEL=warn and above skip it).
+    if (pushLog.isLevelEnabled('info')) {
+      pushLog.info({
+        push: {
+          type: message.type,
+          subtype: 'subtype' in message.data ? message.data.subtype : undefined,
+          sender: message.sender_id,
+          dedupKey: result.dedupKey,
+          handler: result.handler,
+          outcome: result.outcome,
+          durationMs: Math.round(elapsedMs())
+        }
+      }, `push ${result.outcome}`)
+    }
+    return { body: result.body }
+  }
+
   return {
-    async process (raw, elapsedMs, accounts) {
+    process (raw, elapsedMs, accounts) {
       const reading = readPush(raw)
       if (reading.kind === 'unsupported') {
         noteUnknown(reading.type, reading.subtype)
@@ -76,20 +98,8 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
           `push for account ${message.receiver_id}, not an account of this callback path: answered blank, not handled (WEIBO_ACCOUNTS_FILE)`)
         return { body: '' }
       }
-      const result = await dispatcher.dispatch(message, { receivedAt: Date.now() - elapsedMs() })
-      options.metrics?.pushes.inc({ type: message.type, outcome: result.outcome, account: accountLabel(message.receiver_id) })
-      pushLog.info({
-        push: {
-          type: message.type,
-          subtype: 'subtype' in message.data ? message.data.subtype : undefined,
-          sender: message.sender_id,
-          dedupKey: result.dedupKey,
-          handler: result.handler,
-          outcome: result.outcome,
-          durationMs: Math.round(elapsedMs())
-        }
-      }, `push ${result.outcome}`)
-      return { body: result.body }
+      const result = dispatcher.dispatch(message, { receivedAt: Date.now() - elapsedMs() })
+      return result instanceof Promise ? result.then((settled) => answered(message, settled, elapsedMs)) : answered(message, result, elapsedMs)
     },
     logRejected ({ error, durationMs, client }) {
       const outcome = error.code === 'WEIBO_ERR_SERVER_OVERLOADED' ? 'overloaded' : 'rejected'

@@ -12,8 +12,22 @@ export interface SignatureInput {
  * The default sort (UTF-16 code units) matches PHP's SORT_STRING, which Weibo's reference SDK uses.
  */
 export function computeSignature (input: SignatureInput): string {
-  const joined = [input.secret, input.timestamp, input.nonce].sort().join('')
-  return sha1(joined, 'hex')
+  return sha1(sortedJoin(input.secret, input.timestamp, input.nonce), 'hex')
+}
+
+/**
+ * The three strings in ascending order, joined: what `[a, b, c].sort().join('')` gives (`<` compares strings by
+ * UTF-16 code units, as the default sort does), without the array and the sort's work copy (~0.9 KB per push).
+ */
+function sortedJoin (a: string, b: string, c: string): string {
+  let first = a
+  let second = b
+  let third = c
+  let swap: string
+  if (second < first) { swap = first; first = second; second = swap }
+  if (third < second) { swap = second; second = third; third = swap }
+  if (second < first) { swap = first; first = second; second = swap }
+  return first + second + third
 }
 
 /**

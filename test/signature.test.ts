@@ -19,6 +19,17 @@ describe('computeSignature', () => {
     assert.equal(computeSignature({ secret: '123', timestamp: '9', nonce: '10' }), sha1('101239'))
   })
 
+  test('orders every arrangement of three values as the default sort does (UTF-16 code units), ties included', () => {
+    const values = ['', 'a', 'ab', 'b', 'B', '10', '9', '秘', '\uD83D\uDE00', '\uFF61', 'a']
+    for (const secret of values) {
+      for (const timestamp of values) {
+        for (const nonce of values) {
+          assert.equal(computeSignature({ secret, timestamp, nonce }), sha1([secret, timestamp, nonce].sort().join('')), `${secret}|${timestamp}|${nonce}`)
+        }
+      }
+    }
+  })
+
   test('changes when any input changes', () => {
     const others = [
       computeSignature({ ...VECTOR, secret: 'xyz123xyy' }),

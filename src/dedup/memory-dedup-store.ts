@@ -26,8 +26,18 @@ export interface MemoryDedupStore extends DedupStore {
 }
 
 interface Pending {
-  answer: Promise<Answer>
   claimedAt: number
+  /**
+   * The promise retries wait on, made when the first retry arrives: most pushes are answered before any retry
+   * (a synchronous handler settles before the next request is read), and then none is made.
+   */
+  answer?: Promise<Answer>
+  resolve?: (answer: Answer) => void
+}
+
+function answerOf (pending: Pending): Promise<Answer> {
+  pending.answer ??= new Promise<Answer>((resolve) => { pending.resolve = resolve })
+  return pending.answer
 }
 
 /** How often at most the timer frees expired answer bodies: often enough to keep memory flat, rare enough to be free. */
@@ -89,15 +99,13 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Memor
       const pending = inFlight.get(key)
       // An owner settles by the reply deadline; one that never did (a bug) stops blocking its retries after the TTL.
       if (pending !== undefined && now - pending.claimedAt <= options.ttlMs) {
-        return { role: 'joiner', answer: pending.answer, settled: false }
+        return { role: 'joiner', answer: answerOf(pending), settled: false }
       }
       const digest = seen.digest(key)
       const found = seen.find(digest)
       if (found !== undefined) return { role: 'joiner', answer: Promise.resolve(found), settled: true }
 
-      let resolveAnswer!: (answer: Answer) => void
-      const answer = new Promise<Answer>((resolve) => { resolveAnswer = resolve })
-      const mine: Pending = { answer, claimedAt: now }
+      const mine: Pending = { claimedAt: now }
       inFlight.set(key, mine)
       return ownerClaim((settled) => {
         if (inFlight.get(key) === mine) inFlight.delete(key)
@@ -105,7 +113,7 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Memor
         seen.expire(at)
         seen.add(digest, at, settled)
         if (settled !== '' && replayTtlMs > 0) scheduleSweep()
-        resolveAnswer(settled)
+        mine.resolve?.(settled)
       })
     }
   }

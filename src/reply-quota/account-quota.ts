@@ -28,7 +28,7 @@ export interface AccountQuotas {
   /** The account's view; undefined with REPLY_QUOTA_ENFORCE=false. */
   of: (account: Account) => ReplyQuota | undefined
   /** Records a push under its receiving account (the dispatcher's `quota`); undefined when nothing is tracked. */
-  recorder: { record: (push: Message) => Promise<void> } | undefined
+  recorder: { record: (push: Message) => void | Promise<void> } | undefined
 }
 
 /** One view per account of the file; the single account of the environment uses the tracker as it is. */

@@ -94,10 +94,13 @@ function liveCredits (credits: MentionCredit[], at: number, limits: ReplyLimits)
 
 /** The fan's state after a push; the input is not changed. */
 export function recordActivity (previous: FanState | undefined, activity: FanActivity, at: number, limits: ReplyLimits): FanState {
+  if (activity === 'interaction') {
+    // Every field is set anew but the mention credits (copied): the state of nearly every push, built directly.
+    const mentionCredits = previous === undefined || previous.mentionCredits.length === 0 ? [] : previous.mentionCredits.map((credit) => ({ ...credit }))
+    return { lastActivityAt: at, repliesUsedInWindow: 0, followState: 'following', unfollowedAt: undefined, mentionCredits }
+  }
   const state = previous === undefined ? emptyState() : copyState(previous)
   switch (activity) {
-    case 'interaction':
-      return { ...state, lastActivityAt: at, repliesUsedInWindow: 0, followState: 'following', unfollowedAt: undefined }
     case 'mention': {
       const credits = [...liveCredits(state.mentionCredits, at, limits), { at, remaining: limits.repliesPerMention }]
       return { ...state, mentionCredits: credits.slice(-MAX_MENTION_CREDITS) }

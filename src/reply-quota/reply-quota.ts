@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.ts'
-import { activityOf, recordActivity, refundReplies, takeReplies, type RefusalReason, type ReplyLimits, type ReplySource, type TakeResult } from './fan-quota.ts'
+import { activityOf, recordActivity, type FanActivity, refundReplies, takeReplies, type RefusalReason, type ReplyLimits, type ReplySource, type TakeResult } from './fan-quota.ts'
 import type { QuotaStore } from './quota-store.ts'
 import { ReplyRefusedError } from './reply-refused-error.ts'
 
@@ -13,7 +13,7 @@ export interface ReplyTicket {
 export interface ReplyQuota {
   readonly limits: Readonly<ReplyLimits>
   /** A push from the fan (the first copy, not Weibo's retries): opens, renews or closes their window. Never rejects. */
-  record: (push: { type: string, sender_id: string, data?: unknown }) => Promise<void>
+  record: (push: { type: string, sender_id: string, data?: unknown }) => void | Promise<void>
   /** Takes `count` replies for the fan, all or none; throws ReplyRefusedError (a WEIBO_ERR_QUOTA_* code) when refused. */
   take: (fanId: string, count: number) => Promise<ReplyTicket>
   /** Gives back the replies of a ticket that were not sent (the last `unsent` of them). Never rejects. */
@@ -67,9 +67,21 @@ export function createReplyQuota (options: ReplyQuotaOptions): ReplyQuota {
     throw refusal
   }
 
+  /** A record on a store that waits (Redis): after the fan's earlier records, so they land in order. */
+  async function recordInBackground (fanId: string, activity: FanActivity, at: number): Promise<void> {
+    const previous = pending.get(fanId) ?? Promise.resolve()
+    const write = previous
+      .then(async () => { await store.update(fanId, (state) => ({ state: recordActivity(state, activity, at, limits), result: undefined })) })
+      .catch((error: unknown) => { fail('record', fanId, error) })
+    pending.set(fanId, write)
+    await write
+    if (pending.get(fanId) === write) pending.delete(fanId)
+  }
+
   return {
     limits,
-    async record (push) {
+    // Synchronous in memory (no promise per push); a promise with Redis, which never rejects.
+    record (push) {
       const activity = activityOf(push)
       if (activity === undefined) return
       const fanId = push.sender_id
@@ -78,13 +90,7 @@ export function createReplyQuota (options: ReplyQuotaOptions): ReplyQuota {
         store.updateNow(fanId, (state) => ({ state: recordActivity(state, activity, at, limits), result: undefined }))
         return
       }
-      const previous = pending.get(fanId) ?? Promise.resolve()
-      const write = previous
-        .then(async () => { await store.update(fanId, (state) => ({ state: recordActivity(state, activity, at, limits), result: undefined })) })
-        .catch((error: unknown) => { fail('record', fanId, error) })
-      pending.set(fanId, write)
-      await write
-      if (pending.get(fanId) === write) pending.delete(fanId)
+      return recordInBackground(fanId, activity, at)
     },
     async take (fanId, count) {
       await pending.get(fanId)
