@@ -1,15 +1,11 @@
 import { FanbotError } from './errors.ts'
-import type { AnyMessage, HandlerContext, LoadedHandler } from './handler.ts'
+import type { AnyMessage, LoadedHandler } from './handler.ts'
+import { RunContext } from './handler-context.ts'
 import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
-import type { ImageMessage, VoiceMessage } from './message-schema.ts'
 import { validateReply, type ValidReply } from './reply.ts'
 import type { WeiboApiClient } from './weibo-api/client.ts'
 import type { SessionData } from './session/session-store.ts'
-
-function isMediaMessage (message: AnyMessage): message is VoiceMessage | ImageMessage {
-  return message.type === 'voice' || message.type === 'image'
-}
 
 /** How a handler run ended. A run never rejects: failures come back as `error`, already logged. */
 export type RunResult =
@@ -68,71 +64,19 @@ function isThenable (value: unknown): value is PromiseLike<unknown> {
 function runOnce (input: RunHandlerInput): RunResult | Promise<RunResult> {
   const { handler, message } = input
   const started = performance.now()
-  const elapsed = (): number => Math.round(performance.now() - started)
-  // The logger child and the AbortSignal cost more than most handlers: made only when the handler asks for them.
-  let log: Logger | undefined
-  const logOf = (): Logger => (log ??= input.logger.child({ handler: handler.name, dedupKey: input.dedupKey }))
-  let controller: AbortController | undefined
-  let state: Record<string, unknown> | undefined
-  const session = input.session ?? { value: {} }
-  let stopReason: FanbotError | undefined
-  const ctx: HandlerContext = {
-    get log () { return logOf() },
-    get signal () {
-      if (controller === undefined) {
-        controller = new AbortController()
-        if (stopReason !== undefined) controller.abort(stopReason)
-      }
-      return controller.signal
-    },
-    api: input.api,
-    dedupKey: input.dedupKey,
-    get session () { return session.value },
-    set session (value) { session.value = value },
-    get state () { return (state ??= {}) },
-    set state (value) { state = value },
-    async download (target) {
-      const media = target ?? (isMediaMessage(message) ? message : undefined)
-      if (media === undefined) {
-        throw new FanbotError('WEIBO_ERR_API_INVALID_REQUEST', { detail: `ctx.download() needs a voice or image message; ${handler.name} is handling a ${message.type} message` })
-      }
-      return await input.api.downloadMedia(media)
-    }
-  }
-  const failed = (error: unknown): RunResult => {
-    // A middleware chain (session/fan-turn.ts) names whose error it was already.
-    const failure = error instanceof FanbotError && ALREADY_NAMED.has(error.code)
-      ? error
-      : new FanbotError('WEIBO_ERR_HANDLER_THREW', { detail: `${handler.name}: ${error instanceof Error ? error.message : String(error)}`, cause: error })
-    logOf().error({ err: failure, handler: handler.name, file: handler.file }, `handler ${handler.name} failed: ${failure.code}`)
-    return { status: 'error', error: failure, durationMs: elapsed() }
-  }
-  const finished = (returned: unknown): RunResult => {
-    try {
-      const reply = validateReply(returned)
-      return reply === undefined ? { status: 'none', durationMs: elapsed() } : { status: 'reply', reply, durationMs: elapsed() }
-    } catch (error) {
-      return failed(error)
-    }
-  }
-
+  const ctx = new RunContext({ handler, message, dedupKey: input.dedupKey, api: input.api, logger: input.logger, session: input.session ?? { value: {} } })
   let returned: unknown
   try {
     if (input.shutdownSignal.aborted) throw abortReason(input.shutdownSignal) // shutdown's grace is over: no new work
     returned = handler.handle(message, ctx)
   } catch (error) {
-    return failed(error)
+    return failed(input, ctx, started, error)
   }
-  if (!isThenable(returned)) return finished(returned)
+  if (!isThenable(returned)) return finished(input, ctx, started, returned)
 
   let stop: ((reason: FanbotError) => void) | undefined
   const stopped = new Promise<never>((_resolve, reject) => {
-    stop = (reason) => {
-      if (stopReason !== undefined) return
-      stopReason = reason
-      controller?.abort(reason)
-      reject(reason)
-    }
+    stop = (reason) => { if (RunContext.stop(ctx, reason)) reject(reason) }
   })
   stopped.catch(() => {}) // the race below observes it; this keeps a late stop from being "unhandled"
   const timer = setTimeout(() => {
@@ -140,10 +84,32 @@ function runOnce (input: RunHandlerInput): RunResult | Promise<RunResult> {
   }, input.timeoutMs)
   const onShutdown = (): void => { stop?.(abortReason(input.shutdownSignal)) }
   input.shutdownSignal.addEventListener('abort', onShutdown, { once: true })
-  return Promise.race([returned, stopped]).then(finished, failed).finally(() => {
+  return Promise.race([returned, stopped]).then((value) => finished(input, ctx, started, value), (error: unknown) => failed(input, ctx, started, error)).finally(() => {
     clearTimeout(timer)
     input.shutdownSignal.removeEventListener('abort', onShutdown)
   })
+}
+
+const elapsedSince = (started: number): number => Math.round(performance.now() - started)
+
+function failed (input: RunHandlerInput, ctx: RunContext, started: number, error: unknown): RunResult {
+  const { handler } = input
+  // A middleware chain (session/fan-turn.ts) names whose error it was already.
+  const failure = error instanceof FanbotError && ALREADY_NAMED.has(error.code)
+    ? error
+    : new FanbotError('WEIBO_ERR_HANDLER_THREW', { detail: `${handler.name}: ${error instanceof Error ? error.message : String(error)}`, cause: error })
+  ctx.log.error({ err: failure, handler: handler.name, file: handler.file }, `handler ${handler.name} failed: ${failure.code}`)
+  return { status: 'error', error: failure, durationMs: elapsedSince(started) }
+}
+
+/** The return value is validated so that an invalid reply can never reach Weibo. */
+function finished (input: RunHandlerInput, ctx: RunContext, started: number, returned: unknown): RunResult {
+  try {
+    const reply = validateReply(returned)
+    return reply === undefined ? { status: 'none', durationMs: elapsedSince(started) } : { status: 'reply', reply, durationMs: elapsedSince(started) }
+  } catch (error) {
+    return failed(input, ctx, started, error)
+  }
 }
 
 /**
