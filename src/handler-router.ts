@@ -50,19 +50,25 @@ export function createHandlerRouter (handlers: readonly LoadedHandler[], logger:
     return (handler.triggers.some((trigger) => wanted.includes(trigger)) || (!isStreamMessage(message) && isCatchAll(handler))) &&
       servesAccount(handler, message)
   }
-  // What the candidates of a kind of message need, by type and subtype: asked twice per push, and the answer depends
-  // only on the kind (types and subtypes are the schemas' few), so it is worked out once per kind.
+  // What the candidates of a kind of message need, by type and subtype (and receiving account, when a handler is
+  // limited to some accounts): asked twice per push, and the answer depends only on the kind (types and subtypes are
+  // the schemas' few; accounts those of the accounts file, as a push for another is refused before dispatch, or without
+  // the file the one account Weibo pushes for), so it
+  // is worked out once per kind.
+  const byAccount = ordered.some((handler) => handler.accounts !== undefined)
   const kinds = new Map<string, Map<string, { any: boolean, session: boolean }>>()
   function candidatesOf (message: AnyMessage): { any: boolean, session: boolean } {
-    const subtype = !isStreamMessage(message) && 'subtype' in message.data ? String(message.data.subtype) : ''
+    const stream = isStreamMessage(message)
+    const subtype = !stream && 'subtype' in message.data ? String(message.data.subtype) : ''
+    const kind = byAccount && !stream ? `${subtype}@${message.receiver_id}` : subtype
     let bySubtype = kinds.get(message.type)
     if (bySubtype === undefined) kinds.set(message.type, bySubtype = new Map())
-    let known = bySubtype.get(subtype)
+    let known = bySubtype.get(kind)
     if (known === undefined) {
       const wanted = triggersOf(message)
       const candidates = ordered.filter((handler) => candidate(handler, message, wanted))
       known = { any: candidates.length > 0, session: candidates.some((handler) => handler.session) }
-      bySubtype.set(subtype, known)
+      bySubtype.set(kind, known)
     }
     return known
   }

@@ -248,3 +248,18 @@ describe('createHandlerRouter: match', () => {
     assert.equal(logs.lines().filter((line) => line.level === 50 && line.handler === 'fragile').length, 1)
   })
 })
+
+describe('createHandlerRouter: account filters', () => {
+  test('whether a push has a candidate, or needs a session, is judged per receiving account, in any order', () => {
+    // The answer is cached per kind of push: a push to another account first must not decide it for this one.
+    const filtered = router([{ name: 'for-111', on: 'text', accounts: ['111'], session: true }])
+    const other = message('text', { receiver_id: 222 })
+    const mine = message('text', { receiver_id: 111 })
+    assert.equal(filtered.hasCandidate(other), false)
+    assert.equal(filtered.candidateNeedsSession(other), false)
+    assert.equal(filtered.hasCandidate(mine), true)
+    assert.equal(filtered.candidateNeedsSession(mine), true)
+    assert.equal(filtered.hasCandidate(other), false)
+    assert.equal(filtered.select(mine)?.name, 'for-111')
+  })
+})
