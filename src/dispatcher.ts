@@ -142,7 +142,10 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     }
     const answer = passiveOutcome(first.run, message)
     claim.settle(answer.body)
-    return { ...answer, dedupKey: key, ...named(first.handler) }
+    // Built directly (no spreads): one object per push.
+    const result: DispatchResult = { outcome: answer.outcome, body: answer.body, dedupKey: key }
+    if (first.handler !== undefined) result.handler = first.handler
+    return result
   }
 
   /** A turn that returned a promise: raced against the reply deadline, and handed to the late path when it misses it. */

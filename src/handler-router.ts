@@ -52,9 +52,8 @@ export function createHandlerRouter (handlers: readonly LoadedHandler[], logger:
   }
   // What the candidates of a kind of message need, by type and subtype (and receiving account, when a handler is
   // limited to some accounts): asked twice per push, and the answer depends only on the kind (types and subtypes are
-  // the schemas' few; accounts those of the accounts file, as a push for another is refused before dispatch, or without
-  // the file the one account Weibo pushes for), so it
-  // is worked out once per kind.
+  // the schemas' few; accounts those of the accounts file, as a push for another is refused before dispatch, or
+  // without the file the one account Weibo pushes for), so it is worked out once per kind.
   const byAccount = ordered.some((handler) => handler.accounts !== undefined)
   const kinds = new Map<string, Map<string, { any: boolean, session: boolean }>>()
   function candidatesOf (message: AnyMessage): { any: boolean, session: boolean } {

@@ -118,10 +118,11 @@ function finished (input: RunHandlerInput, ctx: RunContext, started: number, ret
  */
 export function runHandler (input: RunHandlerInput): RunResult | Promise<RunResult> {
   const outcome = runOnce(input)
-  const observe = (result: RunResult): RunResult => {
-    input.metrics?.handlerDuration.observe({ handler: input.handler.name, status: result.status }, result.durationMs / 1000)
-    input.onRun?.({ handler: input.handler.name, file: input.handler.file, dedupKey: input.dedupKey, result })
-    return result
-  }
-  return outcome instanceof Promise ? outcome.then(observe) : observe(outcome)
+  return outcome instanceof Promise ? outcome.then((result) => observed(input, result)) : observed(input, outcome)
+}
+
+function observed (input: RunHandlerInput, result: RunResult): RunResult {
+  input.metrics?.handlerDuration.observe({ handler: input.handler.name, status: result.status }, result.durationMs / 1000)
+  input.onRun?.({ handler: input.handler.name, file: input.handler.file, dedupKey: input.dedupKey, result })
+  return result
 }

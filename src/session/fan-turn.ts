@@ -203,6 +203,7 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
 
   /** A push no declaring module could take: no turn, no session; synchronous when the handler is. */
   function runWithoutSession (input: TurnInput): TurnResult | Promise<TurnResult> {
+    if (middlewareFor(input.message).length === 0) return runHandlerAlone(input)
     const { target, answeredBy } = runnable(input.message, undefined)
     if (target === undefined) return { run: { status: 'none', durationMs: 0 } }
     const outcome = runTarget(input, target, NO_SESSION)
@@ -211,6 +212,14 @@ export function createFanTurns (options: FanTurnsOptions): FanTurns {
       return handler === undefined ? { run } : { run, handler }
     }
     return outcome instanceof Promise ? outcome.then(named) : named(outcome)
+  }
+
+  /** The usual push: no middleware, no session; its handler alone, picked and run without a closure. */
+  function runHandlerAlone (input: TurnInput): TurnResult | Promise<TurnResult> {
+    const handler = router.select(input.message, NO_MATCH_SESSION)
+    if (handler === undefined) return { run: { status: 'none', durationMs: 0 } }
+    const outcome = runTarget(input, handler, NO_SESSION)
+    return outcome instanceof Promise ? outcome.then((run) => ({ run, handler: handler.name })) : { run: outcome, handler: handler.name }
   }
 
   return {
