@@ -15,12 +15,12 @@ const HELP = `npm run bench -- [options]
   --duration=SEC     seconds per measured run (default 10, quick 2)
   --profile          run both servers under --cpu-prof; profiles go to /tmp/fanbot-bench-profiles/<server>-<scenario>/
   --out=FILE         also write the results as Markdown to FILE
-  --pin              pin the servers to cpu0 and this process (the load generator) to cpu1 (taskset; scenario 6)
-  --node=PATH        the Node that runs the server in scenarios 5 and 6 (default: this one; the sources run
+  --pin              pin the servers to cpu0 and this process (the load generator) to cpu1 (taskset; scenarios 1, 2, 6)
+  --node=PATH        the Node that runs the servers in scenarios 1, 2, 5 and 6 (default: this one; the sources run
                      without tsx where it strips types)
   --count=N          distinct pushes for scenario 4 (default 300,000, quick 100,000)
-  --image            scenarios 5 and 6 run the compiled image (\`node src/main.js\` in image/, built as the Dockerfile
-                     builds it) instead of the sources
+  --image            scenarios 1, 2, 5 and 6 run the compiled image (\`node src/main.js\` in image/, built as the
+                     Dockerfile builds it; scenarios 1 and 2 build the app from its compiled modules) instead of the sources
 `
 
 const { values } = parseArgs({
@@ -75,13 +75,16 @@ async function scenario (number: number, name: string, run: () => Promise<Scenar
   console.error(renderScenario(report))
 }
 
-await scenario(1, 'passive path', async () => await passiveScenario(settings))
+const node = values.node ?? process.execPath
+/** Where scenarios 1 and 2 run their servers (scenarios 5 and 6 take the same flags). */
+const placed = { ...settings, node, pin: values.pin, image: values.image }
+await scenario(1, 'passive path', async () => await passiveScenario(placed))
 // Scale-out mode beside it: the same traffic with dedup shared on Redis (set REDIS_URL to run it).
 if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
   const redisUrl = process.env.REDIS_URL
-  await scenario(1, 'passive path with Redis', async () => await passiveScenario(settings, redisUrl))
+  await scenario(1, 'passive path with Redis', async () => await passiveScenario(placed, redisUrl))
 }
-await scenario(2, 'retry storm', async () => await retryScenario(settings))
+await scenario(2, 'retry storm', async () => await retryScenario(placed))
 if (!quick) {
   // The issue's own numbers: a 4 s deadline (the default) and 6 s handlers; few slow samples per second.
   await scenario(3, 'late path at full scale', async () => await latePathScenario(settings, { deadlineMs: 4000, slowMs: 6000, durationS: 2 * durationS }))
@@ -90,7 +93,6 @@ if (!quick) {
 await scenario(3, 'late path scaled down', async () => await latePathScenario(settings, { deadlineMs: 400, slowMs: 600, durationS }))
 const memoryCount = values.count === undefined ? (quick ? 100_000 : 300_000) : Number(values.count)
 await scenario(4, 'memory', async () => await memoryScenario(memoryCount))
-const node = values.node ?? process.execPath
 await scenario(5, 'cold start', async () => await coldStartScenario(quick ? 2 : 5, node, values.image))
 await scenario(6, 'the issue-13 workload', async () => await workloadScenario({ ...settings, rounds: quick ? 1 : 3, pin: values.pin, node, image: values.image }))
 

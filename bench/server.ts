@@ -1,6 +1,4 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { buildApp } from '../src/app.ts'
-import { loadConfig } from '../src/config.ts'
 import { scenarioHandlers, type HandlerCounts, type ScenarioName } from './scenario-handlers.ts'
 
 /**
@@ -20,6 +18,17 @@ export interface ServerSpec {
   /** Shared dedup on this Redis (the scale-out mode), under a prefix of this run's own. */
   redisUrl?: string
   redisKeyPrefix?: string
+  /** The real server from the compiled image layout (image/src/*.js, see node-command.ts) instead of the sources. */
+  image?: boolean
+}
+
+/** The app's modules: the sources, or the image's compiled JavaScript (what production runs). */
+async function appModules (image: boolean): Promise<{ buildApp: typeof import('../src/app.ts').buildApp, loadConfig: typeof import('../src/config.ts').loadConfig }> {
+  if (!image) return { ...await import('../src/app.ts'), ...await import('../src/config.ts') }
+  const dir = new URL('../image/src/', import.meta.url).href
+  const app = await import(`${dir}app.js`) as typeof import('../src/app.ts')
+  const config = await import(`${dir}config.js`) as typeof import('../src/config.ts')
+  return { buildApp: app.buildApp, loadConfig: config.loadConfig }
 }
 
 export interface ServerStats {
@@ -50,6 +59,7 @@ async function buildBare (spec: ServerSpec): Promise<FastifyInstance> {
 async function main (): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '{}') as ServerSpec
   const scenario = scenarioHandlers(spec.scenario, spec.slowHandlerMs ?? 0)
+  const { buildApp, loadConfig } = await appModules(spec.image === true)
   const app = spec.kind === 'bare'
     ? await buildBare(spec)
     : await buildApp({
