@@ -49,7 +49,9 @@ export function installEdgeHandlers (app: FastifyInstance, options: { maxConnect
   app.server.maxConnections = options.maxConnections
   // Hooks on every request take a callback, not a promise: an async hook costs a promise and a microtask per request.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (request.raw.headers['content-type'] !== undefined) delete request.raw.headers['content-type']
+    // Set to undefined, not deleted: Fastify reads only `=== undefined`, and a delete would turn the headers object
+    // into a slow dictionary for every later header read of the request.
+    if (request.raw.headers['content-type'] !== undefined) request.raw.headers['content-type'] = undefined
     done()
   })
   app.setNotFoundHandler((_request, reply) => {
