@@ -7,7 +7,7 @@ import { createMemorySessionStore } from '../src/session/memory-session-store.ts
 const MIB = 1024 * 1024
 const allocated = (): number => { const usage = process.memoryUsage(); return usage.heapUsed + usage.arrayBuffers }
 
-describe('lru-cache stores bounded by lruBound', () => {
+describe('stores of up to max entries (lru-cache through lruBound; the replay store\'s ring)', () => {
   test('a store for 1,000,000 entries allocates nothing for them before the first one arrives', () => {
     const before = allocated()
     // lru-cache given `max` allocated ~44 MB for these three (index arrays for every slot); they are kept alive here.
@@ -21,7 +21,7 @@ describe('lru-cache stores bounded by lruBound', () => {
     assert.ok(grown < 2 * MIB, `made three empty stores for 1,000,000 entries each: ${(grown / MIB).toFixed(1)} MiB allocated`)
   })
 
-  test('still bounded: past max the least recently used entry goes (replay store, session store)', async () => {
+  test('still bounded: past max the oldest entry goes (replay store: the first written; session store: the least recently used)', async () => {
     const replay = createMemoryReplayStore({ max: 2, ttlMs: 60_000 })
     assert.equal(await replay.sight('q1', 'b1'), 'first')
     assert.equal(await replay.sight('q2', 'b2'), 'first')

@@ -72,7 +72,7 @@ describe('replay protection in production defaults', () => {
 
 describe('the memory replay store', () => {
   test('is bounded by max and forgets after its ttl', () => {
-    let now = 1_000_000 // not 0: lru-cache takes a start time of 0 for "no TTL"
+    let now = 1_000_000
     const store = createMemoryReplayStore({ max: 2, ttlMs: 1000, perf: { now: () => now } })
     assert.equal(store.sight('a', 'x'), 'first')
     assert.equal(store.sight('a', 'x'), 'same')
