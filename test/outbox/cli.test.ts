@@ -3,7 +3,7 @@ import { describe, test, type TestContext } from 'node:test'
 import type { LateReply } from '../../src/late-reply.ts'
 import type { FailedLateReply, OutboxCounts } from '../../src/outbox/outbox-admin.ts'
 import { outboxJobId } from '../../src/outbox/outbox-job.ts'
-import { oneLineOf, runCli } from '../helpers/cli.ts'
+import { oneLineOf, runCli, runInProcess } from '../helpers/cli.ts'
 import { FAN, lateReply, outboxWorld, until, type OutboxWorld } from '../helpers/outbox.ts'
 import { freePort } from '../helpers/ports.ts'
 import { skipWithoutRedis } from '../helpers/redis.ts'
@@ -86,7 +86,7 @@ describe('weibo-fanbot outbox, on Redis', { skip: skipWithoutRedis, concurrency:
 
 describe('weibo-fanbot outbox, without Redis', { concurrency: true }, () => {
   test('REDIS_URL unset: usage error, exit 2, one line saying why', async () => {
-    const run = await runCli(['outbox', 'list'])
+    const run = await runInProcess(['outbox', 'list'])
     assert.equal(run.code, 2)
     assert.equal(run.stdout, '')
     assert.match(oneLineOf(run.stderr), /^weibo-fanbot outbox: REDIS_URL is not set: the outbox lives in Redis.*; see weibo-fanbot --help$/)
@@ -114,14 +114,14 @@ describe('weibo-fanbot outbox, without Redis', { concurrency: true }, () => {
   ]
   for (const [args, expected] of usage) {
     test(`usage: ${args.join(' ')}`, async () => {
-      const run = await runCli(args, { env: { REDIS_URL: 'redis://127.0.0.1:9' } })
+      const run = await runInProcess(args, { env: { REDIS_URL: 'redis://127.0.0.1:9' } })
       assert.equal(run.code, 2, run.stderr)
       assert.match(oneLineOf(run.stderr), expected)
     })
   }
 
   test('help: outbox --help, and the overall help lists it', async () => {
-    const [own, overall] = await Promise.all([runCli(['outbox', '--help']), runCli(['--help'])])
+    const [own, overall] = await Promise.all([runInProcess(['outbox', '--help']), runInProcess(['--help'])])
     assert.equal(own.code, 0)
     assert.match(own.stdout, /^Usage: weibo-fanbot outbox list \[--limit N\] \[--json\]\n {7}weibo-fanbot outbox retry <id…> \| --all/)
     assert.match(overall.stdout, /\n {2}outbox list\|retry {4}/)
