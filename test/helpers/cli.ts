@@ -37,10 +37,10 @@ export async function runCli (args: string[], options: { env?: Record<string, st
 let inProcess: Promise<unknown> = Promise.resolve()
 
 /**
- * A command line refused before it does anything (a usage error) or that only prints (help), run in this process
- * through the CLI's own entry (src/cli/run.ts, all main.ts does but exit), with the environment `runCli` gives: what
- * `runCli` reports, without starting a process (~1 s of CPU each, most of a CLI test file's cost). The process
- * around it (exit code, flushed streams) is the same for every command line; the tests that spawn one prove it.
+ * A command line run in this process through the CLI's own entry (src/cli/run.ts: all main.ts does but exit), with
+ * the environment `runCli` gives: what `runCli` reports, without starting a process (~1 s of CPU each, most of a CLI
+ * test file's cost). For command lines that leave nothing running: usage errors, help, send, verify. The process
+ * around them (exit code, flushed streams) is the same for every command line; each file proves it with `runCli`.
  * One at a time: the output collector is the CLI's own.
  */
 export async function runInProcess (args: string[], options: { env?: Record<string, string> } = {}): Promise<CliRun> {
