@@ -26,10 +26,15 @@ export function startServerProcess (options: { command?: string, args?: string[]
   let err = ''
   child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString('utf8') })
   const ready = new Promise<string>((resolve, reject) => {
+    let listening = false
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8')
+      // Searched until found, not in every later chunk: a replica logging for a minute would make it quadratic.
+      if (listening) return
       const found = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-      if (found?.[1] !== undefined) resolve(found[1])
+      if (found?.[1] === undefined) return
+      listening = true
+      resolve(found[1])
     })
     child.once('exit', () => { reject(new Error(`server exited before listening:\n${out}\n${err}`)) })
   })
