@@ -11,7 +11,10 @@ import { skipWithoutRedis } from '../helpers/redis.ts'
 /** Two late replies refused for good (the fan's reply window is closed), in the failed set; no worker left running. */
 async function twoFailed (t: TestContext): Promise<{ world: OutboxWorld, env: Record<string, string>, replies: LateReply[] }> {
   const world = await outboxWorld(t, { fanWrote: false })
-  const outbox = world.outbox()
+  // The refusals are what these tests list, so the fake's answer must arrive: with the tests' usual API timeout (2 s),
+  // a loaded machine sometimes timed out all three attempts of a job, which then failed as a timeout, with no
+  // error_code to list (outbox list --json: errorCode undefined, 1 run in 5 under load).
+  const outbox = world.outbox({ WEIBO_API_TIMEOUT_MS: '30000' })
   // Queued, not sent directly: an outbox whose connection is not up within a second falls back to a direct send
   // (by design), and at the start of a busy run (npm pack and three other files starting) it sometimes was not.
   await until(() => outbox.queue.ready)
@@ -19,6 +22,7 @@ async function twoFailed (t: TestContext): Promise<{ world: OutboxWorld, env: Re
   for (const late of replies) await outbox.lateReply.send(late)
   // A count that times out (Redis busy with the rest of the suite) is "not yet", not a failure of this test.
   await until(async () => (await outbox.queue.counts().catch(() => undefined))?.failed === 2)
+  assert.deepEqual((await outbox.queue.listFailed({ limit: 10 })).map((job) => job.errorCode), [20301, 20301], 'both refused by the fake (20301), as the tests expect')
   await outbox.close()
   return { world, env: { REDIS_URL: world.url, REDIS_KEY_PREFIX: world.prefix }, replies }
 }
