@@ -56,6 +56,9 @@ describe('outbox across replicas: the job lives in Redis, not in the replica tha
     t.after(async () => { await redis.stop() })
     const observed = observe()
     const outbox = world.outbox({ REDIS_URL: redis.url }, { observer: observed })
+    // Queued, not sent directly: before its connection is up the outbox sends directly (by design), and at load 20
+    // it was not up yet (events: fallback, fallback, queued).
+    await until(() => outbox.queue.ready)
     await outbox.lateReply.send(lateReply('before'))
     await until(() => world.delivered().length === 1)
 
