@@ -56,7 +56,9 @@ async function stallScenario (t: TestContext, stallMs: number): Promise<Delivery
       const status = await world.push(world.bases[replica] ?? '', fan, `order ${index}`)
       return { fan, replica, status, ms: Date.now() - started }
     } catch (error) {
-      return { fan, replica, error: error instanceof Error ? error.message : String(error), ms: Date.now() - started }
+      // fetch's own message is "fetch failed"; its cause says which (a reset, a refused or timed-out connect…).
+      const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''
+      return { fan, replica, error: `${error instanceof Error ? error.message : String(error)}${cause}, sent at ${new Date(started).toISOString()}`, ms: Date.now() - started }
     }
   })
   await sleep(1000)
@@ -66,9 +68,11 @@ async function stallScenario (t: TestContext, stallMs: number): Promise<Delivery
   const unanswered = (await Promise.all(pushes)).filter((outcome) => outcome.status !== 200)
   for (const { fan, replica } of unanswered) for (const line of linesAbout(world, replica, fan)) t.diagnostic(`replica ${replica}: ${line}`)
   if (unanswered.length > 0) {
-    // A push refused before it was read (shed, too large…) is logged without its fan.
+    // What else the replicas said (their start, Redis lost and back, rejected pushes, which name no fan), with the
+    // times to set beside the pushes'.
     for (const [replica, server] of world.replicas.entries()) {
-      for (const line of server.stdout().split('\n')) if (line.includes('"msg":"push rejected"')) t.diagnostic(`replica ${replica}: ${line}`)
+      for (const line of server.stdout().split('\n')) if (line !== '' && !line.includes('"sender":') && !/"(fanId|receiverId)":/.test(line)) t.diagnostic(`replica ${replica}: ${line}`)
+      if (server.stderr() !== '') t.diagnostic(`replica ${replica} stderr: ${server.stderr()}`)
     }
   }
   assert.deepEqual(unanswered.map(({ fan, replica, status, error, ms }) => `fan ${fan}, replica ${replica}: ${error ?? `HTTP ${status}`} after ${ms} ms`), [],
