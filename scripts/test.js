@@ -23,8 +23,10 @@ const testDir = path.join(root, 'test')
 const LONGEST_FIRST = [
   'test/outbox/redis-stall.test.ts', // ~45 / 4: its own redis-server paused for 10 s and for 30 s, side by side: it
   // mostly waits, so it starts first and overlaps the most
-  'test/e2e/package.test.ts', // 57 / 24: npm pack (a tsc build), npm install into a new bot, its tests, its tsc
-  'test/outbox/cli.test.ts', // 62 / 18: the outbox CLI against replicas on Redis
+  'test/e2e/package.test.ts', // 57 / 24: npm pack (a tsc build: incremental, ~5 s of CPU when dist/ is current),
+  // npm install into a new bot, its tests, its tsc
+  'test/outbox/cli.test.ts', // 15 / 17: the outbox CLI against the shared Redis (its usage errors and help run
+  // in-process since 2026-12-01: 62 / 18 before)
   'test/cli/chat.test.ts', // 52 / 17: chat sessions, each a process
   'test/main.test.ts', // 49 / 13: ten server starts, one after another
   'test/cli/stream.test.ts', // 40 / 11

@@ -146,26 +146,22 @@ describe('the server process (src/main.ts)', () => {
     await server.exited
   })
 
-  test('`npm start` works with NODE_ENV=production and a secret', async (t) => {
+  test('`npm start` works with NODE_ENV=production and a secret; /metrics stays off the public port there (refused, with a warning at start)', async (t) => {
+    // One production server for both: what `npm start` runs is src/main.ts, the server the /metrics rule is about.
     const server = startServerProcess({ command: 'npm', args: ['start', '--silent'], env: { NODE_ENV: 'production', WEIBO_APP_SECRET: TEST_SECRET } })
     stopAtEnd(t, server)
     const base = await server.ready
     assert.equal((await fetch(`${base}/healthz`)).status, 200)
     assert.doesNotMatch(server.stdout(), /VERIFICATION IS OFF/)
+    const response = await fetch(`${base}/metrics`)
+    assert.equal(response.status, 403)
+    assert.equal((await response.json() as { code: string }).code, 'WEIBO_ERR_METRICS_NOT_PUBLIC')
+    assert.match(server.stdout(), /metrics is refused on the public port/)
     server.child.kill('SIGTERM')
     assert.equal(await server.exited, 0)
   })
 
-  test('in production /metrics stays off the public port: refused (with a warning at start), or served on METRICS_PORT', async (t) => {
-    const refused = startServerProcess({ env: { NODE_ENV: 'production', WEIBO_APP_SECRET: TEST_SECRET } })
-    stopAtEnd(t, refused)
-    const response = await fetch(`${await refused.ready}/metrics`)
-    assert.equal(response.status, 403)
-    assert.equal((await response.json() as { code: string }).code, 'WEIBO_ERR_METRICS_NOT_PUBLIC')
-    assert.match(refused.stdout(), /metrics is refused on the public port/)
-    refused.child.kill('SIGTERM')
-    assert.equal(await refused.exited, 0)
-
+  test('in production with METRICS_PORT, /metrics is served there and not on the public port', async (t) => {
     const metricsPort = await freePort()
     const split = startServerProcess({ env: { NODE_ENV: 'production', WEIBO_APP_SECRET: TEST_SECRET, METRICS_PORT: String(metricsPort) } })
     stopAtEnd(t, split)

@@ -3,12 +3,42 @@
  * command reports) apart from stderr (its one-line errors), so scripts can read either.
  */
 
+interface Output {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+}
+
+const PROCESS_OUTPUT: Output = {
+  stdout: (text) => { process.stdout.write(text) },
+  stderr: (text) => { process.stderr.write(text) }
+}
+let output = PROCESS_OUTPUT
+
 export function out (line = ''): void {
-  process.stdout.write(`${line}\n`)
+  output.stdout(`${line}\n`)
 }
 
 export function errLine (line: string): void {
-  process.stderr.write(`${line}\n`)
+  output.stderr(`${line}\n`)
+}
+
+/**
+ * Runs `work` with what `out` and `errLine` print collected instead of written: tests run a command line in their
+ * own process with it (src/cli/run.ts), one at a time, since the collector is this module's.
+ */
+export async function collectOutput (work: () => Promise<void>): Promise<{ stdout: string, stderr: string }> {
+  if (output !== PROCESS_OUTPUT) throw new Error('collectOutput: another command line is being collected')
+  const collected = { stdout: '', stderr: '' }
+  output = {
+    stdout: (text) => { collected.stdout += text },
+    stderr: (text) => { collected.stderr += text }
+  }
+  try {
+    await work()
+  } finally {
+    output = PROCESS_OUTPUT
+  }
+  return collected
 }
 
 /** Resolves once everything written to stdout and stderr has been handed to the OS, so an exit loses nothing. */

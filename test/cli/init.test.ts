@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { oneLineOf, runCli, tempDir } from '../helpers/cli.ts'
+import { oneLineOf, runCli, runInProcess, tempDir } from '../helpers/cli.ts'
 
 /** Every file under `dir`, as relative paths, sorted. */
 async function filesUnder (dir: string): Promise<string[]> {
@@ -66,7 +66,7 @@ describe('weibo-fanbot init', { concurrency: true }, () => {
       { args: ['init', path.join(root, 'd'), '--from', path.join(root, 'taken.txt')], message: /a \.tgz made by npm pack/ }
     ]
     for (const { args, message } of cases) {
-      const run = await runCli(args)
+      const run = await runInProcess(args)
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`)
       assert.match(oneLineOf(run.stderr), message)
     }

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test'
 import type { TextMessage } from '../../src/message-schema.ts'
 import { text } from '../../src/reply.ts'
 import { startBot } from '../helpers/cli-bot.ts'
-import { oneLineOf, runCli, tempDir } from '../helpers/cli.ts'
+import { oneLineOf, runCli, runInProcess, tempDir } from '../helpers/cli.ts'
 import { TEST_SECRET } from '../helpers/config.ts'
 
 // 19 digits: beyond 2^53, so JSON.parse would round it; the push must reach the handler (and come back) exactly.
@@ -49,7 +49,7 @@ describe('weibo-fanbot replay', { concurrency: true }, () => {
 
   test('a missing file: exit 2 (a bad argument; nothing sent), one line', async (t) => {
     const file = path.join(await tempDir(t, 'cli-replay-'), 'nope.json')
-    const run = await runCli(['replay', file, '--url', 'http://127.0.0.1:9/weibo'])
+    const run = await runInProcess(['replay', file, '--url', 'http://127.0.0.1:9/weibo'])
     assert.equal(run.code, 2)
     assert.equal(oneLineOf(run.stderr), `weibo-fanbot replay: cannot read ${file}: no such file; see weibo-fanbot --help`)
   })
@@ -57,7 +57,7 @@ describe('weibo-fanbot replay', { concurrency: true }, () => {
   test('a file that is not JSON: exit 2, one line with the parser\'s code', async (t) => {
     const file = path.join(await tempDir(t, 'cli-replay-'), 'broken.json')
     await writeFile(file, '{"type": "text", ')
-    const run = await runCli(['replay', file, '--url', 'http://127.0.0.1:9/weibo'])
+    const run = await runInProcess(['replay', file, '--url', 'http://127.0.0.1:9/weibo'])
     assert.equal(run.code, 2)
     assert.match(oneLineOf(run.stderr), /^weibo-fanbot replay: .*broken\.json is not JSON \(WEIBO_ERR_PUSH_MALFORMED_JSON: .*\); see weibo-fanbot --help$/)
   })

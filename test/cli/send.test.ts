@@ -3,10 +3,11 @@ import { describe, test } from 'node:test'
 import type { EventMessage, PositionMessage } from '../../src/message-schema.ts'
 import { text } from '../../src/reply.ts'
 import { startBot } from '../helpers/cli-bot.ts'
-import { oneLineOf, runCli } from '../helpers/cli.ts'
+import { oneLineOf, runCli, runInProcess } from '../helpers/cli.ts'
 import { TEST_SECRET } from '../helpers/config.ts'
 
 describe('weibo-fanbot send', { concurrency: true }, () => {
+  // The first and the refused one as processes (exit codes 0 and 1, streams); the rest in-process, through the same entry.
   test('a text push is answered passively; the reply is printed decoded, with the push and its try', async (t) => {
     const url = await startBot(t, [{ on: 'text', handle: (message) => text(`你说：${message.text}`) }])
     const run = await runCli(['send', 'text', '你好', '--url', url, '--secret', TEST_SECRET])
@@ -19,7 +20,7 @@ describe('weibo-fanbot send', { concurrency: true }, () => {
 
   test('--url and --secret default to the environment: 127.0.0.1:PORT/CALLBACK_PATH and WEIBO_APP_SECRET', async (t) => {
     const url = await startBot(t, [{ on: 'text', handle: () => text('found you') }])
-    const run = await runCli(['send', 'text'], { env: { PORT: new URL(url).port, WEIBO_APP_SECRET: TEST_SECRET } })
+    const run = await runInProcess(['send', 'text'], { env: { PORT: new URL(url).port, WEIBO_APP_SECRET: TEST_SECRET } })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, new RegExp(`^to +${url.replace(/[.]/g, '\\.')} \\(signed\\)$`, 'm'))
     assert.match(run.stdout, /passive text: found you/)
@@ -31,7 +32,7 @@ describe('weibo-fanbot send', { concurrency: true }, () => {
       on: 'event:click',
       handle: (message: EventMessage) => { keys.push(message.data.key); return text(`clicked ${message.data.key ?? ''}`) }
     }])
-    const run = await runCli(['send', 'event', '--subtype', 'click', '--key', 'MENU_MEMBER', '--url', url, '--secret', TEST_SECRET])
+    const run = await runInProcess(['send', 'event', '--subtype', 'click', '--key', 'MENU_MEMBER', '--url', url, '--secret', TEST_SECRET])
     assert.equal(run.code, 0, run.stderr)
     assert.deepEqual(keys, ['MENU_MEMBER'])
     assert.match(run.stdout, /^push +event click \(key MENU_MEMBER\) from fan/m)
@@ -41,14 +42,14 @@ describe('weibo-fanbot send', { concurrency: true }, () => {
   test('position --lat with a negative value (no "=") reaches the handler as typed', async (t) => {
     const seen: Array<PositionMessage['data']> = []
     const url = await startBot(t, [{ on: 'position', handle: (message: PositionMessage) => { seen.push(message.data) } }])
-    const run = await runCli(['send', 'position', '--lat', '-33.8688', '--lon', '151.2093', '--url', url, '--secret', TEST_SECRET])
+    const run = await runInProcess(['send', 'position', '--lat', '-33.8688', '--lon', '151.2093', '--url', url, '--secret', TEST_SECRET])
     assert.equal(run.code, 0, run.stderr)
     assert.deepEqual(seen, [{ latitude: '-33.8688', longitude: '151.2093' }])
   })
 
   test('a blank answer is success, explained: nothing now, a late reply goes through the API', async (t) => {
     const url = await startBot(t, [{ on: 'text', handle: () => undefined }])
-    const run = await runCli(['send', 'text', 'anyone?', '--url', url, '--secret', TEST_SECRET])
+    const run = await runInProcess(['send', 'text', 'anyone?', '--url', url, '--secret', TEST_SECRET])
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^reply +blank \(HTTP 200, empty body\): no reply now\..*messages\/reply.*weibo-fanbot chat/m)
   })
@@ -64,7 +65,7 @@ describe('weibo-fanbot send', { concurrency: true }, () => {
 
   test('--json prints the DeliveryResult as JSON', async (t) => {
     const url = await startBot(t, [{ on: 'mention:comment', handle: () => text('thanks for the mention') }])
-    const run = await runCli(['send', 'mention', '--subtype', 'comment', '--key', '4100000000000001', '--json', '--url', url, '--secret', TEST_SECRET])
+    const run = await runInProcess(['send', 'mention', '--subtype', 'comment', '--key', '4100000000000001', '--json', '--url', url, '--secret', TEST_SECRET])
     assert.equal(run.code, 0, run.stderr)
     const result = JSON.parse(run.stdout) as { outcome: string, tries: Array<{ status: number }>, reply: { type: string, data: unknown, receiverId: string } }
     assert.equal(result.outcome, 'passive')

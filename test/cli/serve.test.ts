@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
-import { oneLineOf, runCli, tempDir } from '../helpers/cli.ts'
+import { oneLineOf, runInProcess, tempDir } from '../helpers/cli.ts'
 import { TEST_SECRET } from '../helpers/config.ts'
 import { fixture, signedQuery } from '../helpers/push.ts'
 import { REPO_ROOT, startServerProcess } from '../helpers/server-process.ts'
@@ -27,7 +27,7 @@ test('weibo-fanbot serve runs the server on ./handlers of the current folder, co
 })
 
 test('serve takes no arguments: a usage error in one line', async () => {
-  const run = await runCli(['serve', 'handlers'])
+  const run = await runInProcess(['serve', 'handlers'])
   assert.equal(run.code, 2)
   assert.match(oneLineOf(run.stderr), /unexpected argument "handlers"/)
 })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
 import type { StreamDeadLetter, StreamDeadLetterStore } from '../../src/push-stream/stream-dead-letter-store.ts'
 import { parseStreamRecord } from '../../src/push-stream/stream-record.ts'
-import { oneLineOf, runCli } from '../helpers/cli.ts'
+import { oneLineOf, runCli, runInProcess } from '../helpers/cli.ts'
 import { freePort } from '../helpers/ports.ts'
 import { redisStreamDeadLetters } from '../helpers/push-stream.ts'
 import { redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
@@ -79,7 +79,7 @@ describe('weibo-fanbot stream, on Redis', { skip: skipWithoutRedis, concurrency:
 
 describe('weibo-fanbot stream, without a reachable Redis', { concurrency: true }, () => {
   test('REDIS_URL unset: a usage error saying the list of a server in memory lives only in that server', async () => {
-    const run = await runCli(['stream', 'failed'])
+    const run = await runInProcess(['stream', 'failed'])
     assert.equal(run.code, 2)
     assert.match(oneLineOf(run.stderr), /^weibo-fanbot stream: REDIS_URL is not set: without Redis, a server's dead-letter list lives only in that server's memory/)
   })
@@ -92,7 +92,7 @@ describe('weibo-fanbot stream, without a reachable Redis', { concurrency: true }
 
   test('usage: a missing subcommand, ids with --all, an option of the other subcommand', async () => {
     for (const args of [['stream'], ['stream', 'retry'], ['stream', 'retry', '1', '--all'], ['stream', 'retry', '--all', '--json'], ['stream', 'failed', '--limit', '0'], ['stream', 'failed', 'x']]) {
-      const run = await runCli(args)
+      const run = await runInProcess(args)
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`)
       oneLineOf(run.stderr)
     }

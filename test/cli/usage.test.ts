@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, test } from 'node:test'
-import { oneLineOf, runCli } from '../helpers/cli.ts'
+import { oneLineOf, runCli, runInProcess } from '../helpers/cli.ts'
 
 // Every one of these is refused before anything is sent: the URL points at a port nobody listens on (9, discard).
 const USAGE_ERRORS: Array<[string, string[], RegExp]> = [
@@ -19,10 +19,19 @@ const USAGE_ERRORS: Array<[string, string[], RegExp]> = [
 ]
 
 describe('usage errors: exit 2, one line on stderr pointing at --help, nothing on stdout', { concurrency: true }, () => {
+  // The process around a usage error (its exit code, stderr flushed before it exits, nothing else written), once;
+  // each error's own line and code, in-process (the same entry, without a process each).
+  test('as a process: an unknown option', async () => {
+    const run = await runCli(['send', 'text', '--colour', 'red'], { env: { PORT: '9' } })
+    assert.equal(run.code, 2, run.stderr)
+    assert.equal(run.stdout, '')
+    assert.equal(oneLineOf(run.stderr), 'weibo-fanbot send: unknown option --colour; see weibo-fanbot --help')
+  })
+
   for (const [name, args, expected] of USAGE_ERRORS) {
     test(name, async () => {
       const env: Record<string, string> = name === 'an invalid environment' ? { PORT: 'not-a-port' } : { PORT: '9' }
-      const run = await runCli(args, { env })
+      const run = await runInProcess(args, { env })
       assert.equal(run.code, 2, run.stderr)
       assert.equal(run.stdout, '')
       const line = oneLineOf(run.stderr)
@@ -41,7 +50,7 @@ describe('help and version', { concurrency: true }, () => {
   })
 
   test('a command\'s own help: send --help, -h, and help chat', async () => {
-    const [send, short, chat] = await Promise.all([runCli(['send', '--help']), runCli(['verify', '-h']), runCli(['help', 'chat'])])
+    const [send, short, chat] = await Promise.all([runInProcess(['send', '--help']), runInProcess(['verify', '-h']), runInProcess(['help', 'chat'])])
     assert.match(send.stdout, /^Usage: weibo-fanbot send <type> \[text\]/)
     assert.match(send.stdout, /--subtype NAME/)
     assert.match(short.stdout, /^Usage: weibo-fanbot verify/)
@@ -51,7 +60,7 @@ describe('help and version', { concurrency: true }, () => {
 
   test('--version prints the package version', async () => {
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-    const run = await runCli(['--version'])
+    const run = await runInProcess(['--version'])
     assert.equal(run.code, 0)
     assert.equal(run.stdout, `${version}\n`)
   })

@@ -6,6 +6,8 @@ import os from 'node:os'
 import path from 'node:path'
 import type { TestContext } from 'node:test'
 import { REPO_ROOT } from './server-process.ts'
+import { collectOutput } from '../../src/cli/print.ts'
+import { runCommandLine } from '../../src/cli/run.ts'
 
 export interface CliRun {
   code: number | null
@@ -30,6 +32,26 @@ export async function runCli (args: string[], options: { env?: Record<string, st
   child.stdin.end(options.input ?? '')
   const [code] = await once(child, 'close') as [number | null]
   return { code, stdout, stderr }
+}
+
+let inProcess: Promise<unknown> = Promise.resolve()
+
+/**
+ * A command line run in this process through the CLI's own entry (src/cli/run.ts: all main.ts does but exit), with
+ * the environment `runCli` gives: what `runCli` reports, without starting a process (~1 s of CPU each, most of a CLI
+ * test file's cost). For command lines that leave nothing running: usage errors, help, send, verify. The process
+ * around them (exit code, flushed streams) is the same for every command line; each file proves it with `runCli`.
+ * One at a time: the output collector is the CLI's own.
+ */
+export async function runInProcess (args: string[], options: { env?: Record<string, string> } = {}): Promise<CliRun> {
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env }
+  const turn = inProcess.then(async () => {
+    let code: number | null = null
+    const output = await collectOutput(async () => { code = await runCommandLine({ argv: args, env }) })
+    return { code, ...output }
+  })
+  inProcess = turn.catch(() => {})
+  return await turn
 }
 
 /** A loopback URL where nothing listens (a port just let go). */

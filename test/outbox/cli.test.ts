@@ -3,7 +3,7 @@ import { describe, test, type TestContext } from 'node:test'
 import type { LateReply } from '../../src/late-reply.ts'
 import type { FailedLateReply, OutboxCounts } from '../../src/outbox/outbox-admin.ts'
 import { outboxJobId } from '../../src/outbox/outbox-job.ts'
-import { oneLineOf, runCli } from '../helpers/cli.ts'
+import { oneLineOf, runCli, runInProcess } from '../helpers/cli.ts'
 import { FAN, lateReply, outboxWorld, until, type OutboxWorld } from '../helpers/outbox.ts'
 import { freePort } from '../helpers/ports.ts'
 import { skipWithoutRedis } from '../helpers/redis.ts'
@@ -11,7 +11,10 @@ import { skipWithoutRedis } from '../helpers/redis.ts'
 /** Two late replies refused for good (the fan's reply window is closed), in the failed set; no worker left running. */
 async function twoFailed (t: TestContext): Promise<{ world: OutboxWorld, env: Record<string, string>, replies: LateReply[] }> {
   const world = await outboxWorld(t, { fanWrote: false })
-  const outbox = world.outbox()
+  // The refusals are what these tests list, so the fake's answer must arrive: with the tests' usual API timeout (2 s),
+  // a loaded machine sometimes timed out all three attempts of a job, which then failed as a timeout, with no
+  // error_code to list (outbox list --json: errorCode undefined, 1 run in 5 under load).
+  const outbox = world.outbox({ WEIBO_API_TIMEOUT_MS: '30000' })
   // Queued, not sent directly: an outbox whose connection is not up within a second falls back to a direct send
   // (by design), and at the start of a busy run (npm pack and three other files starting) it sometimes was not.
   await until(() => outbox.queue.ready)
@@ -19,6 +22,10 @@ async function twoFailed (t: TestContext): Promise<{ world: OutboxWorld, env: Re
   for (const late of replies) await outbox.lateReply.send(late)
   // A count that times out (Redis busy with the rest of the suite) is "not yet", not a failure of this test.
   await until(async () => (await outbox.queue.counts().catch(() => undefined))?.failed === 2)
+  // Read like the count above: a command that times out on a busy Redis (the fail-fast 500 ms) is "not yet".
+  let failed: FailedLateReply[] | undefined
+  await until(async () => (failed = await outbox.queue.listFailed({ limit: 10 }).catch(() => undefined)) !== undefined)
+  assert.deepEqual(failed?.map((job) => job.errorCode), [20301, 20301], 'both refused by the fake (20301), as the tests expect')
   await outbox.close()
   return { world, env: { REDIS_URL: world.url, REDIS_KEY_PREFIX: world.prefix }, replies }
 }
@@ -86,7 +93,7 @@ describe('weibo-fanbot outbox, on Redis', { skip: skipWithoutRedis, concurrency:
 
 describe('weibo-fanbot outbox, without Redis', { concurrency: true }, () => {
   test('REDIS_URL unset: usage error, exit 2, one line saying why', async () => {
-    const run = await runCli(['outbox', 'list'])
+    const run = await runInProcess(['outbox', 'list'])
     assert.equal(run.code, 2)
     assert.equal(run.stdout, '')
     assert.match(oneLineOf(run.stderr), /^weibo-fanbot outbox: REDIS_URL is not set: the outbox lives in Redis.*; see weibo-fanbot --help$/)
@@ -114,14 +121,14 @@ describe('weibo-fanbot outbox, without Redis', { concurrency: true }, () => {
   ]
   for (const [args, expected] of usage) {
     test(`usage: ${args.join(' ')}`, async () => {
-      const run = await runCli(args, { env: { REDIS_URL: 'redis://127.0.0.1:9' } })
+      const run = await runInProcess(args, { env: { REDIS_URL: 'redis://127.0.0.1:9' } })
       assert.equal(run.code, 2, run.stderr)
       assert.match(oneLineOf(run.stderr), expected)
     })
   }
 
   test('help: outbox --help, and the overall help lists it', async () => {
-    const [own, overall] = await Promise.all([runCli(['outbox', '--help']), runCli(['--help'])])
+    const [own, overall] = await Promise.all([runInProcess(['outbox', '--help']), runInProcess(['--help'])])
     assert.equal(own.code, 0)
     assert.match(own.stdout, /^Usage: weibo-fanbot outbox list \[--limit N\] \[--json\]\n {7}weibo-fanbot outbox retry <id…> \| --all/)
     assert.match(overall.stdout, /\n {2}outbox list\|retry {4}/)

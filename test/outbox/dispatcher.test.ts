@@ -15,6 +15,7 @@ test('the dispatcher hands a slow handler\'s reply to the outbox, which sends it
   const config = world.config({ OUTBOX_CONCURRENCY: '1' })
   // The wiring buildApp gets with REDIS_URL: the outbox's sender as the dispatcher's lateReply.
   const outbox = world.outbox({ OUTBOX_CONCURRENCY: '1' })
+  await until(() => outbox.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
   const handlers = normaliseHandlers({
     file: '<inline>',
     exported: [{ on: 'text', handle: async () => { await new Promise((resolve) => setTimeout(resolve, 100)); return text('worth the wait') } }]

@@ -21,6 +21,7 @@ describe('split late replies: progress per part', () => {
     world.fake.faults.inject({ kind: 'delay', ms: 0 }) // part 1 as usual
     world.fake.faults.inject({ kind: 'system-error' }) // part 2 refused: transient, the job is tried again
     const outbox = world.outbox()
+    await until(() => outbox.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
     await outbox.lateReply.send(lateReply('long', { type: 'text', text: LONG, split: true }))
     await until(() => world.delivered().length >= 3, 10_000)
     await new Promise((resolve) => setTimeout(resolve, 300)) // nothing more follows

@@ -9,6 +9,7 @@ describe('outbox across replicas: the job lives in Redis, not in the replica tha
   test('a replica with OUTBOX_CONCURRENCY=0 sends nothing; the job outlives it and another replica delivers it once', async (t) => {
     const world = await outboxWorld(t)
     const web = world.outbox({ OUTBOX_CONCURRENCY: '0' })
+    await until(() => web.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
     assert.equal(web.worker.running, false)
     await web.lateReply.send(lateReply('handled by a web-only replica'))
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -56,6 +57,9 @@ describe('outbox across replicas: the job lives in Redis, not in the replica tha
     t.after(async () => { await redis.stop() })
     const observed = observe()
     const outbox = world.outbox({ REDIS_URL: redis.url }, { observer: observed })
+    // Queued, not sent directly: before its connection is up the outbox sends directly (by design), and at load 20
+    // it was not up yet (events: fallback, fallback, queued).
+    await until(() => outbox.queue.ready)
     await outbox.lateReply.send(lateReply('before'))
     await until(() => world.delivered().length === 1)
 
@@ -79,6 +83,7 @@ describe('outbox across replicas: the job lives in Redis, not in the replica tha
     const world = await outboxWorld(t)
     world.fake.faults.inject({ kind: 'delay', ms: 300 })
     const outbox = world.outbox()
+    await until(() => outbox.queue.ready) // queued, not sent directly: see twoFailed in cli.test.ts
     await outbox.lateReply.send(lateReply('in flight at shutdown'))
     await until(() => world.replyCalls().length === 1)
     assert.equal(world.replyCalls()[0]?.status, 0, 'the call is still unanswered')
