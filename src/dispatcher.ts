@@ -165,8 +165,14 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     return { outcome: 'active', body: '', dedupKey: key }
   }
 
-  async function joined (claim: JoinerClaim, key: string): Promise<DispatchResult> {
+  function joined (claim: JoinerClaim, key: string): DispatchResult | Promise<DispatchResult> {
     options.metrics?.duplicates.inc({ kind: claim.settled ? 'replayed' : 'joined' })
+    // Answered already: replayed at once, without a deadline race (a timer and two promises per retry).
+    if (claim.settledAnswer !== undefined) return { outcome: 'duplicate', body: claim.settledAnswer, dedupKey: key }
+    return joinedInTime(claim, key)
+  }
+
+  async function joinedInTime (claim: JoinerClaim, key: string): Promise<DispatchResult> {
     // The owner decides within its own deadline; ours is only a guard against an owner that never settles.
     const answer = await raceDeadline(claim.answer, options.replyDeadlineMs)
     return { outcome: 'duplicate', body: answer === DEADLINE ? '' : answer, dedupKey: key }

@@ -103,7 +103,7 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Memor
       }
       const digest = seen.digest(key)
       const found = seen.find(digest)
-      if (found !== undefined) return { role: 'joiner', answer: Promise.resolve(found), settled: true }
+      if (found !== undefined) return { role: 'joiner', answer: Promise.resolve(found), settled: true, settledAnswer: found }
 
       const mine: Pending = { claimedAt: now }
       inFlight.set(key, mine)

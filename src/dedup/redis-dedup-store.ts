@@ -135,7 +135,7 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
           const [seen, body] = await redis.mget(redisKey, answerKeyOf(key))
           if (seen === null || seen === undefined) continue // expired between the two commands: try to claim again
           const answer = answerOf(seen, body ?? null)
-          if (answer !== undefined) return { role: 'joiner', answer: Promise.resolve(answer), settled: true }
+          if (answer !== undefined) return { role: 'joiner', answer: Promise.resolve(answer), settled: true, settledAnswer: answer }
           return { role: 'joiner', answer: waitForAnswer(key), settled: false }
         }
         return owner(key)
