@@ -4,6 +4,7 @@ import { describe, test, type TestContext } from 'node:test'
 import { Redis } from 'ioredis'
 import type { Claim } from '../../src/dedup/dedup-store.ts'
 import { createRedisDedupStore, type RedisDedupStore } from '../../src/dedup/redis-dedup-store.ts'
+import { waitFor } from '../helpers/deferred.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
 
@@ -84,7 +85,10 @@ describe('Redis dedup: the answer body for DEDUP_REPLAY_TTL_MS, the seen mark fo
   })
 
   test('with DEDUP_REPLAY_TTL_MS=0 a retry on another replica while the first copy runs still gets its reply (as in memory)', async (t) => {
-    const { a, b } = setUp(t, 0)
+    const { a, b, prefix } = setUp(t, 0)
+    // Both stores subscribed to the answers channel first, as replicas are once started: an answer announced before
+    // a store has subscribed cannot reach it, and with no body kept its poll reads a blank (a flake of CI at load 10).
+    await waitFor(async () => Number((await a.redis.pubsub('NUMSUB', `${prefix}:dedup-answers`))[1]) === 2)
     const owner = await a.store.claim(KEY)
     const retry = await b.store.claim(KEY)
     assert.equal(retry.role === 'joiner' && !retry.settled, true, 'joins the copy in flight')
