@@ -143,9 +143,11 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     const { signature } = request.query
     // Synchronous from here to the answer when nothing waits (the memory stores, a synchronous handler): no promise
     // and no microtask per push. Fastify sends what a sync throw or a rejection carries to the error handler alike.
-    const process = (): PushAnswer | Promise<PushAnswer> => pushes.process(raw, () => reply.elapsedTime, options.accounts)
+    const elapsedMs = (): number => reply.elapsedTime
     const replayChecked = options.replayGuard !== undefined && typeof signature === 'string' ? options.replayGuard.check(signature, raw) : undefined
-    const answer = replayChecked instanceof Promise ? replayChecked.then(process) : process()
+    const answer = replayChecked instanceof Promise
+      ? replayChecked.then(() => pushes.process(raw, elapsedMs, options.accounts))
+      : pushes.process(raw, elapsedMs, options.accounts)
     if (answer instanceof Promise) return answer.then((settled) => { sendAnswer(reply, settled) })
     sendAnswer(reply, answer)
     return undefined

@@ -128,7 +128,12 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     }
   }
 
-  const named = (handler: string | undefined): { handler?: string } => handler === undefined ? {} : { handler }
+  /** A dispatch result, built directly (no spreads): one object per push. */
+  function result (outcome: Outcome, body: string, key: string, handler?: string): DispatchResult {
+    const built: DispatchResult = { outcome, body, dedupKey: key }
+    if (handler !== undefined) built.handler = handler
+    return built
+  }
 
   /**
    * A turn that ended before the deadline: its reply goes in the response body, or (a text split in several
@@ -138,14 +143,11 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     if (first.run.status === 'reply' && replyParts(first.run.reply).length > 1) {
       claim.settle('')
       work.track(options.lateReply.send({ message, reply: first.run.reply, handler: first.handler ?? '', dedupKey: key, receivedAt }))
-      return { outcome: 'active', body: '', dedupKey: key, ...named(first.handler) }
+      return result('active', '', key, first.handler)
     }
     const answer = passiveOutcome(first.run, message)
     claim.settle(answer.body)
-    // Built directly (no spreads): one object per push.
-    const result: DispatchResult = { outcome: answer.outcome, body: answer.body, dedupKey: key }
-    if (first.handler !== undefined) result.handler = first.handler
-    return result
+    return result(answer.outcome, answer.body, key, first.handler)
   }
 
   /** A turn that returned a promise: raced against the reply deadline, and handed to the late path when it misses it. */
@@ -162,20 +164,19 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
       }
     }))
     // Which handler runs is known only once its turn came and the session is loaded: the late reply's log names it.
-    return { outcome: 'active', body: '', dedupKey: key }
+    return result('active', '', key)
   }
 
   function joined (claim: JoinerClaim, key: string): DispatchResult | Promise<DispatchResult> {
     options.metrics?.duplicates.inc({ kind: claim.settled ? 'replayed' : 'joined' })
     // Answered already: replayed at once, without a deadline race (a timer and two promises per retry).
-    if (claim.settledAnswer !== undefined) return { outcome: 'duplicate', body: claim.settledAnswer, dedupKey: key }
-    return joinedInTime(claim, key)
+    return claim.settled ? result('duplicate', claim.answer, key) : joinedInTime(claim, key)
   }
 
-  async function joinedInTime (claim: JoinerClaim, key: string): Promise<DispatchResult> {
+  async function joinedInTime (claim: Extract<JoinerClaim, { settled: false }>, key: string): Promise<DispatchResult> {
     // The owner decides within its own deadline; ours is only a guard against an owner that never settles.
     const answer = await raceDeadline(claim.answer, options.replyDeadlineMs)
-    return { outcome: 'duplicate', body: answer === DEADLINE ? '' : answer, dedupKey: key }
+    return result('duplicate', answer === DEADLINE ? '' : answer, key)
   }
 
   function afterClaim (message: Message, key: string, claim: Claim, receivedAt: number): DispatchResult | Promise<DispatchResult> {
@@ -185,7 +186,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     // Nothing could take it (no middleware, no handler naming its type): no turn, no session, blank at once.
     if (!turns.wanted(message)) {
       claim.settle('')
-      return { outcome: 'blank', body: '', dedupKey: key }
+      return result('blank', '', key)
     }
     // The turn includes the wait for the fan's earlier pushes: it counts against the deadline like a slow handler.
     const outcome = turns.run({ message, dedupKey: key, shutdownSignal: shutdown.signal })

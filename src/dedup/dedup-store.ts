@@ -5,11 +5,10 @@ export type Answer = string
 export type Claim =
   /** First copy: run the handler, then `settle` with the answer every retry should get. */
   | { role: 'owner', settle: (answer: Answer) => void }
-  /**
-   * A retry: `answer` resolves with the first copy's answer once it is decided (`settled`: it already was, and
-   * `settledAnswer` holds it, so the retry is answered without waiting on the promise).
-   */
-  | { role: 'joiner', answer: Promise<Answer>, settled: boolean, settledAnswer?: Answer }
+  /** A retry of a push answered already: its first copy's answer, replayed at once. */
+  | { role: 'joiner', settled: true, answer: Answer }
+  /** A retry while the first copy runs: `answer` resolves with the first copy's answer once it is decided. */
+  | { role: 'joiner', settled: false, answer: Promise<Answer> }
 
 export interface DedupStore {
   claim: (key: string) => Claim | Promise<Claim>

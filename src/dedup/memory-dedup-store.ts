@@ -99,11 +99,11 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Memor
       const pending = inFlight.get(key)
       // An owner settles by the reply deadline; one that never did (a bug) stops blocking its retries after the TTL.
       if (pending !== undefined && now - pending.claimedAt <= options.ttlMs) {
-        return { role: 'joiner', answer: answerOf(pending), settled: false }
+        return { role: 'joiner', settled: false, answer: answerOf(pending) }
       }
       const digest = seen.digest(key)
       const found = seen.find(digest)
-      if (found !== undefined) return { role: 'joiner', answer: Promise.resolve(found), settled: true, settledAnswer: found }
+      if (found !== undefined) return { role: 'joiner', settled: true, answer: found }
 
       const mine: Pending = { claimedAt: now }
       inFlight.set(key, mine)

@@ -135,8 +135,8 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
           const [seen, body] = await redis.mget(redisKey, answerKeyOf(key))
           if (seen === null || seen === undefined) continue // expired between the two commands: try to claim again
           const answer = answerOf(seen, body ?? null)
-          if (answer !== undefined) return { role: 'joiner', answer: Promise.resolve(answer), settled: true, settledAnswer: answer }
-          return { role: 'joiner', answer: waitForAnswer(key), settled: false }
+          if (answer !== undefined) return { role: 'joiner', settled: true, answer }
+          return { role: 'joiner', settled: false, answer: waitForAnswer(key) }
         }
         return owner(key)
       } catch (error) {

@@ -18,7 +18,7 @@ async function joiner (store: DedupStore, key: string): Promise<{ answer: Promis
   const claim: Claim = await store.claim(key)
   assert.equal(claim.role, 'joiner', `${key} should be claimed as joiner`)
   if (claim.role !== 'joiner') throw new Error('unreachable')
-  return { answer: claim.answer, settled: claim.settled }
+  return { answer: Promise.resolve(claim.answer), settled: claim.settled }
 }
 
 /** Claims `key` as a retry and waits for its answer. */
