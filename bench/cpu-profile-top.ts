@@ -47,7 +47,7 @@ const label = (frame: ProfileNode['callFrame']): string => {
   return `${frame.functionName || '(anonymous)'}  ${url}${line}`
 }
 
-// Inclusive time of the project's own functions (src/, routes/): self time plus everything they called. A
+// Inclusive time of the project's own functions (src/, routes/; image/src/ and image/routes/ when compiled): self time plus everything they called. A
 // function on the stack twice (recursion) is counted once per sample. After an `await` the rest of an async
 // function runs from the microtask queue, not under its caller, so callers of async code are undercounted.
 const inclusive = new Map<string, number>()
@@ -56,7 +56,7 @@ function walk (id: number, onStack: Set<string>): number {
   if (node === undefined) return 0
   let us = selfUs.get(id) ?? 0
   const key = label(node.callFrame)
-  const ours = /^(src|routes)\//.test(key.split('  ')[1] ?? '') && !onStack.has(key)
+  const ours = /^(image\/)?(src|routes)\//.test(key.split('  ')[1] ?? '') && !onStack.has(key)
   if (ours) onStack.add(key)
   for (const child of node.children ?? []) us += walk(child, onStack)
   if (ours) {

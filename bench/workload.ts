@@ -43,11 +43,16 @@ export function pin (pid: number, cpu: number): void {
   execFileSync('taskset', ['-a', '-c', '-p', String(cpu), String(pid)], { stdio: 'ignore' })
 }
 
-async function startMain (logLevel: string, node: string, image: boolean): Promise<Target> {
+/** Production refuses /metrics without a token: the bench sets one to read the push counts. */
+const METRICS_TOKEN = 'bench-metrics-token'
+
+async function startMain (logLevel: string, node: string, image: boolean, profileDir?: string): Promise<Target> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const command = mainCommand(node, image)
-  const child: ChildProcess = spawn(node, command.args, {
+  // With --profile: a V8 CPU profile per server, written when it exits after SIGTERM.
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${profileDir}/fanbot-workload-${logLevel}`]
+  const child: ChildProcess = spawn(node, [...profile, ...command.args], {
     cwd: command.cwd,
     env: {
       PATH: process.env.PATH ?? '',
@@ -57,6 +62,7 @@ async function startMain (logLevel: string, node: string, image: boolean): Promi
       WEIBO_APP_SECRET: BENCH_SECRET,
       CALLBACK_PATH,
       HANDLERS_DIR: command.workloadHandlersDir,
+      METRICS_TOKEN,
       LOG_LEVEL: logLevel
     },
     stdio: ['ignore', 'ignore', 'inherit'] // info lines go to /dev/null: written, as to a pipe, but never read
@@ -88,9 +94,9 @@ async function measure (target: Target, settings: BenchSettings): Promise<void> 
 }
 
 async function pushCounts (url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text()
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text()
   const counts: Record<string, number> = {}
-  for (const match of text.matchAll(/^weibo_fanbot_pushes_total\{type="[^"]+",outcome="([^"]+)"\} (\d+)/gm)) {
+  for (const match of text.matchAll(/^weibo_fanbot_pushes_total\{type="[^"]+",outcome="([^"]+)"[^}]*\} (\d+)/gm)) {
     counts[match[1] ?? ''] = (counts[match[1] ?? ''] ?? 0) + Number(match[2])
   }
   return counts
@@ -111,7 +117,7 @@ export async function workloadScenario (settings: BenchSettings & { pin: boolean
     runs: [],
     close: bareServer.close
   }
-  const targets = [bare, await startMain('warn', settings.node, settings.image), await startMain('info', settings.node, settings.image)]
+  const targets = [bare, await startMain('warn', settings.node, settings.image, settings.profileDir), await startMain('info', settings.node, settings.image, settings.profileDir)]
   try {
     for (const target of targets) {
       if (settings.pin) pin(target.pid, 0)
