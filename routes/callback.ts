@@ -25,6 +25,8 @@ export interface CallbackRoutesOptions {
   observeResponse?: (response: { method: string, status: number, seconds: number }) => void
 }
 
+const NO_BODY = Buffer.alloc(0)
+
 interface SignedQuery { signature?: string, timestamp?: string, nonce?: string, echostr?: string }
 
 function checkSignature (options: CallbackRoutesOptions, query: SignedQuery): void {
@@ -93,9 +95,11 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     })
   }
 
-  // Weibo's Content-Type is undocumented: take every body as text, whatever the header says, and parse it ourselves.
+  // Weibo's Content-Type is undocumented: take every body as it came, whatever the header says, and parse it
+  // ourselves. As bytes: the replay guard hashes them as received; hashing the decoded text would encode it back to
+  // UTF-8 first (a Chinese text push is a two-byte string in V8), once more per push.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimitBytes }, (_request, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_request, body, done) => {
     done(null, body)
   })
 
@@ -139,12 +143,14 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
       done()
     }
   }, (request, reply) => {
-    const raw = typeof request.body === 'string' ? request.body : ''
+    const bytes = Buffer.isBuffer(request.body) ? request.body : NO_BODY
+    // Invalid UTF-8 becomes U+FFFD, as a text stream would decode it; the JSON parse then refuses or keeps it.
+    const raw = bytes.toString('utf8')
     const { signature } = request.query
     // Synchronous from here to the answer when nothing waits (the memory stores, a synchronous handler): no promise
     // and no microtask per push. Fastify sends what a sync throw or a rejection carries to the error handler alike.
     const elapsedMs = (): number => reply.elapsedTime
-    const replayChecked = options.replayGuard !== undefined && typeof signature === 'string' ? options.replayGuard.check(signature, raw) : undefined
+    const replayChecked = options.replayGuard !== undefined && typeof signature === 'string' ? options.replayGuard.check(signature, bytes) : undefined
     const answer = replayChecked instanceof Promise
       ? replayChecked.then(() => pushes.process(raw, elapsedMs, options.accounts))
       : pushes.process(raw, elapsedMs, options.accounts)

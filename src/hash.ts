@@ -13,5 +13,12 @@ const oneShot: (algorithm: Algorithm, data: string, encoding: Encoding) => strin
   ? (algorithm, data, encoding) => crypto.hash(algorithm, data, encoding)
   : (algorithm, data, encoding) => crypto.createHash(algorithm).update(data, 'utf8').digest(encoding)
 
+const oneShotBytes: (algorithm: Algorithm, data: string | Buffer) => Buffer = typeof crypto.hash === 'function'
+  ? (algorithm, data) => crypto.hash(algorithm, data, 'buffer')
+  : (algorithm, data) => crypto.createHash(algorithm).update(data).digest()
+
 export const sha1 = (data: string, encoding: Encoding): string => oneShot('sha1', data, encoding)
 export const sha256 = (data: string, encoding: Encoding): string => oneShot('sha256', data, encoding)
+/** The digest as bytes, of text (as UTF-8) or of bytes: for comparing or reading words from it without encoding it. */
+export const sha1Bytes = (data: string | Buffer): Buffer => oneShotBytes('sha1', data)
+export const sha256Bytes = (data: string | Buffer): Buffer => oneShotBytes('sha256', data)

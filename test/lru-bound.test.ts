@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { sha1, sha256Bytes } from '../src/hash.ts'
 import { createMemoryStreamDedup } from '../src/push-stream/memory-stream-dedup-store.ts'
 import { createMemoryReplayStore } from '../src/replay/memory-replay-store.ts'
 import { createMemorySessionStore } from '../src/session/memory-session-store.ts'
@@ -23,11 +24,12 @@ describe('stores of up to max entries (lru-cache through lruBound; the replay st
 
   test('still bounded: past max the oldest entry goes (replay store: the first written; session store: the least recently used)', async () => {
     const replay = createMemoryReplayStore({ max: 2, ttlMs: 60_000 })
-    assert.equal(await replay.sight('q1', 'b1'), 'first')
-    assert.equal(await replay.sight('q2', 'b2'), 'first')
-    assert.equal(await replay.sight('q3', 'b3'), 'first')
-    assert.equal(await replay.sight('q3', 'b3'), 'same')
-    assert.equal(await replay.sight('q1', 'b1'), 'first', 'q1 was evicted')
+    const sight = async (query: string, body: string): Promise<string> => await replay.sight(sha1(query, 'hex'), sha256Bytes(body))
+    assert.equal(await sight('q1', 'b1'), 'first')
+    assert.equal(await sight('q2', 'b2'), 'first')
+    assert.equal(await sight('q3', 'b3'), 'first')
+    assert.equal(await sight('q3', 'b3'), 'same')
+    assert.equal(await sight('q1', 'b1'), 'first', 'q1 was evicted')
 
     const sessions = createMemorySessionStore({ max: 2, ttlMs: 60_000 })
     for (const key of ['a', 'b', 'c']) assert.equal(await sessions.save({ key, expectedVersion: 0, json: `{"k":"${key}"}`, applied: [] }), true)

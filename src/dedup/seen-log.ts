@@ -26,6 +26,11 @@ export interface SeenLogOptions {
   replayTtlMs: number
   /** Seeds the digest, so that its collisions cannot be planned from outside the process. */
   seed: number
+  /**
+   * Each record also carries a 64-bit tag, in two more typed arrays (the replay guard: the body digest a signed query
+   * came with, 8 B per record instead of a string on the heap). Off for dedup, which allocates nothing for it.
+   */
+  tagged?: boolean
 }
 
 const INITIAL_CAPACITY = 1024
@@ -42,6 +47,8 @@ export class SeenLog {
   #answers: Array<string | undefined> = new Array<string | undefined>(INITIAL_CAPACITY).fill(undefined)
   /** Ring slot + 1 per index bucket; 0 is empty. */
   #index = new Int32Array(INITIAL_CAPACITY * 2)
+  #tagHi: Uint32Array | undefined
+  #tagLo: Uint32Array | undefined
   #head = 0
   #tail = 0
   #replayFrom = 0
@@ -52,6 +59,10 @@ export class SeenLog {
     this.#ttlMs = options.ttlMs
     this.#replayTtlMs = options.replayTtlMs
     this.#seed = options.seed
+    if (options.tagged === true) {
+      this.#tagHi = new Uint32Array(INITIAL_CAPACITY)
+      this.#tagLo = new Uint32Array(INITIAL_CAPACITY)
+    }
   }
 
   get size (): number { return this.#tail - this.#head }
@@ -87,20 +98,40 @@ export class SeenLog {
   /** Records an answered push (the caller expired the log at `at` first). A digest already there keeps its first answer. */
   add (digest: Digest, at: number, answer: string): void {
     if (this.#slotOf(digest) >= 0) return
+    const slot = this.#append(digest, at)
+    if (answer !== '' && this.#replayTtlMs > 0) {
+      this.#answers[slot] = answer
+      this.#answersHeld++
+    }
+  }
+
+  /**
+   * For a tagged log: records `digest` with the tag (`tagHi`, `tagLo`) if it is not held, else says whether it was
+   * recorded with the same tag. The caller expired the log at `at` first. A record's tag never changes.
+   */
+  sightTagged (digest: Digest, at: number, tagHi: number, tagLo: number): 'first' | 'same' | 'different' {
+    const tagHis = this.#tagHi
+    if (tagHis === undefined) throw new TypeError('sightTagged needs a SeenLog made with tagged: true')
+    const held = this.#slotOf(digest)
+    if (held >= 0) return tagHis[held] === tagHi && this.#tagLo![held] === tagLo ? 'same' : 'different'
+    const slot = this.#append(digest, at)
+    this.#tagHi![slot] = tagHi // after #append: it may have grown the arrays
+    this.#tagLo![slot] = tagLo
+    return 'first'
+  }
+
+  /** Writes a new record at the tail (no answer), making room first; returns its ring slot. */
+  #append (digest: Digest, at: number): number {
     if (this.size >= this.#max) this.#popHead()
     if (this.size > this.#mask) this.#grow()
     const slot = this.#slot(this.#tail)
     this.#hi[slot] = digest.hi
     this.#lo[slot] = digest.lo
     this.#at[slot] = at
-    if (answer !== '' && this.#replayTtlMs > 0) {
-      this.#answers[slot] = answer
-      this.#answersHeld++
-    } else {
-      this.#answers[slot] = undefined
-    }
+    this.#answers[slot] = undefined
     this.#tail++
     this.#insertIndex(slot)
+    return slot
   }
 
   /** Drops records past DEDUP_TTL_MS and answer bodies past DEDUP_REPLAY_TTL_MS, as of `now`. */
@@ -193,6 +224,8 @@ export class SeenLog {
     const lo = new Uint32Array(capacity)
     const at = new Float64Array(capacity)
     const answers = new Array<string | undefined>(capacity).fill(undefined)
+    const tagHi = this.#tagHi === undefined ? undefined : new Uint32Array(capacity)
+    const tagLo = this.#tagLo === undefined ? undefined : new Uint32Array(capacity)
     for (let seq = this.#head; seq < this.#tail; seq++) {
       const from = seq % (oldMask + 1)
       const to = seq % capacity
@@ -200,7 +233,13 @@ export class SeenLog {
       lo[to] = this.#lo[from]!
       at[to] = this.#at[from]!
       answers[to] = this.#answers[from]
+      if (tagHi !== undefined && tagLo !== undefined) {
+        tagHi[to] = this.#tagHi![from]!
+        tagLo[to] = this.#tagLo![from]!
+      }
     }
+    this.#tagHi = tagHi
+    this.#tagLo = tagLo
     this.#mask = mask
     this.#hi = hi
     this.#lo = lo

@@ -19,11 +19,15 @@ export interface RedisReplayStoreOptions {
 export function createRedisReplayStore (options: RedisReplayStoreOptions): ReplayStore {
   const { redis, logger } = options
   return {
-    async sight (queryKey, bodyDigest) {
+    async sight (signature, bodyDigest) {
+      // The key: the signature's 20 bytes as 27 characters; the value: the body digest's first 132 bits as 22. The
+      // same strings as every earlier version wrote, so replicas of two versions agree during a rolling deploy.
+      const queryKey = Buffer.from(signature, 'hex').toString('base64url')
+      const body = bodyDigest.toString('base64url').slice(0, 22)
       try {
-        const before = await redis.call('SET', `${options.prefix}:replay:${queryKey}`, bodyDigest, 'PX', options.ttlMs, 'NX', 'GET')
+        const before = await redis.call('SET', `${options.prefix}:replay:${queryKey}`, body, 'PX', options.ttlMs, 'NX', 'GET')
         if (before === null) return 'first'
-        return before === bodyDigest ? 'same' : 'different'
+        return before === body ? 'same' : 'different'
       } catch (error) {
         options.onError?.()
         logger.warn({ store: { operation: 'replay', error: error instanceof Error ? error.message : String(error) } },

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts'
 import { FanbotError } from '../errors.ts'
-import { sha256 } from '../hash.ts'
+import { sha256Bytes } from '../hash.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Storage } from '../storage/storage.ts'
@@ -16,9 +16,9 @@ import type { ReplayStore, Sighting } from './replay-store.ts'
 export interface ReplayGuard {
   /**
    * Throws (or rejects with) `WEIBO_ERR_SIGNATURE_REPLAYED` when this verified `signature` was seen with another
-   * body. Synchronous with the memory store (no promise per push), a promise with Redis: `await` it either way.
+   * body (`body`: the bytes as received). Synchronous with the memory store (no promise per push), a promise with Redis: `await` it either way.
    */
-  check: (signature: string, rawBody: string) => void | Promise<void>
+  check: (signature: string, body: Buffer) => void | Promise<void>
 }
 
 function judge (sighting: Sighting): void {
@@ -27,12 +27,9 @@ function judge (sighting: Sighting): void {
 
 export function createReplayGuard (store: ReplayStore): ReplayGuard {
   return {
-    check (signature, rawBody) {
-      // The signature (40 hex digits, already verified) identifies the (timestamp, nonce) pair: 27 characters as a key.
-      const queryKey = Buffer.from(signature, 'hex').toString('base64url')
-      // SHA-256 of the whole body, as before (docs/edge-hardening.md): one-shot, without a Hash object.
-      const bodyDigest = sha256(rawBody, 'base64url').slice(0, 22)
-      const sighting = store.sight(queryKey, bodyDigest)
+    check (signature, body) {
+      // SHA-256 of the whole body as received (docs/edge-hardening.md): one-shot; each store keeps what it needs of it.
+      const sighting = store.sight(signature, sha256Bytes(body))
       return sighting instanceof Promise ? sighting.then(judge) : judge(sighting)
     }
   }

@@ -6,6 +6,10 @@ export type Sighting = 'first' | 'same' | 'different'
  * dedup lives (in memory, or on Redis so replicas share it); bounded by size and time.
  */
 export interface ReplayStore {
-  /** Records `bodyDigest` for `queryKey` if it is the first sighting, and says how this one compares. */
-  sight: (queryKey: string, bodyDigest: string) => Sighting | Promise<Sighting>
+  /**
+   * Records the body's digest for this signed query if it is the first sighting, and says how this one compares.
+   * `signature`: the query's verified signature (40 hex digits: it identifies the timestamp and nonce);
+   * `bodyDigest`: the SHA-256 of the whole body. Each store keeps what it needs of the two.
+   */
+  sight: (signature: string, bodyDigest: Buffer) => Sighting | Promise<Sighting>
 }

@@ -5,6 +5,7 @@ import { buildApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { text, type Handler } from '../../src/index.ts'
 import { createMemoryReplayStore } from '../../src/replay/memory-replay-store.ts'
+import { sha1, sha256Bytes } from '../../src/hash.ts'
 import { replayMemoryMs } from '../../src/replay/replay-guard.ts'
 import { startTestApp } from '../helpers/app.ts'
 import { testConfig } from '../helpers/config.ts'
@@ -71,18 +72,44 @@ describe('replay protection in production defaults', () => {
 })
 
 describe('the memory replay store', () => {
+  // A signed query's verified signature (40 hex digits) and a body's SHA-256, as the guard hands them over.
+  const query = (name: string): string => sha1(name, 'hex')
+  const body = (text: string): Buffer => sha256Bytes(text)
+
   test('is bounded by max and forgets after its ttl', () => {
     let now = 1_000_000
     const store = createMemoryReplayStore({ max: 2, ttlMs: 1000, perf: { now: () => now } })
-    assert.equal(store.sight('a', 'x'), 'first')
-    assert.equal(store.sight('a', 'x'), 'same')
-    assert.equal(store.sight('a', 'y'), 'different')
-    store.sight('b', 'x')
-    store.sight('c', 'x') // evicts a (max 2)
-    assert.equal(store.sight('a', 'y'), 'first')
-    assert.equal(store.sight('c', 'z'), 'different')
+    assert.equal(store.sight(query('a'), body('x')), 'first')
+    assert.equal(store.sight(query('a'), body('x')), 'same')
+    assert.equal(store.sight(query('a'), body('y')), 'different')
+    store.sight(query('b'), body('x'))
+    store.sight(query('c'), body('x')) // evicts a (max 2)
+    assert.equal(store.sight(query('a'), body('y')), 'first')
+    assert.equal(store.sight(query('c'), body('z')), 'different')
     now += 1001
-    assert.equal(store.sight('c', 'z'), 'first', 'expired')
+    assert.equal(store.sight(query('c'), body('z')), 'first', 'expired')
+  })
+
+  test('a signature in capitals is the same query', () => {
+    const store = createMemoryReplayStore({ max: 10, ttlMs: 1000 })
+    assert.equal(store.sight(query('a'), body('x')), 'first')
+    assert.equal(store.sight(query('a').toUpperCase(), body('x')), 'same')
+    assert.equal(store.sight(query('a').toUpperCase(), body('y')), 'different')
+  })
+
+  test('keeps every query\'s body through the ring\'s growth, and tells bodies apart by their digest', () => {
+    const store = createMemoryReplayStore({ max: 100_000, ttlMs: 60_000 })
+    const count = 5000 // the ring starts at 1,024 records and doubles: three growths
+    for (let n = 0; n < count; n++) assert.equal(store.sight(query(`q${n}`), body(`body ${n}`)), 'first')
+    for (let n = 0; n < count; n++) {
+      assert.equal(store.sight(query(`q${n}`), body(`body ${n}`)), 'same', `q${n}`)
+      assert.equal(store.sight(query(`q${n}`), body(`body ${n + 1}`)), 'different', `q${n} with another body`)
+    }
+    // Two bodies whose digests share their first 32 bits are still told apart: the tag has 64.
+    const first = body('body 0')
+    const twin = Buffer.from(first)
+    twin[7] = twin[7]! ^ 1
+    assert.equal(store.sight(query('q0'), twin), 'different')
   })
 
   test('remembers a query as long as its timestamp can pass the freshness check', () => {
