@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import { sha1 } from './hash.ts'
+import { sha1, sha1Bytes } from './hash.ts'
 
 export interface SignatureInput {
   secret: string
@@ -40,9 +40,13 @@ export function timestampAgeMs (timestamp: string, nowMs: number): number | unde
   return Math.abs(nowMs - ms)
 }
 
-/** Checks a request's `signature` in constant time; a missing or malformed value is simply not valid. */
+/**
+ * Checks a request's `signature` (40 hex digits, either case) in constant time; a missing or malformed value is
+ * simply not valid. Compared as the digest's 20 bytes: no hex text made and lower-cased per push.
+ */
 export function verifySignature (input: SignatureInput & { signature: string }): boolean {
-  const expected = Buffer.from(computeSignature(input), 'latin1')
-  const given = Buffer.from(input.signature.toLowerCase(), 'utf8')
-  return given.length === expected.length && timingSafeEqual(given, expected)
+  const expected = sha1Bytes(sortedJoin(input.secret, input.timestamp, input.nonce))
+  // Buffer.from stops at the first pair that is not hex: 20 bytes from 40 characters means all 40 were hex digits.
+  const given = Buffer.from(input.signature, 'hex')
+  return input.signature.length === 2 * expected.length && given.length === expected.length && timingSafeEqual(given, expected)
 }

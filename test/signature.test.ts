@@ -81,7 +81,12 @@ describe('verifySignature', () => {
       // 40 characters that become more than 40 bytes (or change length when lowercased).
       'é'.repeat(40),
       'İ'.repeat(40),
-      ` ${VECTOR_SIGNATURE.slice(1)}`
+      ` ${VECTOR_SIGNATURE.slice(1)}`,
+      // Hex parsing stops at the first pair that is not hex: each of these still reads as some bytes.
+      `${VECTOR_SIGNATURE.slice(0, 39)}g`,
+      `${VECTOR_SIGNATURE.slice(0, 20)}  ${VECTOR_SIGNATURE.slice(22)}`,
+      `${VECTOR_SIGNATURE}zz`,
+      `${VECTOR_SIGNATURE}\n`
     ]
     for (const signature of bad) {
       assert.doesNotThrow(() => verifySignature({ ...VECTOR, signature }), signature)
