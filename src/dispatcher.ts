@@ -206,8 +206,18 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     const key = dedupKey(message)
     const claimed = store.claim(key)
     return claimed instanceof Promise
-      ? claimed.then((claim) => afterClaim(message, key, claim, receivedAt))
-      : afterClaim(message, key, claimed, receivedAt)
+      ? claimed.then((claim) => heldAfterClaim(message, key, claim, receivedAt))
+      : heldAfterClaim(message, key, claimed, receivedAt)
+  }
+
+  /**
+   * An owner whose answer is still to come when this returns (a promise) is in flight from now on: retries arriving
+   * meanwhile must join it. Told before anything else can run, so none slips through; settled ones need nothing.
+   */
+  function heldAfterClaim (message: Message, key: string, claim: Claim, receivedAt: number): DispatchResult | Promise<DispatchResult> {
+    const answer = afterClaim(message, key, claim, receivedAt)
+    if (answer instanceof Promise && claim.role === 'owner') claim.hold?.()
+    return answer
   }
 
   return {

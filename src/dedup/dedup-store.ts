@@ -3,8 +3,12 @@
 export type Answer = string
 
 export type Claim =
-  /** First copy: run the handler, then `settle` with the answer every retry should get. */
-  | { role: 'owner', settle: (answer: Answer) => void }
+  /**
+   * First copy: run the handler, then `settle` with the answer every retry should get. `hold` (a store that can
+   * tell, the memory store): the answer will not be settled before the caller yields, so retries arriving
+   * meanwhile must wait for it; without `hold`, the store may assume it is settled before anything else runs.
+   */
+  | { role: 'owner', settle: (answer: Answer) => void, hold?: () => void }
   /** A retry of a push answered already: its first copy's answer, replayed at once. */
   | { role: 'joiner', settled: true, answer: Answer }
   /** A retry while the first copy runs: `answer` resolves with the first copy's answer once it is decided. */

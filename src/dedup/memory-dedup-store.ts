@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { ownerClaim, type Answer, type DedupStore } from './dedup-store.ts'
+import type { Answer, DedupStore } from './dedup-store.ts'
 import { SeenLog } from './seen-log.ts'
 
 export interface MemoryDedupStoreOptions {
@@ -45,8 +45,8 @@ const SWEEP_EVERY_MS = 1000
 
 /**
  * The in-process dedup store. A push is in one of two places:
- * - in flight (its first copy's handler runs): a `Map` by key holding the promise of its answer, which retries join;
- *   this map is as small as the number of pushes being handled at once.
+ * - in flight (its first copy's handler runs and has yielded): a `Map` by key holding the promise of its answer,
+ *   which retries join; this map is as small as the number of pushes waiting on their handler at once.
  * - answered: a fixed-size record in `SeenLog` (a 64-bit digest of the key and the answer time, ~50 B) for
  *   DEDUP_TTL_MS, plus the answer body for DEDUP_REPLAY_TTL_MS only (Weibo retries within ~20 s).
  *
@@ -105,16 +105,29 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Memor
       const found = seen.find(digest)
       if (found !== undefined) return { role: 'joiner', settled: true, answer: found }
 
-      const mine: Pending = { claimedAt: now }
-      inFlight.set(key, mine)
-      return ownerClaim((settled) => {
-        if (inFlight.get(key) === mine) inFlight.delete(key)
-        const at = clock.now()
-        seen.expire(at)
-        seen.add(digest, at, settled)
-        if (settled !== '' && replayTtlMs > 0) scheduleSweep()
-        mine.resolve?.(settled)
-      })
+      // In flight only once the owner says it will yield (`hold`): a push answered synchronously, the usual case,
+      // goes from claim to settle with nothing else running between, so it never enters the map (a Map entry set
+      // and deleted per push, and V8 shrinking the emptied table each time, for nothing).
+      let mine: Pending | undefined
+      let settledAlready = false
+      return {
+        role: 'owner',
+        hold () {
+          if (mine !== undefined || settledAlready) return
+          mine = { claimedAt: now }
+          inFlight.set(key, mine)
+        },
+        settle (settled) {
+          if (settledAlready) return
+          settledAlready = true
+          if (mine !== undefined && inFlight.get(key) === mine) inFlight.delete(key)
+          const at = clock.now()
+          seen.expire(at)
+          seen.add(digest, at, settled)
+          if (settled !== '' && replayTtlMs > 0) scheduleSweep()
+          mine?.resolve?.(settled)
+        }
+      }
     }
   }
 }

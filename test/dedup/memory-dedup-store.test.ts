@@ -6,10 +6,15 @@ import { runInNewContext } from 'node:vm'
 import type { Answer, Claim, DedupStore } from '../../src/dedup/dedup-store.ts'
 import { createMemoryDedupStore } from '../../src/dedup/memory-dedup-store.ts'
 
+/**
+ * Claims `key` as its first copy whose answer comes later: like the dispatcher with a handler that returned a
+ * promise, it says so (`hold`) before anything else runs, so retries meanwhile join it.
+ */
 async function owner (store: DedupStore, key: string): Promise<(answer: Answer) => void> {
   const claim: Claim = await store.claim(key)
   assert.equal(claim.role, 'owner', `${key} should be claimed as owner`)
   if (claim.role !== 'owner') throw new Error('unreachable')
+  claim.hold?.()
   return claim.settle
 }
 
@@ -49,6 +54,28 @@ function collectGarbage (): void {
 }
 
 describe('createMemoryDedupStore', () => {
+  test('an owner settled before anything else runs is never in flight: the next copy is replayed its answer', async () => {
+    const store = createMemoryDedupStore({ max: 10, ttlMs: 60_000 })
+    const claim = store.claim('k')
+    assert.ok(!(claim instanceof Promise) && claim.role === 'owner')
+    assert.equal(store.size, 0, 'not held: nothing in flight')
+    claim.settle('{"result":true}')
+    claim.hold?.() // too late: settled already, so not in flight again
+    assert.equal(store.size, 1)
+    const retry = await joiner(store, 'k')
+    assert.equal(retry.settled, true)
+    assert.equal(await retry.answer, '{"result":true}')
+  })
+
+  test('an owner held then settled leaves nothing in flight', async () => {
+    const store = createMemoryDedupStore({ max: 10, ttlMs: 60_000 })
+    const settle = await owner(store, 'k')
+    assert.equal(store.size, 1, 'held: in flight')
+    settle('')
+    assert.equal(store.size, 1, 'answered: one seen record, nothing in flight')
+    assert.equal((await joiner(store, 'k')).settled, true)
+  })
+
   test('the first claim owns the key; a retry before settle joins and gets the owner\'s answer', async () => {
     const store = createMemoryDedupStore({ max: 10, ttlMs: 60_000 })
     const settle = await owner(store, 'k')
