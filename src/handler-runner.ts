@@ -30,7 +30,7 @@ export interface RunHandlerInput {
   shutdownSignal: AbortSignal
   api: WeiboApiClient
   logger: Logger
-  metrics?: Metrics
+  metrics?: Metrics | undefined
   onRun?: ((run: HandlerRun) => void) | undefined
   /**
    * Holds the fan's session, read and written as `ctx.session` (a handler may replace the whole object, which is
