@@ -51,7 +51,7 @@ async function main (): Promise<void> {
     process.exit(1)
   }
   const pretty = wantsPrettyLogs(config)
-  const logger = createLogger({ level: config.logLevel, pretty })
+  const logger = createLogger({ level: config.logLevel, pretty, flushMs: config.logFlushMs })
 
   let app: App
   let metricsServer: FastifyInstance | undefined

@@ -73,8 +73,16 @@ describe('loadConfig defaults', () => {
       trustProxy: false,
       overloadMaxEventLoopDelayMs: 1000,
       logFormat: 'json',
-      logLevel: 'info'
+      logLevel: 'info',
+      logFlushMs: 0
     })
+  })
+
+  test('log lines go out in batches every 100 ms in production, one by one elsewhere, unless LOG_FLUSH_MS says', () => {
+    assert.equal(loadConfig({ NODE_ENV: 'production', WEIBO_APP_SECRET: 's' }).logFlushMs, 100)
+    assert.equal(loadConfig({ NODE_ENV: 'production', WEIBO_APP_SECRET: 's', LOG_FLUSH_MS: '0' }).logFlushMs, 0)
+    assert.equal(loadConfig({ LOG_FLUSH_MS: '250' }).logFlushMs, 250)
+    assert.throws(() => loadConfig({ LOG_FLUSH_MS: '-1' }), /LOG_FLUSH_MS/)
   })
 
   test('a subscription id turns the push stream on, with its defaults', () => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { describe, test } from 'node:test'
 import { buildApp } from '../src/app.ts'
 import { text } from '../src/index.ts'
@@ -69,5 +71,42 @@ describe('logs', () => {
   test('redactUrl hides access_token and signature values in URLs', () => {
     assert.equal(redactUrl('/weibo?signature=abc&timestamp=1&nonce=2'), '/weibo?signature=[Redacted]&timestamp=1&nonce=2')
     assert.equal(redactUrl('/2/x.json?fid=1&access_token=tok'), '/2/x.json?fid=1&access_token=[Redacted]')
+  })
+})
+
+describe('stdout in batches (LOG_FLUSH_MS)', () => {
+  test('a lone line is written within the flush interval, and every line logged right before exit is written', async () => {
+    // A child process, since the batched destination is stdout itself: one line, a pause, then 2,000 lines and an
+    // immediate exit. Without the periodic flush the lone line (under the 4 KB batch) would wait for the exit.
+    const logger = new URL('../src/logger.ts', import.meta.url).href
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(logger)})
+      const log = createLogger({ level: 'info', flushMs: 50 })
+      log.info('lone line')
+      setTimeout(() => {
+        for (let n = 0; n < 2000; n++) log.info({ n }, 'burst')
+        process.exit(0)
+      }, 1500)`
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const started = Date.now()
+    let exitedAfterMs = Number.POSITIVE_INFINITY
+    child.once('exit', () => { exitedAfterMs = Date.now() - started })
+    let output = ''
+    let loneAfterMs: number | undefined
+    child.stdout.setEncoding('utf8')
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk
+      if (loneAfterMs === undefined && output.includes('lone line')) loneAfterMs = Date.now() - started
+    })
+    const exited = once(child, 'exit')
+    const [code] = await once(child, 'close') as [number | null] // after the exit and the end of its stdout
+    await exited
+    assert.equal(code, 0)
+    const lines = output.trim().split('\n').map((line) => JSON.parse(line) as { msg: string, n?: number })
+    assert.ok(loneAfterMs !== undefined, 'the lone line was written')
+    assert.ok(loneAfterMs < exitedAfterMs - 500, `the lone line came well before the exit (${loneAfterMs} ms, exit at ${exitedAfterMs} ms)`)
+    const burst = lines.filter((line) => line.msg === 'burst')
+    assert.equal(burst.length, 2000, 'every line logged before process.exit was written')
+    assert.deepEqual(burst.map((line) => line.n), Array.from({ length: 2000 }, (_, n) => n), 'in order')
   })
 })
