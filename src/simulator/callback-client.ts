@@ -12,6 +12,8 @@ export interface Try {
   attempt: number
   /** When the try started, ms since the push was first sent. */
   startedAtMs: number
+  /** The signed query's nonce: each try is signed afresh, as Weibo does (absent when sent unsigned). */
+  nonce?: string
   durationMs: number
   status?: number
   body?: string
@@ -68,10 +70,12 @@ export interface DeliverPushOptions {
 
 async function oneTry (options: DeliverPushOptions, attempt: number, firstStartedAt: number): Promise<Try> {
   const started = performance.now()
-  const base = { attempt, startedAtMs: Math.round(started - firstStartedAt) }
+  const url = signUrl({ url: options.url, secret: options.secret })
+  const nonce = new URL(url).searchParams.get('nonce')
+  const base = { attempt, startedAtMs: Math.round(started - firstStartedAt), ...(nonce === null ? {} : { nonce }) }
   try {
     // Weibo's Content-Type is undocumented; ours says JSON, and the server must not depend on it.
-    const response = await fetch(signUrl({ url: options.url, secret: options.secret }), {
+    const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: options.body,
