@@ -7,7 +7,7 @@
 // others' tests, nor disturb them). The longest start first (LONGEST_FIRST).
 //
 // Extra arguments go to the runner: `npm run test:unit -- --test-reporter=tap`. One file: `npx tsx --test test/x.test.ts`.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -80,6 +80,13 @@ const longest = LONGEST_FIRST.map((file, index) => writeEntry(index, file.slice(
 const groups = Array.from({ length: GROUPS }, (_, index) => shared.filter((_, position) => position % GROUPS === index))
   .filter((members) => members.length > 0)
   .map((members, index) => writeEntry(LONGEST_FIRST.length + index, `group-${index + 1}`, members))
+
+// dist/ first: the tests run the compiled server and CLI on plain node when dist/ is built from the sources as they
+// are (test/helpers/server-process.ts, `compiled`), else the sources through tsx. Nothing to do when it is current
+// (~30 ms); a build after a change is incremental (~4-5 s of CPU), a fresh clone's ~12 s. A failed build is
+// reported by tsc here and by the packed-package test; the other tests then run the sources.
+const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' })
+if (build.status !== 0) process.stderr.write('scripts/test.js: the build failed; the tests run the sources through tsx\n')
 
 const ordered = [...longest, ...groups, ...own.filter((file) => !LONGEST_FIRST.includes(file))]
 const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')
