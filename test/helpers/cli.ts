@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import type { TestContext } from 'node:test'
 import { compiled, REPO_ROOT } from './server-process.ts'
 import { collectOutput } from '../../src/cli/print.ts'
@@ -44,16 +45,17 @@ let inProcess: Promise<unknown> = Promise.resolve()
 
 /**
  * A command line run in this process through the CLI's own entry (src/cli/run.ts: all main.ts does but exit), with
- * the environment `runCli` gives: what `runCli` reports, without starting a process (~1 s of CPU each, most of a CLI
- * test file's cost). For command lines that leave nothing running: usage errors, help, send, verify. The process
- * around them (exit code, flushed streams) is the same for every command line; each file proves it with `runCli`.
- * One at a time: the output collector is the CLI's own.
+ * the environment `runCli` gives and `input` piped as stdin: what `runCli` reports, without starting a process (~1 s
+ * of CPU each, ~2 s for a chat, most of a CLI test file's cost). For command lines that leave nothing running:
+ * usage errors, help, send, verify, chat. The process around them (exit code, flushed streams) is the same for every
+ * command line; each file proves it with `runCli`. One at a time: the output collector is the CLI's own.
  */
-export async function runInProcess (args: string[], options: { env?: Record<string, string> } = {}): Promise<CliRun> {
+export async function runInProcess (args: string[], options: { env?: Record<string, string>, input?: string } = {}): Promise<CliRun> {
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env }
   const turn = inProcess.then(async () => {
     let code: number | null = null
-    const output = await collectOutput(async () => { code = await runCommandLine({ argv: args, env }) })
+    const input = Readable.from([Buffer.from(options.input ?? '')], { objectMode: false })
+    const output = await collectOutput(async () => { code = await runCommandLine({ argv: args, env }) }, input)
     return { code, ...output }
   })
   inProcess = turn.catch(() => {})
