@@ -23,11 +23,11 @@ const testDir = path.join(root, 'test')
  * alone on a 2-core machine under load (2026-12-01): every other file takes under 30 s.
  */
 const LONGEST_FIRST = [
-  'test/outbox/redis-stall.test.ts', // ~45 / 4: its own redis-server paused for 10 s and for 30 s, side by side: it
-  // mostly waits, so it starts first and overlaps the most
-  'test/e2e/package.test.ts', // 57 / 24: npm pack (a tsc build: incremental, ~5 s of CPU when dist/ is current),
-  // npm install into a new bot, its tests, its tsc
-  'test/main.test.ts', // 49 / 13: ten server starts, one after another
+  'test/outbox/redis-stall.test.ts', // ~45 / 19: its own redis-server paused for 10 s and for 30 s, side by side,
+  // four replicas: it mostly waits, so it starts first and overlaps the most
+  'test/e2e/package.test.ts', // 31 / 29 before 2026-12-01 23:00 (less now): npm pack (its build skipped when dist/
+  // is current), npm install into a new bot, then its tests, its tsc and a chat side by side, its server
+  'test/main.test.ts', // 19 / 12: nine server starts, one after another (compiled where the handlers are JavaScript)
   // Then the own-process files of 5-15 s wall (quiet machine): started by name they came last and left a tail of
   // ~12 s with the machine idle, waiting on one of them.
   'test/outbox/part-progress.test.ts', // 11
