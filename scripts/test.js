@@ -2,12 +2,14 @@
 //
 // Why not one process per file (tsx --test test/**/*.test.ts): each process pays tsx's loader and loads fastify,
 // pino, zod and our src/ again, about 0.5-1 s of CPU, which for ~130 files was most of the suite's CPU time. So the
-// files that only call code in this process share a few processes ("groups"), and a file keeps a process of its own
-// when it starts processes, signals them or listens on process events (it must not be slowed or disturbed by
-// others' tests, nor disturb them). The longest start first (LONGEST_FIRST).
+// files share a few processes ("groups"), where they run one after another, and a file keeps a process of its own
+// when it starts the server or other long-lived processes, or listens on process events (it must not be slowed or
+// disturbed by others' tests, nor disturb them). A file that only runs short commands (the CLI through `runCli`,
+// `redis-server --version`) or its own redis-server shares: its own process would cost more than its tests (~1 s).
+// The longest start first (LONGEST_FIRST).
 //
 // Extra arguments go to the runner: `npm run test:unit -- --test-reporter=tap`. One file: `npx tsx --test test/x.test.ts`.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,26 +23,20 @@ const testDir = path.join(root, 'test')
  * alone on a 2-core machine under load (2026-12-01): every other file takes under 30 s.
  */
 const LONGEST_FIRST = [
-  'test/outbox/redis-stall.test.ts', // ~45 / 4: its own redis-server paused for 10 s and for 30 s, side by side: it
-  // mostly waits, so it starts first and overlaps the most
-  'test/e2e/package.test.ts', // 57 / 24: npm pack (a tsc build: incremental, ~5 s of CPU when dist/ is current),
-  // npm install into a new bot, its tests, its tsc
-  'test/outbox/cli.test.ts', // 15 / 17: the outbox CLI against the shared Redis (its usage errors and help run
-  // in-process since 2026-12-01: 62 / 18 before)
-  'test/cli/chat.test.ts', // 52 / 17: chat sessions, each a process
-  'test/main.test.ts', // 49 / 13: ten server starts, one after another
-  'test/cli/stream.test.ts', // 40 / 11
+  'test/outbox/redis-stall.test.ts', // ~45 / 19: its own redis-server paused for 10 s and for 30 s, side by side,
+  // four replicas: it mostly waits, so it starts first and overlaps the most
+  'test/e2e/package.test.ts', // 31 / 29 before 2026-12-01 23:00 (less now): npm pack (its build skipped when dist/
+  // is current), npm install into a new bot, then its tests, its tsc and a chat side by side, its server
+  'test/main.test.ts', // 19 / 12: nine server starts, one after another (compiled where the handlers are JavaScript)
   // Then the own-process files of 5-15 s wall (quiet machine): started by name they came last and left a tail of
   // ~12 s with the machine idle, waiting on one of them.
   'test/outbox/part-progress.test.ts', // 11
   'test/shutdown-signals.test.ts', // 9: npm start's process group, signalled
   'test/docker/env-file.test.ts', // 9
-  'test/docs/readme.test.ts', // 8: the chat transcripts
-  'test/e2e/push-stream-dead-letters.test.ts', // 6
   'test/outbox/shutdown-redis-down.test.ts' // 12: SIGTERM with Redis killed waits out SHUTDOWN_TIMEOUT_MS
 ]
-/** What makes a file run in its own process: it starts processes, or listens on the process itself. */
-const OWN_PROCESS = /\b(spawn|spawnSync|execFile|execFileSync|runCli|startServerProcess|replicaWorld|startOwnRedis|collectUnhandledRejections)\b|process\.on\(/
+/** What makes a file run in its own process: it starts servers or other processes itself, or listens on the process. */
+const OWN_PROCESS = /\b(spawn|execFile|startServerProcess|replicaWorld|collectUnhandledRejections)\b|process\.on\(/
 const GROUPS = 4
 const CONCURRENCY = 4
 /**
@@ -80,6 +76,13 @@ const longest = LONGEST_FIRST.map((file, index) => writeEntry(index, file.slice(
 const groups = Array.from({ length: GROUPS }, (_, index) => shared.filter((_, position) => position % GROUPS === index))
   .filter((members) => members.length > 0)
   .map((members, index) => writeEntry(LONGEST_FIRST.length + index, `group-${index + 1}`, members))
+
+// dist/ first: the tests run the compiled server and CLI on plain node when dist/ is built from the sources as they
+// are (test/helpers/server-process.ts, `compiled`), else the sources through tsx. Nothing to do when it is current
+// (~30 ms); a build after a change is incremental (~4-5 s of CPU), a fresh clone's ~12 s. A failed build is
+// reported by tsc here and by the packed-package test; the other tests then run the sources.
+const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' })
+if (build.status !== 0) process.stderr.write('scripts/test.js: the build failed; the tests run the sources through tsx\n')
 
 const ordered = [...longest, ...groups, ...own.filter((file) => !LONGEST_FIRST.includes(file))]
 const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')

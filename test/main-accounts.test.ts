@@ -20,11 +20,11 @@ async function folder (t: TestContext, files: Record<string, string>): Promise<s
   return dir
 }
 
+// JavaScript: the server then runs compiled, on plain node (test/helpers/server-process.ts).
 const SLOW = [
-  "import { text } from '" + path.resolve('src/index.ts') + "'",
-  'export default { on: \'text\', async handle (message: { receiver_id: string }) {',
+  'export default { on: \'text\', async handle (message) {',
   '  await new Promise((resolve) => setTimeout(resolve, 300))',
-  "  return text('late from ' + message.receiver_id)",
+  "  return { type: 'text', text: 'late from ' + message.receiver_id }",
   '} }',
   ''
 ].join('\n')
@@ -33,7 +33,7 @@ describe('the server process with WEIBO_ACCOUNTS_FILE', () => {
   test('serves both callback paths, each with its secret; B\'s late reply carries B\'s token; an unknown receiver gets a blank 200', async (t) => {
     const api = await listenFakeApi(t, { accessToken: TOKEN_A, accountId: ACCOUNT_A, moreAccounts: [{ uid: ACCOUNT_B, accessToken: TOKEN_B }] })
     const dir = await folder(t, {
-      'slow.ts': SLOW,
+      'slow.js': SLOW,
       'accounts.json': JSON.stringify([{ uid: ACCOUNT_A, accessToken: TOKEN_A }, { uid: ACCOUNT_B, accessToken: TOKEN_B, appSecret: SECRET_B, callbackPath: PATH_B }])
     })
     const server = startServerProcess({

@@ -189,6 +189,10 @@ export async function startInProcessChat (options: InProcessOptions): Promise<Ch
       // The bot first: its last late replies still need the fake API, and it saves its stream position on close.
       try {
         await running.close()
+        // The bot's close gives its stream SHUTDOWN_TIMEOUT_MS (500 ms here) and goes on: on a loaded machine the
+        // stream's last position save into tempFolder was still being written when the folder was removed
+        // (ENOTEMPTY, chat's exit 1). The stream's own close is idempotent: this waits for that save.
+        await running.fanbot.pushStream?.stream?.close()
         await sim.close()
       } finally {
         await removeTemp()

@@ -12,7 +12,7 @@ import { createStreamPoster } from './chat-stream.ts'
 import { explainFailure } from './delivery-report.ts'
 import { describeFanAction } from './format.ts'
 import { printHelp } from './help.ts'
-import { out } from './print.ts'
+import { out, terminalInput } from './print.ts'
 import { lazyConfig } from './target.ts'
 import { waitUntil } from './wait-until.ts'
 
@@ -192,8 +192,8 @@ export async function chat (args: readonly string[], env: Environment): Promise<
     const secret = values.secret === undefined ? config().appSecret : values.secret === '' ? undefined : values.secret
     session = await startRemoteChat({ callbackUrl: urlOption('url', values.url), secret, apiPort, accounts: accounts ?? [] })
   }
-  const tty = process.stdin.isTTY && process.stdout.isTTY
-  const rl = createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, prompt: 'fan> ' } : {}), terminal: tty })
+  const { stream: input, tty } = terminalInput()
+  const rl = createInterface({ input, ...(tty ? { output: process.stdout, prompt: 'fan> ' } : {}), terminal: tty })
   rl.on('SIGINT', () => { rl.close() })
   // Taken at once: lines (and the end of input) that arrive before the loop starts would otherwise be lost.
   const iterator = rl[Symbol.asyncIterator]()

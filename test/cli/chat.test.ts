@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
-import { deadUrl, runCli, tempDir } from '../helpers/cli.ts'
+import { deadUrl, runCli, runInProcess, tempDir } from '../helpers/cli.ts'
 import { EXAMPLES_DIR } from '../helpers/examples.ts'
 
 // Plain JS handler modules, as a user might write them: "fast" answers within the deadline, "slow" after it;
@@ -42,7 +42,7 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
   test('--account twice: the fan writes to the first, /account switches, and each account answers (late replies too)', async (t) => {
     const env = await chatEnv(t)
     await writeFile(path.join(env.HANDLERS_DIR ?? '', 'who.mjs'), "export default { on: 'text', match: 'who', handle: (m) => ({ type: 'text', text: 'account ' + m.receiver_id }) }\n")
-    const run = await runCli(['chat', '--account', '1902538057', '--account', '2000000002'], { env, input: 'who\n/account 2000000002\nwho\nslow\n/account\n/account 3000000003\n' })
+    const run = await runInProcess(['chat', '--account', '1902538057', '--account', '2000000002'], { env, input: 'who\n/account 2000000002\nwho\nslow\n/account\n/account 3000000003\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^accounts +1902538057, 2000000002: \/account UID writes to another$/m)
     const lines = run.stdout.split('\n')
@@ -59,14 +59,14 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
     const env = await chatEnv(t)
     const file = path.join(await tempDir(t, 'cli-chat-accounts-'), 'accounts.json')
     await writeFile(file, JSON.stringify([{ uid: '1902538057', accessToken: 'real-token-a' }, { uid: '2000000002', accessToken: 'real-token-b', callbackPath: '/weibo/b' }]))
-    const run = await runCli(['chat'], { env: { ...env, WEIBO_ACCOUNTS_FILE: file }, input: '/account 2000000002\nslow\n' })
+    const run = await runInProcess(['chat'], { env: { ...env, WEIBO_ACCOUNTS_FILE: file }, input: '/account 2000000002\nslow\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^accounts +1902538057, 2000000002/m)
     assert.ok(run.stdout.includes('bot (late, via messages/reply): slow answer'), run.stdout)
   })
 
   test('/unfollow before a late reply: the bot does not send it (WEIBO_ERR_QUOTA_UNFOLLOWED), and chat says why', async (t) => {
-    const run = await runCli(['chat'], { env: await chatEnv(t), input: 'after unfollow\n/unfollow\n' })
+    const run = await runInProcess(['chat'], { env: await chatEnv(t), input: 'after unfollow\n/unfollow\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^fan: \[event unfollow\]$/m)
     assert.match(run.stdout, /^the bot did not send its reply \(WEIBO_ERR_QUOTA_UNFOLLOWED\): .*unfollowed/m)
@@ -74,7 +74,7 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
   })
 
   test('with the bot\'s own checks off, the fake API refuses the same reply (20301), and chat shows the refusal', async (t) => {
-    const run = await runCli(['chat'], { env: { ...await chatEnv(t), REPLY_QUOTA_ENFORCE: 'false' }, input: 'after unfollow\n/unfollow\n' })
+    const run = await runInProcess(['chat'], { env: { ...await chatEnv(t), REPLY_QUOTA_ENFORCE: 'false' }, input: 'after unfollow\n/unfollow\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^fan: \[event unfollow\]$/m)
     assert.match(run.stdout, /^weibo refused the bot's reply \(POST \/2\/messages\/reply\.json, HTTP 403\): error_code 20301, .*unfollowed/m)
@@ -82,7 +82,7 @@ describe('weibo-fanbot chat with piped input, against the bot it starts itself',
   })
 
   test('slash-command mistakes are explained and the chat goes on; /quit ends it', async (t) => {
-    const run = await runCli(['chat'], { env: await chatEnv(t), input: '/position north\n/teleport\nfast\n/quit\nfast\n' })
+    const run = await runInProcess(['chat'], { env: await chatEnv(t), input: '/position north\n/teleport\nfast\n/quit\nfast\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /\(\/position needs LAT LON as decimal numbers/)
     assert.match(run.stdout, /\(unknown command \/teleport; \/help lists them/)
@@ -99,7 +99,7 @@ describe('weibo-fanbot chat shows a failed handler inline, not as silence', () =
   { name: 'quiet', on: 'text', match: 'quiet', handle: () => undefined }
 ]
 `)
-    const run = await runCli(['chat'], { env: { HANDLERS_DIR: dir, LOG_LEVEL: 'silent' }, input: 'price\nhi\nquiet\n' })
+    const run = await runInProcess(['chat'], { env: { HANDLERS_DIR: dir, LOG_LEVEL: 'silent' }, input: 'price\nhi\nquiet\n' })
     assert.equal(run.code, 0, run.stderr)
     const lines = run.stdout.split('\n')
     const after = (fan: string): string | undefined => lines[lines.indexOf(`fan: ${fan}`) + 1]
@@ -117,7 +117,7 @@ const DIRECT_MESSAGE = 'bot (active, via direct_messages/send): '
 
 describe('weibo-fanbot chat: the push stream and every Weibo host, with the shipped example handlers', { concurrency: true }, () => {
   test('/follow then /status: the bot holds the stream, and its direct message prints after the fan\'s weibo', async () => {
-    const run = await runCli(['chat'], { env: EXAMPLES_ENV, input: '/follow\n/status 今天喝了青柚\n' })
+    const run = await runInProcess(['chat'], { env: EXAMPLES_ENV, input: '/follow\n/status 今天喝了青柚\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.equal(run.stderr, '')
     assert.match(run.stdout, /^stream +on: the bot holds the fake push stream \(subid \d+\)/m)
@@ -128,7 +128,7 @@ describe('weibo-fanbot chat: the push stream and every Weibo host, with the ship
   })
 
   test('/status by a fan who does not follow: the fake refuses the direct message (20301), and chat shows it', async () => {
-    const run = await runCli(['chat'], { env: EXAMPLES_ENV, input: '/status 青柚\n' })
+    const run = await runInProcess(['chat'], { env: EXAMPLES_ENV, input: '/status 青柚\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^fan: \[weibo on the push stream\] 青柚$/m)
     assert.match(run.stdout, /^weibo refused the bot's direct message \(POST \/2\/direct_messages\/send\.json, HTTP 403\): error_code 20301,/m)
@@ -136,7 +136,7 @@ describe('weibo-fanbot chat: the push stream and every Weibo host, with the ship
   })
 
   test('/status without TEXT is explained; each stream record is handled before the next line is read', async () => {
-    const run = await runCli(['chat'], { env: EXAMPLES_ENV, input: '/status\n/comment\n/follow\n/status 青柚真好喝\n/comment 好评\n你好\n' })
+    const run = await runInProcess(['chat'], { env: EXAMPLES_ENV, input: '/status\n/comment\n/follow\n/status 青柚真好喝\n/comment 好评\n你好\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^ +\(\/status needs the weibo's TEXT, e\.g\. \/status /m)
     assert.match(run.stdout, /^ +\(\/comment needs the comment's TEXT/m)
@@ -150,14 +150,14 @@ describe('weibo-fanbot chat: the push stream and every Weibo host, with the ship
   })
 
   test('/image: the example handler downloads the picture from the fake upload host and describes it', async () => {
-    const run = await runCli(['chat'], { env: EXAMPLES_ENV, input: '/image\n' })
+    const run = await runInProcess(['chat'], { env: EXAMPLES_ENV, input: '/image\n' })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /^bot \(passive\): 图片收到啦（[^）]*KB）/m)
     assert.doesNotMatch(run.stdout, /暂时没能打开它/)
   })
 
   test('with --url, the banner lists every host and the stream variables; /status publishes and says what chat cannot see', async () => {
-    const run = await runCli(['chat', '--url', await deadUrl(), '--secret='], { input: '/status 青柚\n' })
+    const run = await runInProcess(['chat', '--url', await deadUrl(), '--secret='], { input: '/status 青柚\n' })
     assert.equal(run.code, 0, run.stderr)
     const api = /^weibo api +fake, at (http:\/\/127\.0\.0\.1:\d+)$/m.exec(run.stdout)?.[1]
     assert.ok(api !== undefined, run.stdout)

@@ -53,7 +53,8 @@ describe('shared dedup on Redis: the handler runs once across the fleet', { skip
     const [a, b] = await replicas(t, [{ on: 'text', handle: () => text(`run ${++runs}`) }], { DEDUP_REPLAY_TTL_MS: '200' })
     const fromA = await sendPush(a, fixture('text'))
     assert.deepEqual(decodePassive(fromA.body).data, { text: 'run 1' })
-    assert.equal((await sendPush(b, fixture('text'))).body, fromA.body, 'replayed inside the window')
+    // The replay inside the window is the test above (the default window): with this one's 200 ms, a retry sent at
+    // once was not always inside it on a loaded machine (blank at load 15-20, 3 runs in 8).
     await new Promise((resolve) => setTimeout(resolve, 400)) // a retry can only be later than this
     assert.equal((await sendPush(b, fixture('text'))).body, '')
     assert.equal((await sendPush(a, fixture('text'))).body, '')

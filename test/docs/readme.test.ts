@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { promisify } from 'node:util'
 import { COMMANDS, printHelp } from '../../src/cli/help.ts'
 import { CONFIG_KEYS } from '../../src/config.ts'
 import { ERRORS } from '../../src/errors.ts'
 import { createMetrics } from '../../src/metrics.ts'
+import { runInProcess } from '../helpers/cli.ts'
 import { REPO_ROOT } from '../helpers/server-process.ts'
 
 // The docs are the users' reference: what the code defines, they must document, and every link in them must lead
@@ -184,7 +183,6 @@ describe('docs', () => {
 })
 
 describe('the chat transcripts in the docs', () => {
-  const run = promisify(execFile)
   /** `127.0.0.1:<port>` differs from run to run. */
   const normalise = (text: string): string => text.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT').trimEnd()
 
@@ -193,14 +191,11 @@ describe('the chat transcripts in the docs', () => {
       const blocks = [...read(file).matchAll(/```console\n\$ printf '([^']*)' \| npx weibo-fanbot chat\n([\s\S]*?)```/g)]
       assert.ok(blocks.length >= 1, 'a chat transcript')
       for (const [, input = '', shown = ''] of blocks) {
-        const child = run(process.execPath, ['bin/weibo-fanbot.js', 'chat'], {
-          cwd: REPO_ROOT,
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-          timeout: 60_000
-        })
-        child.child.stdin?.end(input.replace(/\\n/g, '\n'))
-        const { stdout } = await child
-        assert.equal(normalise(stdout), normalise(shown))
+        // In this process, through the CLI's own entry (a process would cost ~2 s of CPU per transcript); chat's
+        // own tests run one as a process, as `npx weibo-fanbot chat` does.
+        const run = await runInProcess(['chat'], { input: input.replace(/\\n/g, '\n') })
+        assert.equal(run.code, 0, run.stderr)
+        assert.equal(normalise(run.stdout), normalise(shown))
       }
     })
   }

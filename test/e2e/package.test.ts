@@ -13,6 +13,17 @@ const run = promisify(execFile)
 /** Only PATH and HOME (npm's cache) from this process: the bot must work from its own files and .env. */
 const CLEAN_ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }
 
+/** What `npx weibo-fanbot chat` prints in the bot for `input`; fails unless it exits 0. */
+async function chatWith (bot: string, input: string): Promise<string> {
+  const chat = spawn(process.execPath, ['node_modules/.bin/weibo-fanbot', 'chat'], { cwd: bot, env: CLEAN_ENV, stdio: ['pipe', 'pipe', 'pipe'] })
+  let transcript = ''
+  chat.stdout.on('data', (chunk: Buffer) => { transcript += chunk.toString('utf8') })
+  chat.stdin.end(input)
+  const [code] = await once(chat, 'close') as [number | null]
+  assert.equal(code, 0, transcript)
+  return transcript
+}
+
 /**
  * The package as a user gets it: `npm pack` (which builds dist/), `weibo-fanbot init --from` the tarball, `npm
  * install` in the new bot, its own tests, then its server (`serve`, settings from .env) answering a signed push.
@@ -37,19 +48,17 @@ test('packed, installed into a new bot: its tests pass, its types check, chat ta
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev'], { cwd: bot, env: CLEAN_ENV })
   assert.deepEqual((await readdir(path.join(bot, 'node_modules', 'weibo-fanbot'))).sort(), ['.env.example', 'README.md', 'README.zh-CN.md', 'bin', 'dist', 'package.json', 'templates'])
 
-  const tests = await run('npm', ['test'], { cwd: bot, env: CLEAN_ENV })
+  // Its tests, its types and a chat need nothing of each other: side by side, they take the time of the longest (this
+  // test is the suite's longest, and each step is one process or two, so the other core would idle at the end).
+  const [tests, , transcript] = await Promise.all([
+    run('npm', ['test'], { cwd: bot, env: CLEAN_ENV }),
+    // The package's type declarations serve a bot's handlers and tests (the typescript of this repository checks them).
+    run(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', bot, '--typeRoots', path.join(REPO_ROOT, 'node_modules', '@types')], { cwd: bot }),
+    chatWith(bot, '价格\n/follow\n')
+  ])
   assert.match(tests.stdout, /^# pass 3$/m)
   assert.match(tests.stdout, /^# fail 0$/m)
-  // The package's type declarations serve a bot's handlers and tests (the typescript of this repository checks them).
-  await run(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', bot, '--typeRoots', path.join(REPO_ROOT, 'node_modules', '@types')], { cwd: bot })
-
-  // `npx weibo-fanbot chat` in the bot: its handlers, in this process, with a fake Weibo.
-  const chat = spawn(process.execPath, ['node_modules/.bin/weibo-fanbot', 'chat'], { cwd: bot, env: CLEAN_ENV, stdio: ['pipe', 'pipe', 'pipe'] })
-  let transcript = ''
-  chat.stdout.on('data', (chunk: Buffer) => { transcript += chunk.toString('utf8') })
-  chat.stdin.end('价格\n/follow\n')
-  const [chatCode] = await once(chat, 'close') as [number | null]
-  assert.equal(chatCode, 0, transcript)
+  // `npx weibo-fanbot chat` in the bot: its handlers, in chat's process, with a fake Weibo.
   assert.match(transcript, /^bot \(passive\): 中杯 15 元/m)
   assert.match(transcript, /^bot \(passive\): 感谢关注/m)
 

@@ -11,10 +11,10 @@ import { skipWithoutRedis } from '../helpers/redis.ts'
 /** Two late replies refused for good (the fan's reply window is closed), in the failed set; no worker left running. */
 async function twoFailed (t: TestContext): Promise<{ world: OutboxWorld, env: Record<string, string>, replies: LateReply[] }> {
   const world = await outboxWorld(t, { fanWrote: false })
-  // The refusals are what these tests list, so the fake's answer must arrive: with the tests' usual API timeout (2 s),
-  // a loaded machine sometimes timed out all three attempts of a job, which then failed as a timeout, with no
-  // error_code to list (outbox list --json: errorCode undefined, 1 run in 5 under load).
-  const outbox = world.outbox({ WEIBO_API_TIMEOUT_MS: '30000' })
+  // The refusals are what these tests list, so the fake's answer must arrive: outboxWorld's API timeout is 30 s, not
+  // the tests' usual 2 s, with which a loaded machine sometimes timed out all three attempts of a job, which then
+  // failed as a timeout, with no error_code to list (outbox list --json: errorCode undefined, 1 run in 5 under load).
+  const outbox = world.outbox()
   // Queued, not sent directly: an outbox whose connection is not up within a second falls back to a direct send
   // (by design), and at the start of a busy run (npm pack and three other files starting) it sometimes was not.
   await until(() => outbox.queue.ready)

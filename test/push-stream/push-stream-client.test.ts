@@ -61,8 +61,10 @@ describe('push stream client: records', () => {
     const fake = await startFakeStream(t)
     const client = startTestClient(t, fake, { idleTimeoutMs: 200 })
     const first = await fake.request(1)
-    await first.write(recordLine('301'))
+    // Taken before the write: the client's idle time starts when the record reaches it, and this process may resume
+    // after the await much later (at load 10, 80 ms later: "aborted after 118 ms" for a 200 ms idle timeout).
     const wrote = performance.now()
+    await first.write(recordLine('301'))
     await first.closed // the client hung up
     const second = await fake.request(2)
     assert.ok(second.at - wrote >= 180, `aborted after ${Math.round(second.at - wrote)} ms`)

@@ -5,6 +5,7 @@ import { buildApp } from '../../src/app.ts'
 import { defineHandler, text, type Handler, type Middleware } from '../../src/index.ts'
 import orderLookup from '../../handlers/order-lookup.ts'
 import { testConfig } from '../helpers/config.ts'
+import { deferred } from '../helpers/deferred.ts'
 import { captureLogs } from '../helpers/logs.ts'
 import { decodePassive, fixtureWith, sendPush } from '../helpers/push.ts'
 import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
@@ -91,21 +92,30 @@ describe('conversations across two replicas on Redis', { skip: skipWithoutRedis 
 
   test('a slow step crossing the deadline goes late; the fan\'s next message waits for it, on the other replica', async (t) => {
     const seen: string[] = []
+    // The slow step holds the fan's turn until the test has the next message's answer. Left to the archive's own
+    // 300 ms, a loaded machine sent the next message after the slow step had ended (it was then answered passively).
+    const slowStepEnds = deferred()
     const observer: Middleware = {
       name: 'observer',
       session: true,
       use: async (message, ctx, next) => {
         seen.push(`${message.text}: ${(ctx.session.conversation as { step?: string } | undefined)?.step ?? 'none'}`)
-        return await next()
+        const reply = await next()
+        if (message.text === '900001') await slowStepEnds.promise
+        return reply
       }
     }
     const [a, b] = await replicas(t, [observer, orderLookup, fallback], { REPLY_DEADLINE_MS: '100' })
-    await sendPush(a, push('查订单', '601'))
-    const slow = await sendPush(a, push('900001', '601')) // the archive takes 300 ms
-    assert.equal(slow.body, '') // blank at the deadline: the answer goes through the outbox
-    // Sent while the slow step still runs: it waits its turn, then sees the conversation the slow step ended.
-    const next = await sendPush(b, push('100001', '601'))
-    assert.equal(next.body, '') // its wait counted against its own deadline: late too
+    try {
+      await sendPush(a, push('查订单', '601'))
+      const slow = await sendPush(a, push('900001', '601'))
+      assert.equal(slow.body, '') // blank at the deadline: the answer goes through the outbox
+      // Sent while the slow step still runs: it waits its turn, then sees the conversation the slow step ended.
+      const next = await sendPush(b, push('100001', '601'))
+      assert.equal(next.body, '') // its wait counted against its own deadline: late too
+    } finally {
+      slowStepEnds.resolve()
+    }
     await Promise.all([a.fanbot.dispatcher.idle(), b.fanbot.dispatcher.idle()])
     assert.deepEqual(seen, ['查订单: none', '900001: number', '100001: none'])
   })
