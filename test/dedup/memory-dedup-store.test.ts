@@ -225,7 +225,11 @@ describe('createMemoryDedupStore', () => {
   })
 
   test('answer bodies are freed when the replay window passes, without any further claim', async () => {
-    const store = createMemoryDedupStore({ max: 100_000, ttlMs: 600_000, replayTtlMs: 1000 })
+    // The store's clock stands still while the 2,000 bodies are written (at load 20 the writes outlasted the 1 s
+    // window on the real clock and some expired early: 975 held, not 2,000), then moves past the window; the sweep
+    // is still the store's own timer, on real time.
+    const clock = fakeClock()
+    const store = createMemoryDedupStore({ max: 100_000, ttlMs: 600_000, replayTtlMs: 1000, perf: clock })
     collectGarbage()
     const before = process.memoryUsage().heapUsed
     // 2,000 distinct bodies of 20,000 one-byte characters: 40 MB of heap while held.
@@ -238,6 +242,7 @@ describe('createMemoryDedupStore', () => {
     const held = process.memoryUsage().heapUsed
     assert.equal(store.answersHeld, 2000)
     assert.ok(held - before > 35e6, `the bodies are held: +${held - before} B`)
+    clock.advance(1001)
     await sleep(2500) // only the store's own timer runs in between
     assert.equal(store.answersHeld, 0)
     collectGarbage()
