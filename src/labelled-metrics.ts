@@ -9,8 +9,8 @@ import type { Metric, Registry } from 'prom-client'
  * and finds the bucket through its bound converted to a property name: ~1.3 µs per call, ~4 µs for the three calls
  * of every push (measured on Node 24, bench/README.md), a few per cent of the server's CPU per push. Here a label
  * set's series is found by walking one `Map` per label with the label values (short constant strings whose hashes
- * V8 keeps) and updated in place: ~0.1 µs. The rest is prom-client's: `get()` returns its public
- * `MetricObjectWithValues`, the registry renders it, so the exposition text is the one prom-client would write
+ * V8 keeps) and updated in place: ~0.1 µs. The rest is prom-client's: `get()` returns the metric object its own classes
+ * return, the registry renders it, so the exposition text is the one prom-client would write
  * (test/labelled-metrics.test.ts compares the two). Only what the per-push path needs is here.
  */
 type LabelValue = string | number

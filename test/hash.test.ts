@@ -1,13 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { sha1, sha1Bytes, sha256, sha256Bytes } from '../src/hash.ts'
+import { sha1, sha1Bytes, sha256Bytes } from '../src/hash.ts'
 
-test('sha1 and sha256 give the digest createHash gives, in hex and base64url, for ASCII and Chinese text', () => {
+test('sha1 gives the digest createHash gives, in hex and base64url, for ASCII and Chinese text', () => {
   for (const data of ['', 'abc', 'bench-app-secret17640000000001234', '["text","你好 👋",{}]']) {
     for (const encoding of ['hex', 'base64url'] as const) {
       assert.equal(sha1(data, encoding), createHash('sha1').update(data, 'utf8').digest(encoding), `${data} ${encoding}`)
-      assert.equal(sha256(data, encoding), createHash('sha256').update(data, 'utf8').digest(encoding), `${data} ${encoding}`)
     }
   }
 })

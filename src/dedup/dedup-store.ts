@@ -24,10 +24,14 @@ export interface DedupStore {
   close?: () => Promise<void>
 }
 
-/** An owner's claim whose `settle` acts once, however often it is called (the first answer is the answer). */
-export function ownerClaim (onSettle: (answer: Answer) => void): Claim {
+/**
+ * An owner's claim whose `settle` acts once, however often it is called (the first answer is the answer). With
+ * `onHold`, it also has `hold`, which acts once and only before the claim is settled.
+ */
+export function ownerClaim (onSettle: (answer: Answer) => void, onHold?: () => void): Claim {
   let settled = false
-  return {
+  let held = false
+  const claim: Extract<Claim, { role: 'owner' }> = {
     role: 'owner',
     settle (answer) {
       if (settled) return
@@ -35,4 +39,12 @@ export function ownerClaim (onSettle: (answer: Answer) => void): Claim {
       onSettle(answer)
     }
   }
+  if (onHold !== undefined) {
+    claim.hold = () => {
+      if (settled || held) return
+      held = true
+      onHold()
+    }
+  }
+  return claim
 }

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import type { Answer, DedupStore } from './dedup-store.ts'
+import { ownerClaim, type Answer, type DedupStore } from './dedup-store.ts'
 import { SeenLog } from './seen-log.ts'
 
 export interface MemoryDedupStoreOptions {
@@ -109,25 +109,17 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Memor
       // goes from claim to settle with nothing else running between, so it never enters the map (a Map entry set
       // and deleted per push, and V8 shrinking the emptied table each time, for nothing).
       let mine: Pending | undefined
-      let settledAlready = false
-      return {
-        role: 'owner',
-        hold () {
-          if (mine !== undefined || settledAlready) return
-          mine = { claimedAt: now }
-          inFlight.set(key, mine)
-        },
-        settle (settled) {
-          if (settledAlready) return
-          settledAlready = true
-          if (mine !== undefined && inFlight.get(key) === mine) inFlight.delete(key)
-          const at = clock.now()
-          seen.expire(at)
-          seen.add(digest, at, settled)
-          if (settled !== '' && replayTtlMs > 0) scheduleSweep()
-          mine?.resolve?.(settled)
-        }
-      }
+      return ownerClaim((settled) => {
+        if (mine !== undefined && inFlight.get(key) === mine) inFlight.delete(key)
+        const at = clock.now()
+        seen.expire(at)
+        seen.add(digest, at, settled)
+        if (settled !== '' && replayTtlMs > 0) scheduleSweep()
+        mine?.resolve?.(settled)
+      }, () => {
+        mine = { claimedAt: now }
+        inFlight.set(key, mine)
+      })
     }
   }
 }
