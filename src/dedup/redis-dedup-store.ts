@@ -12,11 +12,16 @@ import type { Logger } from '../logger.ts'
  */
 const PENDING = 'P'
 const ANSWERED = 'A'
+/** After a SUBSCRIBE that failed on a connection still up (unanswered in time), the next try. */
+const RESUBSCRIBE_MS = 1000
 
 export interface RedisDedupStoreOptions {
   /** Connection for commands (fail-fast options: see redis-connection.ts). */
   redis: Redis
-  /** A second connection, used only for SUBSCRIBE. */
+  /**
+   * A second connection, used only for SUBSCRIBE, opened with SUBSCRIBER_OPTIONS (redis-connection.ts): the store
+   * subscribes again itself after a reconnect, so ioredis must not.
+   */
   subscriber: Redis
   prefix: string
   /** How long an answered push is recognised as seen (DEDUP_TTL_MS). */
@@ -49,6 +54,7 @@ export interface RedisDedupStore extends DedupStore {
  */
 export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDedupStore {
   const { redis, subscriber, logger } = options
+  if (subscriber.options.autoResubscribe !== false) throw new Error('createRedisDedupStore: open the subscriber with SUBSCRIBER_OPTIONS (autoResubscribe: false)')
   const channel = `${options.prefix}:dedup-answers`
   const waiters = new Map<string, Set<(answer: Answer) => void>>()
   const keyOf = (key: string): string => `${options.prefix}:dedup:${key}`
@@ -84,7 +90,23 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
     const announced = parseAnnouncement(message)
     if (announced !== undefined) wake(announced.key, announced.answer)
   })
-  const subscribed = subscriber.subscribe(channel).catch((error: unknown) => { fail('wait', error, channel) })
+  let closed = false
+  let resubscribe: NodeJS.Timeout | undefined
+  /** Never rejects. A joiner waiting meanwhile still gets its answer: it polls too. */
+  function subscribe (): Promise<void> {
+    return subscriber.subscribe(channel).then(() => {}, (error: unknown) => {
+      fail('wait', error, channel)
+      // Unanswered in time on a connection still up: try again (Redis may have taken the first; SUBSCRIBE twice to
+      // one channel is one subscription). A connection down subscribes again on its next `ready`.
+      if (closed || subscriber.status !== 'ready') return
+      clearTimeout(resubscribe)
+      resubscribe = setTimeout(() => { subscribe().catch(() => {}) }, RESUBSCRIBE_MS).unref() // never rejects
+    })
+  }
+  const subscribed = subscribe()
+  // Every `ready` after this one is a reconnect, and Redis forgot the subscription (on a connection still coming up
+  // when the store was made, it is the first: a second SUBSCRIBE to one channel is harmless).
+  subscriber.on('ready', () => { if (!closed) subscribe().catch(() => {}) }) // never rejects
 
   async function waitForAnswer (key: string): Promise<Answer> {
     await subscribed
@@ -148,6 +170,8 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
       await redis.ping()
     },
     async close () {
+      closed = true
+      clearTimeout(resubscribe)
       for (const key of [...waiters.keys()]) wake(key, '')
       // quit() on a connection that is down waits for it to come back: disconnect it instead.
       for (const connection of [subscriber, redis]) {

@@ -17,6 +17,14 @@ export const FAST_FAIL_OPTIONS: RedisOptions = {
 }
 
 /**
+ * Options for a connection used only for SUBSCRIBE (the dedup store's): fail-fast, and no automatic re-subscribe
+ * after a reconnect. ioredis sends that SUBSCRIBE itself and leaves its promise unhandled, so a Redis that comes back
+ * too slowly to answer it within the command timeout (a loaded Redis) was an unhandled rejection, which ends the
+ * process. The store subscribes again itself, on every `ready`, and handles the failure.
+ */
+export const SUBSCRIBER_OPTIONS: RedisOptions = { ...FAST_FAIL_OPTIONS, autoResubscribe: false }
+
+/**
  * Options for a connection whose writes must land even across an outage (the outbox's delivery records): commands
  * wait in the offline queue while Redis reconnects and are sent again after it, with no command timeout. Its
  * callers bound the wait themselves (shutdown does).

@@ -35,12 +35,12 @@ export async function openStorage (options: { config: Config, logger: Logger, me
   const memory = (): Storage => memoryStorage(createMemoryDedupStore({ max: config.dedupMax, ttlMs: config.dedupTtlMs, replayTtlMs: config.dedupReplayTtlMs }))
   if (config.redisUrl === undefined) return memory()
   // ioredis is loaded only in scale-out mode: an in-memory server never needs it (idle RSS, bench/README.md).
-  const { connectRedis, safeRedisUrl } = await import('./redis-connection.ts')
+  const { connectRedis, safeRedisUrl, SUBSCRIBER_OPTIONS } = await import('./redis-connection.ts')
   const { createRedisDedupStore } = await import('../dedup/redis-dedup-store.ts')
   try {
     const redis = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup' })
     // If the second connection fails, the first must not stay behind reconnecting (and logging) forever.
-    const subscriber = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup-sub' })
+    const subscriber = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup-sub', options: SUBSCRIBER_OPTIONS })
       .catch((error: unknown) => { redis.disconnect(); throw error })
     const dedup = createRedisDedupStore({
       redis,

@@ -19,7 +19,7 @@ function replica (t: TestContext, prefix: string, replayTtlMs: number): Replica 
   const redis = new Redis(url, { maxRetriesPerRequest: 1 })
   const store = createRedisDedupStore({
     redis,
-    subscriber: new Redis(url, { maxRetriesPerRequest: 1 }),
+    subscriber: new Redis(url, { maxRetriesPerRequest: 1, autoResubscribe: false }),
     prefix,
     ttlMs: TTL_MS,
     replayTtlMs,
