@@ -41,7 +41,7 @@ describe('weibo-fanbot stream, on Redis', { skip: skipWithoutRedis, concurrency:
 
   test('failed --json --limit 1: the total and the newest entry, its record whole (64-bit ids digit for digit)', async (t) => {
     const { env } = await twoDeadLetters(t)
-    const run = await runCli(['stream', 'failed', '--json', '--limit', '1'], { env })
+    const run = await runInProcess(['stream', 'failed', '--json', '--limit', '1'], { env })
     assert.equal(run.code, 0, run.stderr)
     const report = JSON.parse(run.stdout) as { total: number, failed: StreamDeadLetter[] }
     assert.equal(report.total, 2)
@@ -50,7 +50,7 @@ describe('weibo-fanbot stream, on Redis', { skip: skipWithoutRedis, concurrency:
 
   test('retry <id>: moved to the replay queue for a server to run; the other stays listed', async (t) => {
     const { store, env } = await twoDeadLetters(t)
-    const run = await runCli(['stream', 'retry', '4404160103598340001'], { env })
+    const run = await runInProcess(['stream', 'retry', '4404160103598340001'], { env })
     assert.equal(run.code, 0, run.stderr)
     assert.equal(run.stdout, 'retried 4404160103598340001\n1 record queued for replay; a running server holding the stream runs its handler again within seconds\n')
     assert.deepEqual((await store.takeReplays(10)).map((item) => item.id), ['4404160103598340001'])
@@ -59,19 +59,19 @@ describe('weibo-fanbot stream, on Redis', { skip: skipWithoutRedis, concurrency:
 
   test('retry --all, then again: nothing left; an id not in the list is exit 1, one line', async (t) => {
     const { store, env } = await twoDeadLetters(t)
-    const all = await runCli(['stream', 'retry', '--all'], { env })
+    const all = await runInProcess(['stream', 'retry', '--all'], { env })
     assert.equal(all.code, 0, all.stderr)
     assert.match(all.stdout, /^retried 4404160103598340001\nretried 4404160103598340002\n2 records queued for replay/)
     assert.equal((await store.takeReplays(10)).length, 2)
-    const again = await runCli(['stream', 'retry', '--all'], { env })
+    const again = await runInProcess(['stream', 'retry', '--all'], { env })
     assert.equal(again.stdout, 'no failed push stream records to retry\n')
-    const missing = await runCli(['stream', 'retry', '123'], { env })
+    const missing = await runInProcess(['stream', 'retry', '123'], { env })
     assert.equal(missing.code, 1)
     assert.equal(oneLineOf(missing.stderr), 'weibo-fanbot stream: not in the dead-letter list: 123 (weibo-fanbot stream failed shows the ids)')
   })
 
   test('an empty list says so', async () => {
-    const run = await runCli(['stream', 'failed'], { env: { REDIS_URL: redisUrl() ?? '', REDIS_KEY_PREFIX: uniquePrefix() } })
+    const run = await runInProcess(['stream', 'failed'], { env: { REDIS_URL: redisUrl() ?? '', REDIS_KEY_PREFIX: uniquePrefix() } })
     assert.equal(run.code, 0, run.stderr)
     assert.equal(run.stdout, 'no failed push stream records\n')
   })

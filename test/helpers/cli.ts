@@ -47,7 +47,8 @@ let inProcess: Promise<unknown> = Promise.resolve()
  * A command line run in this process through the CLI's own entry (src/cli/run.ts: all main.ts does but exit), with
  * the environment `runCli` gives and `input` piped as stdin: what `runCli` reports, without starting a process (~1 s
  * of CPU each, ~2 s for a chat, most of a CLI test file's cost). For command lines that leave nothing running:
- * usage errors, help, send, verify, chat. The process around them (exit code, flushed streams) is the same for every
+ * usage errors, help, send, verify, chat, and `outbox` / `stream` (they close their Redis connections: a file whose
+ * command left one open would not end). The process around them (exit code, flushed streams) is the same for every
  * command line; each file proves it with `runCli`. One at a time: the output collector is the CLI's own.
  */
 export async function runInProcess (args: string[], options: { env?: Record<string, string>, input?: string } = {}): Promise<CliRun> {

@@ -46,7 +46,7 @@ describe('weibo-fanbot outbox, on Redis', { skip: skipWithoutRedis, concurrency:
 
   test('list --json --limit 1: counts and the newest failed reply, as data', async (t) => {
     const { env } = await twoFailed(t)
-    const run = await runCli(['outbox', 'list', '--json', '--limit', '1'], { env })
+    const run = await runInProcess(['outbox', 'list', '--json', '--limit', '1'], { env })
     assert.equal(run.code, 0, run.stderr)
     const report = JSON.parse(run.stdout) as { counts: OutboxCounts, failed: FailedLateReply[] }
     assert.equal(report.counts.failed, 2)
@@ -59,7 +59,7 @@ describe('weibo-fanbot outbox, on Redis', { skip: skipWithoutRedis, concurrency:
     const { world, env, replies } = await twoFailed(t)
     const producer = world.outbox({ OUTBOX_CONCURRENCY: '0' })
     const id = outboxJobId(replies[1]?.dedupKey ?? '')
-    const run = await runCli(['outbox', 'retry', id], { env })
+    const run = await runInProcess(['outbox', 'retry', id], { env })
     assert.equal(run.code, 0, run.stderr)
     assert.equal(run.stdout, `retried ${id}\n1 late reply queued again; the servers' outbox workers send them now\n`)
     assert.deepEqual(await producer.queue.counts(), { waiting: 1, active: 0, delayed: 0, failed: 1, completed: 0 })
@@ -73,19 +73,19 @@ describe('weibo-fanbot outbox, on Redis', { skip: skipWithoutRedis, concurrency:
 
   test('retry --all: every failed reply; an id not in the failed set is exit 1, one line', async (t) => {
     const { env } = await twoFailed(t)
-    const all = await runCli(['outbox', 'retry', '--all'], { env })
+    const all = await runInProcess(['outbox', 'retry', '--all'], { env })
     assert.equal(all.code, 0, all.stderr)
     assert.match(all.stdout, /^retried late-\S+\nretried late-\S+\n2 late replies queued again/)
-    const again = await runCli(['outbox', 'retry', '--all'], { env })
+    const again = await runInProcess(['outbox', 'retry', '--all'], { env })
     assert.equal(again.stdout, 'no failed late replies to retry\n')
-    const missing = await runCli(['outbox', 'retry', 'late-0000'], { env })
+    const missing = await runInProcess(['outbox', 'retry', 'late-0000'], { env })
     assert.equal(missing.code, 1)
     assert.equal(oneLineOf(missing.stderr), 'weibo-fanbot outbox: not in the failed set: late-0000 (weibo-fanbot outbox list shows the ids)')
   })
 
   test('an empty outbox says so', async (t) => {
     const world = await outboxWorld(t)
-    const run = await runCli(['outbox', 'list'], { env: { REDIS_URL: world.url, REDIS_KEY_PREFIX: world.prefix } })
+    const run = await runInProcess(['outbox', 'list'], { env: { REDIS_URL: world.url, REDIS_KEY_PREFIX: world.prefix } })
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, /0 failed, 0 completed.*\nno failed late replies\n$/)
   })
