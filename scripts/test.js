@@ -22,11 +22,17 @@ const testDir = path.join(root, 'test')
  * Redis paused for 30 s, npm pack and install, process starts) overlap everything else. Wall / CPU seconds, one file
  * alone on a 2-core machine under load (2026-12-01): every other file takes under 30 s.
  */
+/** Where in LONGEST_FIRST the shared groups start. */
+const GROUPS_HERE = '(the groups)'
 const LONGEST_FIRST = [
   'test/outbox/redis-stall.test.ts', // ~45 / 19: its own redis-server paused for 10 s and for 30 s, side by side,
   // four replicas: it mostly waits, so it starts first and overlaps the most
   'test/e2e/package.test.ts', // 31 / 29 before 2026-12-01 23:00 (less now): npm pack (its build skipped when dist/
   // is current), npm install into a new bot, then its tests, its tsc and a chat side by side, its server
+  // The groups (below): 35-55 s each, much of it waiting (timers, Redis, servers), so they come next. After the
+  // files below, the last group started at ~70 s of a 125 s run and ran alone for its last ~13 s, the machine at a
+  // fifth of its two cores (a sampler of /proc, 2026-12-02); started here, the run keeps both cores busy to its end.
+  GROUPS_HERE,
   'test/main.test.ts', // 19 / 12: nine server starts, one after another (compiled where the handlers are JavaScript)
   // Then the own-process files of 5-15 s wall (quiet machine): started by name they came last and left a tail of
   // ~12 s with the machine idle, waiting on one of them.
@@ -51,7 +57,7 @@ const files = readdirSync(testDir, { withFileTypes: true }).flatMap((entry) => {
   return readdirSync(path.join(testDir, entry.name)).filter((name) => name.endsWith('.test.ts')).map((name) => `test/${entry.name}/${name}`)
 }).sort()
 
-const missing = LONGEST_FIRST.filter((file) => !files.includes(file))
+const missing = LONGEST_FIRST.filter((file) => file !== GROUPS_HERE && !files.includes(file))
 if (missing.length > 0) throw new Error(`scripts/test.js: LONGEST_FIRST names files that do not exist: ${missing.join(', ')}`)
 const own = files.filter((file) => LONGEST_FIRST.includes(file) || OWN_PROCESS.test(readFileSync(path.join(root, file), 'utf8')))
 const shared = files.filter((file) => !own.includes(file))
@@ -70,12 +76,15 @@ const writeEntry = (rank, label, members) => {
 // Node's runner sorts the files it is given by path before it starts them, whatever order they come in: given
 // directly, the longest files (test/e2e/…, test/outbox/…) would start near the end and leave a tail of one waiting
 // file (an idle machine for the last 15 s of the run). So each longest file is started through an entry of its own
-// whose name sorts first, in LONGEST_FIRST's order; it still runs alone in its process. Then the groups; then the
-// other own-process files (test/.groups-… sorts before every test folder).
-const longest = LONGEST_FIRST.map((file, index) => writeEntry(index, file.slice('test/'.length).replace(/\.test\.ts$/, '').replaceAll('/', '--'), [file]))
-const groups = Array.from({ length: GROUPS }, (_, index) => shared.filter((_, position) => position % GROUPS === index))
-  .filter((members) => members.length > 0)
-  .map((members, index) => writeEntry(LONGEST_FIRST.length + index, `group-${index + 1}`, members))
+// whose name sorts first, in LONGEST_FIRST's order (the groups at GROUPS_HERE); it still runs alone in its process.
+// Then the other own-process files (test/.groups-… sorts before every test folder).
+const fileEntry = (file, rank) => writeEntry(rank, file.slice('test/'.length).replace(/\.test\.ts$/, '').replaceAll('/', '--'), [file])
+const groupMembers = Array.from({ length: GROUPS }, (_, index) => shared.filter((_, position) => position % GROUPS === index)).filter((members) => members.length > 0)
+const entries = []
+for (const item of LONGEST_FIRST) {
+  if (item === GROUPS_HERE) for (const [index, members] of groupMembers.entries()) entries.push(writeEntry(entries.length, `group-${index + 1}`, members))
+  else entries.push(fileEntry(item, entries.length))
+}
 
 // dist/ first: the tests run the compiled server and CLI on plain node when dist/ is built from the sources as they
 // are (test/helpers/server-process.ts, `compiled`), else the sources through tsx. Nothing to do when it is current
@@ -84,7 +93,7 @@ const groups = Array.from({ length: GROUPS }, (_, index) => shared.filter((_, po
 const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' })
 if (build.status !== 0) process.stderr.write('scripts/test.js: the build failed; the tests run the sources through tsx\n')
 
-const ordered = [...longest, ...groups, ...own.filter((file) => !LONGEST_FIRST.includes(file))]
+const ordered = [...entries, ...own.filter((file) => !LONGEST_FIRST.includes(file))]
 const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')
 const child = spawn(process.execPath, [tsx, '--test', `--test-concurrency=${CONCURRENCY}`, `--test-timeout=${HANG_MS}`, ...process.argv.slice(2), ...ordered], { cwd: root, stdio: 'inherit' })
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { child.kill(signal) })
