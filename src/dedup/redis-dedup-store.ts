@@ -120,8 +120,12 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
       const list = waiters.get(key) ?? new Set()
       list.add(done)
       waiters.set(key, list)
+      const waiting = (): boolean => waiters.get(key)?.has(done) === true
+      // The next poll only while still waiting: an answer heard on the channel during a read must not leave a timer
+      // behind (it would do nothing, but hold the process up to pollMs).
+      const again = (): void => { if (waiting()) timer = setTimeout(poll, options.pollMs ?? 100) }
       const poll = (): void => {
-        if (!waiters.get(key)?.has(done)) return
+        if (!waiting()) return
         if (Date.now() - started > options.maxWaitMs) {
           waiters.get(key)?.delete(done)
           done('')
@@ -129,8 +133,8 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
         }
         readAnswer(key).then((answer) => {
           if (answer !== undefined) wake(key, answer)
-          else timer = setTimeout(poll, options.pollMs ?? 100)
-        }, () => { timer = setTimeout(poll, options.pollMs ?? 100) })
+          else again()
+        }, again)
       }
       poll()
     })

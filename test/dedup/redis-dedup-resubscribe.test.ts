@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { createServer, Socket, type Server } from 'node:net'
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createRedisDedupStore } from '../../src/dedup/redis-dedup-store.ts'
 import { connectRedis, SUBSCRIBER_OPTIONS } from '../../src/storage/redis-connection.ts'
@@ -26,7 +26,7 @@ interface RedisProxy {
   close: () => Promise<void>
 }
 
-async function redisProxy (t: TestContext, target: URL): Promise<RedisProxy> {
+async function redisProxy (target: URL): Promise<RedisProxy> {
   const sockets = new Set<Socket>()
   const server: Server = createServer((client) => {
     const upstream = new Socket()
@@ -56,21 +56,25 @@ async function redisProxy (t: TestContext, target: URL): Promise<RedisProxy> {
       await new Promise((resolve) => server.close(resolve))
     }
   }
-  t.after(async () => { await proxy.close() })
   return proxy
 }
 
 test('a reconnected subscriber whose SUBSCRIBE goes unanswered leaves no unhandled rejection, subscribes again, and joiners still get the answer', { skip: skipWithoutRedis }, async (t) => {
   const rejections = collectUnhandledRejections(t)
-  const proxy = await redisProxy(t, new URL(redisUrl() ?? ''))
+  // One hook, so the order is ours: the stores quit their connections while the proxy still carries them (a
+  // connection closed under ioredis holds the process 2 s more), then the proxy.
+  const closers: Array<() => Promise<void>> = []
+  t.after(async () => { for (const close of closers.reverse()) await close() })
+  const proxy = await redisProxy(new URL(redisUrl() ?? ''))
+  closers.push(proxy.close)
   const logs = captureLogs('info')
   const prefix = uniquePrefix()
-  t.after(async () => { await deleteKeys(redisUrl() ?? '', prefix) })
+  closers.push(async () => { await deleteKeys(redisUrl() ?? '', prefix) })
   const redis = await connectRedis({ url: proxy.url, logger: logs.logger, name: 'test-dedup' })
   const subscriber = await connectRedis({ url: proxy.url, logger: logs.logger, name: 'test-dedup-sub', options: SUBSCRIBER_OPTIONS })
   // maxWaitMs far past the test: a joiner that got an answer got it from the store, not from giving up.
   const store = createRedisDedupStore({ redis, subscriber, logger: logs.logger, prefix, ttlMs: 60_000, pendingTtlMs: 60_000, maxWaitMs: 60_000, pollMs: 60_000 })
-  t.after(async () => { await store.close() })
+  closers.push(store.close)
   // The first subscription is up before the cut.
   const first = await store.claim('k0')
   assert.equal(first.role, 'owner')
@@ -96,7 +100,7 @@ test('a reconnected subscriber whose SUBSCRIBE goes unanswered leaves no unhandl
   proxy.holdSubscribe = false
   const otherSubscriber = await connectRedis({ url: redisUrl() ?? '', logger: logs.logger, name: 'test-other-sub', options: SUBSCRIBER_OPTIONS })
   const other = createRedisDedupStore({ redis: await connectRedis({ url: redisUrl() ?? '', logger: logs.logger, name: 'test-other' }), subscriber: otherSubscriber, logger: logs.logger, prefix, ttlMs: 60_000, pendingTtlMs: 60_000, maxWaitMs: 60_000 })
-  t.after(async () => { await other.close() })
+  closers.push(other.close)
   const owner = await other.claim('k1')
   assert.equal(owner.role, 'owner')
   const joined = await store.claim('k1')
@@ -104,7 +108,7 @@ test('a reconnected subscriber whose SUBSCRIBE goes unanswered leaves no unhandl
   await sleep(2500) // the store's next subscribe (it tries again every second)
   if (owner.role === 'owner') owner.settle('a1')
   assert.ok(joined.role === 'joiner')
-  const heard = await Promise.race([joined.answer, sleep(5000, 'nothing within 5 s')])
+  const heard = await Promise.race([joined.answer, sleep(5000, 'nothing within 5 s', { ref: false })])
   assert.equal(heard, 'a1', 'the joiner heard the answer on the channel')
   assert.deepEqual(await rejections.after(100), [])
 })
