@@ -54,7 +54,7 @@ describe('the server process (src/main.ts)', () => {
   })
 
   test('a bad configuration exits 1 and names every bad variable at once', async () => {
-    const server = startServerProcess({ env: { PORT: 'eighty', LOG_LEVEL: 'loud', REPLY_DEADLINE_MS: '9000', NODE_ENV: 'production' } })
+    const server = startServerProcess({ env: { PORT: 'eighty', LOG_LEVEL: 'loud', REPLY_DEADLINE_MS: '9000', NODE_ENV: 'production' }, refusedAtConfig: true })
     assert.equal(await server.exited, 1)
     const stderr = server.stderr()
     assert.match(stderr, /WEIBO_ERR_CONFIG_INVALID/)

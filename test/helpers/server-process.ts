@@ -32,9 +32,9 @@ function javaScriptHandlers (env: Record<string, string>, cwd: string): boolean 
  * handlers are JavaScript; else the sources through tsx, as `npm start` does (TypeScript handlers need tsx on Node
  * 20, and they import src/index.ts, which must be the server's own modules, not a second copy beside dist/).
  */
-function serverArgs (env: Record<string, string>, cwd: string): string[] {
+function serverArgs (env: Record<string, string>, cwd: string, refusedAtConfig: boolean): string[] {
   const main = compiled('src/main.ts')
-  return main !== undefined && javaScriptHandlers(env, cwd) ? [main] : ['--import', 'tsx', 'src/main.ts']
+  return main !== undefined && (refusedAtConfig || javaScriptHandlers(env, cwd)) ? [main] : ['--import', 'tsx', 'src/main.ts']
 }
 
 export interface ServerProcess {
@@ -49,11 +49,12 @@ export interface ServerProcess {
 
 /**
  * Runs a command from the repo root (or `cwd`) with only `env` (plus PATH/HOME, HOST/PORT and no shedding), as a user
- * would in a fresh shell; by default the server (`serverArgs`).
+ * would in a fresh shell; by default the server (`serverArgs`). `refusedAtConfig`: the test expects the start to stop
+ * at the configuration, before any handler module loads, so the compiled server runs whatever the handlers are.
  */
-export function startServerProcess (options: { command?: string, args?: string[], env: Record<string, string>, cwd?: string }): ServerProcess {
+export function startServerProcess (options: { command?: string, args?: string[], env: Record<string, string>, cwd?: string, refusedAtConfig?: boolean }): ServerProcess {
   const cwd = options.cwd ?? REPO_ROOT
-  const child = spawn(options.command ?? process.execPath, options.args ?? serverArgs(options.env, cwd), {
+  const child = spawn(options.command ?? process.execPath, options.args ?? serverArgs(options.env, cwd, options.refusedAtConfig === true), {
     cwd,
     // Overload shedding off, as in testConfig: a loaded test machine lags a server's event loop past the default
     // second, and the pushes a test sends were shed (503; shutdown-signals.test.ts at load 20). A test may set it.
