@@ -65,7 +65,7 @@ describe('the server process with WEIBO_ACCOUNTS_FILE', () => {
 
   test('a bad accounts file stops the start with every problem', async (t) => {
     const dir = await folder(t, { 'accounts.json': JSON.stringify([{ uid: ACCOUNT_A }, { uid: ACCOUNT_A, accessToken: 'x' }, { uid: ACCOUNT_A, accessToken: 'y' }]) })
-    const server = startServerProcess({ env: { WEIBO_ACCOUNTS_FILE: path.join(dir, 'accounts.json') }, refusedAtConfig: true })
+    const server = startServerProcess({ env: { WEIBO_ACCOUNTS_FILE: path.join(dir, 'accounts.json') } })
     assert.equal(await server.exited, 1)
     assert.match(server.stderr(), /WEIBO_ERR_ACCOUNTS_INVALID/)
     assert.match(server.stderr(), /\[0\]\.accessToken/)
