@@ -23,9 +23,11 @@ test('releaseStartupMemory: the young generation grown by start-up is given back
   releaseStartupMemory()
   const after = youngGeneration()
   assert.equal((globalThis as { gc?: unknown }).gc, undefined, 'no global gc for the server or its handlers')
-  assert.ok(after <= before, `${(before / MIB).toFixed(1)} → ${(after / MIB).toFixed(1)} MiB`)
-  // Node 20's V8 has no memory-reducing flavour of the GC (a plain full GC keeps the pages); the image runs Node 24.
+  // Node 20's V8 has no memory-reducing flavour of the GC: it runs a plain full GC, which keeps the pages and may
+  // even resize the young generation either way (27.6 → 27.8 MiB in a shared test process, CI 2026-12-02), so
+  // nothing about its size is promised there. The image runs Node 24.
   if (nodeMajor >= 24) {
+    assert.ok(after <= before, `${(before / MIB).toFixed(1)} → ${(after / MIB).toFixed(1)} MiB`)
     assert.ok(before > 4 * MIB, `the allocation grew the young generation (${(before / MIB).toFixed(1)} MiB)`)
     assert.ok(after < 2 * MIB, `young generation after: ${(after / MIB).toFixed(1)} MiB, expected < 2 MiB`)
   }
