@@ -145,3 +145,13 @@ test('a reconnected subscriber whose SUBSCRIBE is not answered in time leaves no
   assert.equal(heard, 'a1', 'the joiner heard the answer on the channel')
   assert.deepEqual(await rejections.after(100), [])
 })
+
+test('a subscriber opened with ioredis\'s own re-subscribe is refused, naming the options to use', () => {
+  // Not connected (lazyConnect): the store refuses it before any command.
+  const subscriber = new Redis('redis://127.0.0.1:9', { lazyConnect: true })
+  const redis = new Redis('redis://127.0.0.1:9', { lazyConnect: true })
+  assert.throws(
+    () => createRedisDedupStore({ redis, subscriber, logger: captureLogs('info').logger, prefix: 'p', ttlMs: 1000, pendingTtlMs: 1000, maxWaitMs: 1000 }),
+    /open the subscriber with SUBSCRIBER_OPTIONS \(autoResubscribe: false\)/
+  )
+})
