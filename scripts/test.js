@@ -24,6 +24,20 @@ const testDir = path.join(root, 'test')
  */
 /** Where in LONGEST_FIRST the shared groups start. */
 const GROUPS_HERE = '(the groups)'
+/**
+ * Files that would each get a process of their own (OWN_PROCESS), run one after another in one process instead: a
+ * process costs ~1 s of CPU before its first test (tsx's loader and the server's modules, BullMQ's and ioredis's for
+ * the outbox), and these files mostly wait. Named in LONGEST_FIRST by their key.
+ */
+const TOGETHER = {
+  // They start the server or the CLI as processes and wait on them (5-15 s each, ~1-2 s of CPU); they listen on nothing
+  // of the process, so the files before them in this process cannot disturb them.
+  '(server starts)': ['test/cli/serve.test.ts', 'test/main-accounts.test.ts', 'test/outbox/replica-killed.test.ts', 'test/logger.test.ts', 'test/cli/dev.test.ts'],
+  // They count the process's unhandled rejections (a crash in production), so they share no process with files that
+  // do not: each closes every connection it opened and waits out its own timers, so what one of them counts is its
+  // own. Redis, BullMQ and ioredis are loaded once for the four.
+  '(unhandled rejections)': ['test/outbox/bullmq-close-guard.test.ts', 'test/outbox/outbox-connection-refused.test.ts', 'test/outbox/queue-close.test.ts', 'test/dedup/redis-dedup-resubscribe.test.ts']
+}
 const LONGEST_FIRST = [
   'test/outbox/redis-stall.test.ts', // ~45 / 19: its own redis-server paused for 10 s and for 30 s, side by side,
   // four replicas: it mostly waits, so it starts first and overlaps the most
@@ -33,13 +47,16 @@ const LONGEST_FIRST = [
   // files below, the last group started at ~70 s of a 125 s run and ran alone for its last ~13 s, the machine at a
   // fifth of its two cores (a sampler of /proc, 2026-12-02); started here, the run keeps both cores busy to its end.
   GROUPS_HERE,
-  'test/main.test.ts', // 19 / 12: nine server starts, one after another (compiled where the handlers are JavaScript)
-  // Then the own-process files of 5-15 s wall (quiet machine): started by name they came last and left a tail of
-  // ~12 s with the machine idle, waiting on one of them.
-  'test/outbox/part-progress.test.ts', // 11
-  'test/shutdown-signals.test.ts', // 9: npm start's process group, signalled
-  'test/docker/env-file.test.ts', // 9
-  'test/outbox/shutdown-redis-down.test.ts' // 12: SIGTERM with Redis killed waits out SHUTDOWN_TIMEOUT_MS
+  // Then the rest by their wall time in a full run (2026-12-02, 2-core machine, the suite's load), longest first:
+  // each mostly waits on processes it started, so a long one started late is the run's tail, the machine idle
+  // around it (shutdown-redis-down, started last, was the last ~10 s alone).
+  '(server starts)', // 35 s: CLI serve and dev, several accounts, a replica killed, the logger's process
+  'test/main.test.ts', // 29 s: nine server starts, one after another (compiled where the handlers are JavaScript)
+  'test/shutdown-signals.test.ts', // 27 s: npm start's process group, signalled
+  'test/outbox/part-progress.test.ts', // 22 s
+  'test/outbox/shutdown-redis-down.test.ts', // 21 s: SIGTERM with Redis killed waits out SHUTDOWN_TIMEOUT_MS
+  '(unhandled rejections)', // 18 s
+  'test/docker/env-file.test.ts' // 16 s
 ]
 /** What makes a file run in its own process: it starts servers or other processes itself, or listens on the process. */
 const OWN_PROCESS = /\b(spawn|execFile|startServerProcess|replicaWorld|collectUnhandledRejections)\b|process\.on\(/
@@ -57,9 +74,10 @@ const files = readdirSync(testDir, { withFileTypes: true }).flatMap((entry) => {
   return readdirSync(path.join(testDir, entry.name)).filter((name) => name.endsWith('.test.ts')).map((name) => `test/${entry.name}/${name}`)
 }).sort()
 
-const missing = LONGEST_FIRST.filter((file) => file !== GROUPS_HERE && !files.includes(file))
-if (missing.length > 0) throw new Error(`scripts/test.js: LONGEST_FIRST names files that do not exist: ${missing.join(', ')}`)
-const own = files.filter((file) => LONGEST_FIRST.includes(file) || OWN_PROCESS.test(readFileSync(path.join(root, file), 'utf8')))
+const together = Object.values(TOGETHER).flat()
+const missing = [...LONGEST_FIRST.filter((item) => item !== GROUPS_HERE && !(item in TOGETHER)), ...together].filter((file) => !files.includes(file))
+if (missing.length > 0) throw new Error(`scripts/test.js: LONGEST_FIRST or TOGETHER names files that do not exist: ${missing.join(', ')}`)
+const own = files.filter((file) => LONGEST_FIRST.includes(file) || together.includes(file) || OWN_PROCESS.test(readFileSync(path.join(root, file), 'utf8')))
 const shared = files.filter((file) => !own.includes(file))
 
 // The group files live inside test/ (a module under the package's "type": "module", resolved like the tests) and
@@ -83,6 +101,7 @@ const groupMembers = Array.from({ length: GROUPS }, (_, index) => shared.filter(
 const entries = []
 for (const item of LONGEST_FIRST) {
   if (item === GROUPS_HERE) for (const [index, members] of groupMembers.entries()) entries.push(writeEntry(entries.length, `group-${index + 1}`, members))
+  else if (item in TOGETHER) entries.push(writeEntry(entries.length, item.replace(/\W+/g, '-').replace(/^-|-$/g, ''), TOGETHER[item]))
   else entries.push(fileEntry(item, entries.length))
 }
 
@@ -93,7 +112,7 @@ for (const item of LONGEST_FIRST) {
 const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' })
 if (build.status !== 0) process.stderr.write('scripts/test.js: the build failed; the tests run the sources through tsx\n')
 
-const ordered = [...entries, ...own.filter((file) => !LONGEST_FIRST.includes(file))]
+const ordered = [...entries, ...own.filter((file) => !LONGEST_FIRST.includes(file) && !together.includes(file))]
 const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')
 const child = spawn(process.execPath, [tsx, '--test', `--test-concurrency=${CONCURRENCY}`, `--test-timeout=${HANG_MS}`, ...process.argv.slice(2), ...ordered], { cwd: root, stdio: 'inherit' })
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { child.kill(signal) })

@@ -273,8 +273,10 @@ describe('createMemoryDedupStore', () => {
     const replayTtlMs = 1500
     const clock = fakeClock()
     const store = createMemoryDedupStore({ max, ttlMs, replayTtlMs, perf: clock })
-    let model: Array<{ key: string, at: number, answer: string }> = []
-    const expireModel = (): void => { model = model.filter((entry) => clock.now() - entry.at <= ttlMs) }
+    const model: Array<{ key: string, at: number, answer: string }> = []
+    // The list is in answer order, and the clock only moves forward: what expired is at its front. (A filter of the
+    // whole list per step was ~1.5 s of CPU here, the most of any test in the shared processes.)
+    const expireModel = (): void => { while (model[0] !== undefined && clock.now() - model[0].at > ttlMs) model.shift() }
     let seed = 42
     const random = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 2 ** 32 }
     for (let step = 0; step < 40_000; step++) {
