@@ -113,10 +113,13 @@ describe('one fan at a time (in memory)', () => {
     gate.resolve()
     await Promise.all([slow, sameFan])
     assert.deepEqual(events, ['start slow', 'start other', 'end other', 'end slow', 'start same', 'end same'])
-    // The wait shows in the queue metric: three pushes, one of which waited 50 ms or more (the others not at all).
+    // The wait shows in the queue metric: three pushes, the same fan's second waited 50 ms or more. (That the other
+    // two did not wait is the order of `events` above: their own wait is wall time, which a machine at load 9 once
+    // stretched past 25 ms by not running this process, and cannot be asserted.)
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
     assert.match(metrics, /^weibo_fanbot_fan_queue_wait_seconds_count 3$/m)
-    assert.match(metrics, /^weibo_fanbot_fan_queue_wait_seconds_bucket\{le="0\.025"\} 2$/m)
+    const within25ms = Number(/^weibo_fanbot_fan_queue_wait_seconds_bucket\{le="0\.025"\} (\d+)$/m.exec(metrics)?.[1])
+    assert.ok(within25ms <= 2, `the waiting push shows: ${within25ms} of 3 waited 25 ms or less`)
   })
 
   test('pushes waiting together go by created_at, then arrival', async (t) => {
