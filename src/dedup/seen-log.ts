@@ -8,16 +8,20 @@
  * by the GC):
  * - a ring `hi`/`lo`/`at` in the order pushes were answered. Every record has the same TTL, so the oldest record is
  *   always at the head: expiring is popping the head, and evicting at `max` is popping it early.
- * - `answers`, a plain array parallel to the ring, holding the answer body of the newest records only; a second
- *   cursor (`replayFrom`) drops bodies in ring order once their replay window has passed, so that memory is freed.
+ * - the answer bodies of the newest records only, as UTF-8 in `AnswerBytes` (outside the heap too), with each
+ *   record's position and length in two more arrays of the ring; a second cursor (`replayFrom`) drops bodies in
+ *   ring order once their replay window has passed, so that memory is freed. None of this with no replay window.
  * - an open-addressing index (`Int32Array`, linear probing, at most half full) from digest to ring slot; deleting
  *   uses backward shift, so there are no tombstones to clean up.
  * Both grow by doubling from a small start, never beyond what `max` needs: nothing is allocated for entries that do
- * not exist yet. About 24-48 B per record in the ring plus 8-16 B in the index, depending on where the doubling is.
+ * not exist yet. About 24-48 B per record in the ring (12-24 B more with a replay window: where its body is) plus
+ * 8-16 B in the index, depending on where the doubling is.
  *
  * Positions are absolute sequence numbers (`head`, `tail`, `replayFrom`: doubles, exact to 2^53); a record's slot
  * is its sequence number modulo the ring's size.
  */
+import { AnswerBytes } from './answer-bytes.ts'
+
 export interface Digest { hi: number, lo: number }
 
 export interface SeenLogOptions {
@@ -44,7 +48,10 @@ export class SeenLog {
   #hi = new Uint32Array(INITIAL_CAPACITY)
   #lo = new Uint32Array(INITIAL_CAPACITY)
   #at = new Float64Array(INITIAL_CAPACITY)
-  #answers: Array<string | undefined> = new Array<string | undefined>(INITIAL_CAPACITY).fill(undefined)
+  /** Where each record's answer body is in `#answerBytes`, and its length in bytes (0: none held). */
+  #answerAt: Float64Array | undefined
+  #answerLength: Uint32Array | undefined
+  #answerBytes: AnswerBytes | undefined
   /** Ring slot + 1 per index bucket; 0 is empty. */
   #index = new Int32Array(INITIAL_CAPACITY * 2)
   #tagHi: Uint32Array | undefined
@@ -59,6 +66,11 @@ export class SeenLog {
     this.#ttlMs = options.ttlMs
     this.#replayTtlMs = options.replayTtlMs
     this.#seed = options.seed
+    if (options.replayTtlMs > 0) {
+      this.#answerAt = new Float64Array(INITIAL_CAPACITY)
+      this.#answerLength = new Uint32Array(INITIAL_CAPACITY)
+      this.#answerBytes = new AnswerBytes()
+    }
     if (options.tagged === true) {
       this.#tagHi = new Uint32Array(INITIAL_CAPACITY)
       this.#tagLo = new Uint32Array(INITIAL_CAPACITY)
@@ -92,15 +104,19 @@ export class SeenLog {
   find (digest: Digest): string | undefined {
     const slot = this.#slotOf(digest)
     if (slot < 0) return undefined
-    return this.#answers[slot] ?? ''
+    const length = this.#answerLength?.[slot] ?? 0
+    return length === 0 ? '' : this.#answerBytes!.read(this.#answerAt![slot]!, length)
   }
 
   /** Records an answered push (the caller expired the log at `at` first). A digest already there keeps its first answer. */
   add (digest: Digest, at: number, answer: string): void {
     if (this.#slotOf(digest) >= 0) return
     const slot = this.#append(digest, at)
-    if (answer !== '' && this.#replayTtlMs > 0) {
-      this.#answers[slot] = answer
+    const bytes = this.#answerBytes
+    if (answer !== '' && bytes !== undefined) {
+      const length = Buffer.byteLength(answer, 'utf8')
+      this.#answerAt![slot] = bytes.write(answer, length)
+      this.#answerLength![slot] = length
       this.#answersHeld++
     }
   }
@@ -128,7 +144,7 @@ export class SeenLog {
     this.#hi[slot] = digest.hi
     this.#lo[slot] = digest.lo
     this.#at[slot] = at
-    this.#answers[slot] = undefined
+    if (this.#answerLength !== undefined) this.#answerLength[slot] = 0
     this.#tail++
     this.#insertIndex(slot)
     return slot
@@ -150,7 +166,7 @@ export class SeenLog {
   nextAnswerExpiry (): number | undefined {
     for (let seq = this.#replayFrom; seq < this.#tail && this.#answersHeld > 0; seq++) {
       const slot = this.#slot(seq)
-      if (this.#answers[slot] !== undefined) return this.#at[slot]! + this.#replayTtlMs
+      if (this.#answerLength![slot] !== 0) return this.#at[slot]! + this.#replayTtlMs
     }
     return undefined
   }
@@ -161,8 +177,10 @@ export class SeenLog {
   }
 
   #dropAnswer (slot: number): void {
-    if (this.#answers[slot] === undefined) return
-    this.#answers[slot] = undefined
+    const lengths = this.#answerLength
+    if (lengths === undefined || lengths[slot] === 0) return
+    this.#answerBytes!.release(this.#answerAt![slot]!, lengths[slot]!)
+    lengths[slot] = 0
     this.#answersHeld--
   }
 
@@ -223,7 +241,8 @@ export class SeenLog {
     const hi = new Uint32Array(capacity)
     const lo = new Uint32Array(capacity)
     const at = new Float64Array(capacity)
-    const answers = new Array<string | undefined>(capacity).fill(undefined)
+    const answerAt = this.#answerAt === undefined ? undefined : new Float64Array(capacity)
+    const answerLength = this.#answerLength === undefined ? undefined : new Uint32Array(capacity)
     const tagHi = this.#tagHi === undefined ? undefined : new Uint32Array(capacity)
     const tagLo = this.#tagLo === undefined ? undefined : new Uint32Array(capacity)
     for (let seq = this.#head; seq < this.#tail; seq++) {
@@ -232,7 +251,10 @@ export class SeenLog {
       hi[to] = this.#hi[from]!
       lo[to] = this.#lo[from]!
       at[to] = this.#at[from]!
-      answers[to] = this.#answers[from]
+      if (answerAt !== undefined && answerLength !== undefined) {
+        answerAt[to] = this.#answerAt![from]!
+        answerLength[to] = this.#answerLength![from]!
+      }
       if (tagHi !== undefined && tagLo !== undefined) {
         tagHi[to] = this.#tagHi![from]!
         tagLo[to] = this.#tagLo![from]!
@@ -244,7 +266,8 @@ export class SeenLog {
     this.#hi = hi
     this.#lo = lo
     this.#at = at
-    this.#answers = answers
+    this.#answerAt = answerAt
+    this.#answerLength = answerLength
     this.#index = new Int32Array(capacity * 2)
     for (let seq = this.#head; seq < this.#tail; seq++) this.#insertIndex(seq % capacity)
   }
