@@ -4,9 +4,9 @@
 // pino, zod and our src/ again, about 0.5-1 s of CPU, which for ~130 files was most of the suite's CPU time. So the
 // files share a few processes ("groups"), where they run one after another, and a file keeps a process of its own
 // when it starts the server or other long-lived processes, or listens on process events (it must not be slowed or
-// disturbed by others' tests, nor disturb them). A file that only runs short commands (the CLI through `runCli`,
-// `redis-server --version`) or its own redis-server shares: its own process would cost more than its tests (~1 s).
-// The longest start first (LONGEST_FIRST).
+// disturbed by others' tests, nor disturb them); files alike in that (TOGETHER) run one after another in one such
+// process. A file that only runs short commands (the CLI through `runCli`, `redis-server --version`) or its own
+// redis-server shares: its own process would cost more than its tests (~1 s). The longest start first (LONGEST_FIRST).
 //
 // Extra arguments go to the runner: `npm run test:unit -- --test-reporter=tap`. One file: `npx tsx --test test/x.test.ts`.
 import { spawn, spawnSync } from 'node:child_process'
