@@ -24,6 +24,9 @@ import { AnswerBytes } from './answer-bytes.ts'
 
 export interface Digest { hi: number, lo: number }
 
+/** The answer bodies of a log with a replay window: where each record's body is in `bytes`, and its length (0: none). */
+interface Answers { at: Float64Array, length: Uint32Array, bytes: AnswerBytes }
+
 export interface SeenLogOptions {
   max: number
   ttlMs: number
@@ -48,10 +51,8 @@ export class SeenLog {
   #hi = new Uint32Array(INITIAL_CAPACITY)
   #lo = new Uint32Array(INITIAL_CAPACITY)
   #at = new Float64Array(INITIAL_CAPACITY)
-  /** Where each record's answer body is in `#answerBytes`, and its length in bytes (0: none held). */
-  #answerAt: Float64Array | undefined
-  #answerLength: Uint32Array | undefined
-  #answerBytes: AnswerBytes | undefined
+  /** Undefined with no replay window. */
+  #answers: Answers | undefined
   /** Ring slot + 1 per index bucket; 0 is empty. */
   #index = new Int32Array(INITIAL_CAPACITY * 2)
   #tagHi: Uint32Array | undefined
@@ -67,9 +68,7 @@ export class SeenLog {
     this.#replayTtlMs = options.replayTtlMs
     this.#seed = options.seed
     if (options.replayTtlMs > 0) {
-      this.#answerAt = new Float64Array(INITIAL_CAPACITY)
-      this.#answerLength = new Uint32Array(INITIAL_CAPACITY)
-      this.#answerBytes = new AnswerBytes()
+      this.#answers = { at: new Float64Array(INITIAL_CAPACITY), length: new Uint32Array(INITIAL_CAPACITY), bytes: new AnswerBytes() }
     }
     if (options.tagged === true) {
       this.#tagHi = new Uint32Array(INITIAL_CAPACITY)
@@ -104,19 +103,20 @@ export class SeenLog {
   find (digest: Digest): string | undefined {
     const slot = this.#slotOf(digest)
     if (slot < 0) return undefined
-    const length = this.#answerLength?.[slot] ?? 0
-    return length === 0 ? '' : this.#answerBytes!.read(this.#answerAt![slot]!, length)
+    const answers = this.#answers
+    const length = answers?.length[slot] ?? 0
+    return answers === undefined || length === 0 ? '' : answers.bytes.read(answers.at[slot]!, length)
   }
 
   /** Records an answered push (the caller expired the log at `at` first). A digest already there keeps its first answer. */
   add (digest: Digest, at: number, answer: string): void {
     if (this.#slotOf(digest) >= 0) return
     const slot = this.#append(digest, at)
-    const bytes = this.#answerBytes
-    if (answer !== '' && bytes !== undefined) {
+    const answers = this.#answers
+    if (answer !== '' && answers !== undefined) {
       const length = Buffer.byteLength(answer, 'utf8')
-      this.#answerAt![slot] = bytes.write(answer, length)
-      this.#answerLength![slot] = length
+      answers.at[slot] = answers.bytes.write(answer, length)
+      answers.length[slot] = length
       this.#answersHeld++
     }
   }
@@ -144,7 +144,7 @@ export class SeenLog {
     this.#hi[slot] = digest.hi
     this.#lo[slot] = digest.lo
     this.#at[slot] = at
-    if (this.#answerLength !== undefined) this.#answerLength[slot] = 0
+    if (this.#answers !== undefined) this.#answers.length[slot] = 0
     this.#tail++
     this.#insertIndex(slot)
     return slot
@@ -164,9 +164,11 @@ export class SeenLog {
 
   /** When the oldest answer body held now leaves its replay window (undefined when none is held). */
   nextAnswerExpiry (): number | undefined {
+    const answers = this.#answers
+    if (answers === undefined) return undefined
     for (let seq = this.#replayFrom; seq < this.#tail && this.#answersHeld > 0; seq++) {
       const slot = this.#slot(seq)
-      if (this.#answerLength![slot] !== 0) return this.#at[slot]! + this.#replayTtlMs
+      if (answers.length[slot] !== 0) return this.#at[slot]! + this.#replayTtlMs
     }
     return undefined
   }
@@ -177,10 +179,11 @@ export class SeenLog {
   }
 
   #dropAnswer (slot: number): void {
-    const lengths = this.#answerLength
-    if (lengths === undefined || lengths[slot] === 0) return
-    this.#answerBytes!.release(this.#answerAt![slot]!, lengths[slot]!)
-    lengths[slot] = 0
+    const answers = this.#answers
+    const length = answers?.length[slot] ?? 0
+    if (answers === undefined || length === 0) return
+    answers.bytes.release(answers.at[slot]!, length)
+    answers.length[slot] = 0
     this.#answersHeld--
   }
 
@@ -241,8 +244,8 @@ export class SeenLog {
     const hi = new Uint32Array(capacity)
     const lo = new Uint32Array(capacity)
     const at = new Float64Array(capacity)
-    const answerAt = this.#answerAt === undefined ? undefined : new Float64Array(capacity)
-    const answerLength = this.#answerLength === undefined ? undefined : new Uint32Array(capacity)
+    const old = this.#answers
+    const answers = old === undefined ? undefined : { at: new Float64Array(capacity), length: new Uint32Array(capacity), bytes: old.bytes }
     const tagHi = this.#tagHi === undefined ? undefined : new Uint32Array(capacity)
     const tagLo = this.#tagLo === undefined ? undefined : new Uint32Array(capacity)
     for (let seq = this.#head; seq < this.#tail; seq++) {
@@ -251,9 +254,9 @@ export class SeenLog {
       hi[to] = this.#hi[from]!
       lo[to] = this.#lo[from]!
       at[to] = this.#at[from]!
-      if (answerAt !== undefined && answerLength !== undefined) {
-        answerAt[to] = this.#answerAt![from]!
-        answerLength[to] = this.#answerLength![from]!
+      if (old !== undefined && answers !== undefined) {
+        answers.at[to] = old.at[from]!
+        answers.length[to] = old.length[from]!
       }
       if (tagHi !== undefined && tagLo !== undefined) {
         tagHi[to] = this.#tagHi![from]!
@@ -266,8 +269,7 @@ export class SeenLog {
     this.#hi = hi
     this.#lo = lo
     this.#at = at
-    this.#answerAt = answerAt
-    this.#answerLength = answerLength
+    this.#answers = answers
     this.#index = new Int32Array(capacity * 2)
     for (let seq = this.#head; seq < this.#tail; seq++) this.#insertIndex(seq % capacity)
   }
