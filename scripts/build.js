@@ -13,11 +13,10 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { distIsCurrent, inputsDigest, recordInputs } from './build-inputs.js'
+import { distIsCurrent, inputsDigest, recordInputs, TSC } from './build-inputs.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = path.join(root, 'dist')
-const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
 
 /** The source a file in dist/ was compiled from (rootDir is the repository): `dist/src/a.js` and `.d.ts` from `src/a.ts`. */
 function sourceOf (output) {
@@ -43,7 +42,7 @@ if (!distIsCurrent()) {
   // Taken before tsc starts: a source edited while it runs makes the next build run again.
   const digest = inputsDigest()
   for (const folder of ['src', 'routes']) prune(path.join(dist, folder))
-  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', path.join(dist, '.tsbuildinfo'), ...(noCheck ? ['--noCheck'] : [])], { cwd: root, stdio: 'inherit' })
+  const build = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', path.join(dist, '.tsbuildinfo'), ...(noCheck ? ['--noCheck'] : [])], { cwd: root, stdio: 'inherit' })
   if (build.status === 0 && !noCheck) recordInputs(digest)
   process.exitCode = build.status ?? 1
 }
