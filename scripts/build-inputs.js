@@ -2,7 +2,7 @@
 // skips tsc when it still matches; test helpers run the compiled server and CLI only when it matches, so a test can
 // never run a stale build (an edited source, a source added or removed, another tsconfig or TypeScript).
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -49,4 +49,13 @@ export function distIsCurrent () {
 
 export function recordInputs (digest) {
   writeFileSync(STAMP, digest)
+}
+
+/**
+ * dist/ is no longer marked current: called before a build writes to it. A build that fails, or emits without the
+ * type check and whose check then fails, leaves dist/ unmarked, so a later build runs again and prunes what it
+ * wrote (a module whose source was removed meanwhile would otherwise be packed by npm pack).
+ */
+export function forgetInputs () {
+  rmSync(STAMP, { force: true })
 }

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { distIsCurrent, inputsDigest, recordInputs, TSC } from './build-inputs.js'
+import { distIsCurrent, forgetInputs, inputsDigest, recordInputs, TSC } from './build-inputs.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = path.join(root, 'dist')
@@ -41,6 +41,7 @@ const noCheck = process.argv.includes('--no-check')
 if (!distIsCurrent()) {
   // Taken before tsc starts: a source edited while it runs makes the next build run again.
   const digest = inputsDigest()
+  forgetInputs()
   for (const folder of ['src', 'routes']) prune(path.join(dist, folder))
   const build = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.build.json', '--incremental', '--tsBuildInfoFile', path.join(dist, '.tsbuildinfo'), ...(noCheck ? ['--noCheck'] : [])], { cwd: root, stdio: 'inherit' })
   if (build.status === 0 && !noCheck) recordInputs(digest)
