@@ -7,40 +7,20 @@
 // dist/ is built without tsc's own type check (scripts/build.js --no-check: emit only), since the first tsc checks
 // the same sources; dist/ is marked built from the sources as they are (build-inputs.js) only when that type check
 // and the build both succeeded, so the test runner's build after it, and npm pack's, have nothing to do.
-//
-// `npm test` (scripts/test.js --checks) runs the same two steps, and starts the tests as soon as the type check and
-// the build are done, with the lint still running beside them.
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { distIsCurrent, inputsDigest, recordInputs, TSC } from './build-inputs.js'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-
-/** Runs a command in the repository; resolves to its exit code. `output` collects what it prints instead of showing it. */
-const run = (command, args, output) => new Promise((resolve) => {
-  const child = spawn(command, args, { cwd: root, stdio: output === undefined ? 'inherit' : ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' })
-  if (output !== undefined) for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => { output.push(chunk) })
+const run = (command, args) => new Promise((resolve) => {
+  const child = spawn(command, args, { stdio: 'inherit', shell: process.platform === 'win32' })
   child.on('close', (code) => { resolve(code ?? 1) })
 })
 
-/** The type check, and dist/ built beside it when it is not current; true when both succeeded. */
-export async function typecheckAndBuild () {
-  // Taken before tsc starts, as scripts/build.js does: a source edited meanwhile makes the next build run again.
-  const digest = distIsCurrent() ? undefined : inputsDigest()
-  const [typecheck, build] = await Promise.all([
-    run(process.execPath, [TSC, '--noEmit', '--incremental', '--tsBuildInfoFile', 'node_modules/.cache/fanbot/tsc.tsbuildinfo']),
-    digest === undefined ? 0 : run(process.execPath, ['scripts/build.js', '--no-check'])
-  ])
-  if (digest !== undefined && typecheck === 0 && build === 0) recordInputs(digest)
-  return typecheck === 0 && build === 0
-}
-
-/** eslint on the repository; resolves to its exit code. With `output`, what it prints is collected there. */
-export function lint (output) {
-  return run('npx', ['eslint', '--cache', '--cache-strategy', 'content', '--cache-location', 'node_modules/.cache/fanbot/eslint', '.'], output)
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [typesAndBuild, lintCode] = await Promise.all([typecheckAndBuild(), lint()])
-  process.exitCode = typesAndBuild && lintCode === 0 ? 0 : 1
-}
+// Taken before tsc starts, as scripts/build.js does: a source edited meanwhile makes the next build run again.
+const digest = distIsCurrent() ? undefined : inputsDigest()
+const codes = await Promise.all([
+  run(process.execPath, [TSC, '--noEmit', '--incremental', '--tsBuildInfoFile', 'node_modules/.cache/fanbot/tsc.tsbuildinfo']),
+  run('npx', ['eslint', '--cache', '--cache-strategy', 'content', '--cache-location', 'node_modules/.cache/fanbot/eslint', '.']),
+  digest === undefined ? 0 : run(process.execPath, ['scripts/build.js', '--no-check'])
+])
+if (digest !== undefined && codes[0] === 0 && codes[2] === 0) recordInputs(digest)
+process.exitCode = codes.every((code) => code === 0) ? 0 : 1
