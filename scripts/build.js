@@ -3,8 +3,8 @@
 // Incremental: tsc keeps its build info in dist/.tsbuildinfo, so a build with nothing changed (npm pack in the test
 // suite, after the first) re-emits nothing and skips the type check: ~1 s of CPU instead of ~5 (TypeScript 7's tsc,
 // build-inputs.js). The build info lives inside dist/ on purpose: tsc never looks at its outputs, so build info kept
-// without them would emit nothing; removing dist/ removes both, and the next build is a full one. What a full rebuild (rm -rf dist) also did is done
-// here: outputs whose source is gone are deleted, so no stale module is packed.
+// without them would emit nothing; removing dist/ removes both, and the next build is a full one. What a full rebuild
+// (rm -rf dist) also did is done here: outputs whose source is gone are deleted, so no stale module is packed.
 //
 // Skipped when dist/ was built from the sources as they are (build-inputs.js: a digest of every input, recorded
 // after a build that succeeded): the test runner builds before every run, and npm pack builds again in the

@@ -10,8 +10,10 @@
 import { spawn } from 'node:child_process'
 import { distIsCurrent, inputsDigest, recordInputs, TSC } from './build-inputs.js'
 
+// Only npx needs a shell on Windows (it is npx.cmd there); node is run without one, so that a path with a space in it
+// (C:\Program Files\nodejs\node.exe) stays one argument.
 const run = (command, args) => new Promise((resolve) => {
-  const child = spawn(command, args, { stdio: 'inherit', shell: process.platform === 'win32' })
+  const child = spawn(command, args, { stdio: 'inherit', shell: process.platform === 'win32' && command === 'npx' })
   child.on('close', (code) => { resolve(code ?? 1) })
 })
 

@@ -107,7 +107,7 @@ for (const item of LONGEST_FIRST) {
 
 // dist/ first: the tests run the compiled server and CLI on plain node when dist/ is built from the sources as they
 // are (test/helpers/server-process.ts, `compiled`), else the sources through tsx. Nothing to do when it is current
-// (~30 ms); a build after a change is incremental (~4-5 s of CPU), a fresh clone's ~12 s. A failed build is
+// (~30 ms); a build after a change is incremental (~1-2 s of CPU), a fresh clone's ~5 s. A failed build is
 // reported by tsc here and by the packed-package test; the other tests then run the sources.
 const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' })
 if (build.status !== 0) process.stderr.write('scripts/test.js: the build failed; the tests run the sources through tsx\n')

@@ -17,7 +17,8 @@ async function miniRepository (dir: string): Promise<void> {
   for (const file of ['scripts/build.js', 'scripts/build-inputs.js', 'tsconfig.json', 'tsconfig.build.json', 'package.json']) {
     await copyFile(path.join(REPO_ROOT, file), path.join(dir, file))
   }
-  await symlink(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'))
+  // A junction on Windows (a symlink there needs developer mode); the type is ignored elsewhere.
+  await symlink(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'junction')
   await mkdir(path.join(dir, 'src'))
   await mkdir(path.join(dir, 'routes'))
   await writeFile(path.join(dir, 'src', 'a.ts'), 'export const a = 1\n')
