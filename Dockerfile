@@ -12,7 +12,7 @@ COPY tsconfig.json tsconfig.image.json eslint.config.js ./
 COPY src ./src
 COPY routes ./routes
 COPY handlers ./handlers
-RUN npm run typecheck && node node_modules/typescript-native/bin/tsc -p tsconfig.image.json && echo "export * from './index.js'" > image/src/index.ts
+RUN npm run typecheck && npm run build:image && echo "export * from './index.js'" > image/src/index.ts
 
 FROM node:24.11.1-bookworm-slim AS runtime
 ENV NODE_ENV=production \

@@ -50,7 +50,7 @@ let imageBuilt = false
 export function buildImage (): void {
   if (imageBuilt) return
   rmSync(IMAGE_DIR, { recursive: true, force: true })
-  execFileSync(process.execPath, ['node_modules/typescript-native/bin/tsc', '-p', 'tsconfig.image.json'], { cwd: REPO, stdio: 'inherit' })
+  execFileSync('npm', ['run', '--silent', 'build:image'], { cwd: REPO, stdio: 'inherit' })
   writeFileSync(`${IMAGE_DIR}src/index.ts`, "export * from './index.js'\n")
   mkdirSync(`${IMAGE_DIR}workload-handlers`)
   const source = readFileSync(`${REPO}bench/workload-handlers/ok.ts`, 'utf8')

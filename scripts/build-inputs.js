@@ -14,7 +14,8 @@ const STAMP = path.join(DIST, '.inputs-sha256')
  * (a fresh type check of the repository ~2.5x less: 20 s of CPU → 8 s; one after a small change ~4x). Installed
  * under the alias typescript-native, called by its path: the package named `typescript` stays at 5.9 for
  * typescript-eslint's parser and the benchmark's transpileModule, which need the JavaScript API that 7 does not have,
- * and which of the two `node_modules/.bin/tsc` links to depends on how npm installed them.
+ * and which of the two `node_modules/.bin/tsc` links to depends on how npm installed them. package.json's typecheck
+ * and build:image scripts (the Dockerfile's build stage, the bench's image) name the same path.
  */
 export const TSC = path.join(root, 'node_modules', 'typescript-native', 'bin', 'tsc')
 const CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'node_modules/typescript-native/package.json', 'scripts/build.js']

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { describe, test } from 'node:test'
 import { envOf, execForm, readDockerfile } from '../helpers/dockerfile.ts'
 import { REPO_ROOT } from '../helpers/server-process.ts'
@@ -34,7 +35,9 @@ describe('Dockerfile', () => {
 
   test('the image runs compiled JavaScript: the build stage compiles, the runtime stage copies only its output', () => {
     // Node 24's type stripping costs an idle server ~25 MiB (bench/README.md, idle RSS): production runs plain JS.
-    assert.ok(args(build, 'RUN').some((run) => run.includes('tsc -p tsconfig.image.json')), 'build stage compiles')
+    assert.ok(args(build, 'RUN').some((run) => run.includes('npm run build:image')), 'build stage compiles')
+    const scripts = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+    assert.match(scripts['build:image'] ?? '', /\btsc -p tsconfig\.image\.json$/, 'npm run build:image compiles with tsconfig.image.json')
     const cmd = execForm(args(runtime, 'CMD').at(-1) ?? '') ?? []
     assert.ok(cmd.some((arg) => /^src\/main\.js$/.test(arg)), `CMD runs the compiled entry: ${cmd.join(' ')}`)
     assert.ok(!cmd.some((arg) => arg.endsWith('.ts') || arg === 'tsx' || arg.includes('--import')), 'no loader, no .ts')
