@@ -8,11 +8,19 @@
 // process. A file that only runs short commands (the CLI through `runCli`, `redis-server --version`) or its own
 // redis-server shares: its own process would cost more than its tests (~1 s). The longest start first (LONGEST_FIRST).
 //
+// `npm test` is `node scripts/test.js --checks`: the type check and dist/'s build first (scripts/check.js), then the
+// tests, with the lint beside them at the lowest CPU priority (nice 19). The tests need dist/ but not the lint, which
+// on a fresh clone is ~20 s of one core. Run before the tests, it left the other core idle for ~10 s; run beside them
+// at the same priority, it took CPU from the tests, which keep both cores ~85 % busy, and the run was no shorter
+// (2026-12-02). At nice 19 it takes the ~15 % they leave. As `npm run check && npm run test:unit` did, a type error
+// stops the run before the tests; the lint's findings are printed after the tests' summary, and fail the run.
+//
 // Extra arguments go to the runner: `npm run test:unit -- --test-reporter=tap`. One file: `npx tsx --test test/x.test.ts`.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { lint, typecheckAndBuild } from './check.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const testDir = path.join(root, 'test')
@@ -80,6 +88,23 @@ if (missing.length > 0) throw new Error(`scripts/test.js: LONGEST_FIRST or TOGET
 const own = files.filter((file) => LONGEST_FIRST.includes(file) || together.includes(file) || OWN_PROCESS.test(readFileSync(path.join(root, file), 'utf8')))
 const shared = files.filter((file) => !own.includes(file))
 
+const checks = process.argv.includes('--checks')
+const runnerArgs = process.argv.slice(2).filter((arg) => arg !== '--checks')
+const lintOutput = []
+const linted = checks ? lint({ output: lintOutput, background: true }) : Promise.resolve(0)
+/** Prints the lint's findings (after everything else the run printed); resolves to its exit code. */
+const lintResult = async () => {
+  const code = await linted
+  if (lintOutput.length > 0) process.stdout.write(Buffer.concat(lintOutput))
+  if (code !== 0) process.stderr.write('scripts/test.js: the lint failed (above)\n')
+  return code
+}
+if (checks && !(await typecheckAndBuild())) {
+  await lintResult()
+  process.stderr.write('scripts/test.js: the type check or the build failed (above); no test was run\n')
+  process.exit(1)
+}
+
 // The group files live inside test/ (a module under the package's "type": "module", resolved like the tests) and
 // are removed when the run ends. Round-robin over the sorted list spreads each folder's files over the groups.
 const groupDir = path.join(testDir, `.groups-${process.pid}`)
@@ -114,9 +139,11 @@ if (build.status !== 0) process.stderr.write('scripts/test.js: the build failed;
 
 const ordered = [...entries, ...own.filter((file) => !LONGEST_FIRST.includes(file) && !together.includes(file))]
 const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')
-const child = spawn(process.execPath, [tsx, '--test', `--test-concurrency=${CONCURRENCY}`, `--test-timeout=${HANG_MS}`, ...process.argv.slice(2), ...ordered], { cwd: root, stdio: 'inherit' })
+const child = spawn(process.execPath, [tsx, '--test', `--test-concurrency=${CONCURRENCY}`, `--test-timeout=${HANG_MS}`, ...runnerArgs, ...ordered], { cwd: root, stdio: 'inherit' })
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { child.kill(signal) })
-child.on('close', (code, signal) => {
+child.on('close', async (code, signal) => {
   removeGroups()
+  const lintCode = await lintResult()
   process.exitCode = code ?? (signal === null ? 1 : 128)
+  if (process.exitCode === 0 && lintCode !== 0) process.exitCode = 1
 })
