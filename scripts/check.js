@@ -41,8 +41,8 @@ export async function typecheckAndBuild () {
 }
 
 /**
- * eslint on the repository; resolves to its exit code. `output` collects what it prints instead of showing it.
- * `background`: at the lowest CPU priority (nice 19), so that it takes only a core that nothing else wants.
+ * eslint on the repository: its process, and its exit code to come. `output` collects what it prints instead of
+ * showing it. `background`: at the lowest CPU priority (nice 19), so that it takes only a core nothing else wants.
  */
 export function lint ({ output, background = false } = {}) {
   const eslint = path.join(root, 'node_modules', 'eslint', 'bin', 'eslint.js')
@@ -54,10 +54,10 @@ export function lint ({ output, background = false } = {}) {
       // Not allowed here (a container without the right, say): it runs at normal priority, only slower overall.
     }
   }
-  return run.code
+  return run
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [typesAndBuild, lintCode] = await Promise.all([typecheckAndBuild(), lint()])
+  const [typesAndBuild, lintCode] = await Promise.all([typecheckAndBuild(), lint().code])
   process.exitCode = typesAndBuild && lintCode === 0 ? 0 : 1
 }
