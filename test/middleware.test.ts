@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
 import { defineHandler, defineMiddleware, text } from '../src/index.ts'
 import { loadHandlerModules } from '../src/handler-loader.ts'
 import { startTestApp } from './helpers/app.ts'
+import { tempDir } from './helpers/cli.ts'
 import { decodePassive, fixtureWith, sendPush } from './helpers/push.ts'
 
 const replyText = (body: string): unknown => (decodePassive(body).data as { text: string }).text
@@ -113,8 +113,8 @@ describe('middleware', () => {
     assert.deepEqual(seen, ['text'])
   })
 
-  test('the loader tells middleware modules from handler modules, and refuses a bad one naming the file', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'fanbot-middleware-'))
+  test('the loader tells middleware modules from handler modules, and refuses a bad one naming the file', async (t) => {
+    const dir = await tempDir(t, 'fanbot-middleware-')
     writeFileSync(path.join(dir, 'a.mjs'), 'export default { priority: 5, use: (m, ctx, next) => next() }\n')
     writeFileSync(path.join(dir, 'b.mjs'), 'export default [{ on: "text", handle: () => undefined }, { name: "inner", use: (m, ctx, next) => next() }]\n')
     const loaded = await loadHandlerModules(dir)

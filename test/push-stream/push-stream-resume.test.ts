@@ -28,4 +28,8 @@ test('a restart resumes from the position saved in the file: the first request c
   assert.equal(resumed.sinceId, '4404160103598340002')
   await resumed.write(recordLine('4404160103598340003'))
   await waitFor(() => after.records.length === 1)
+  // Closed here, not only by the helper's cleanup: closing saves the position, and a save after the cleanup that
+  // removes the folder above made its state/ again (a folder left in the system's temp dir by every run).
+  await after.stream.close()
+  assert.equal(await readFile(file, 'utf8'), '4404160103598340003\n')
 })
