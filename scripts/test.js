@@ -8,20 +8,22 @@
 // process. A file that only runs short commands (the CLI through `runCli`, `redis-server --version`) or its own
 // redis-server shares: its own process would cost more than its tests (~1 s). The longest start first (LONGEST_FIRST).
 //
-// `npm test` is `node scripts/test.js --checks`: the type check and dist/'s build first (scripts/check.js), then the
-// tests, with the lint beside them at the lowest CPU priority (nice 19). The tests need dist/ but not the lint, which
-// on a fresh clone is ~20 s of one core. Run before the tests, it left the other core idle for ~10 s; run beside them
-// at the same priority, it took CPU from the tests, which keep both cores ~85 % busy, and the run was no shorter
-// (2026-12-02). At nice 19 it takes the ~15 % they leave: a fresh clone's run is ~7 s shorter (README's figures).
-// As `npm run check && npm run test:unit` did, a type error stops the run before the tests; the lint's findings are
-// printed after the tests' summary, and fail the run.
+// `npm test` is `node scripts/test.js --checks`: the type check and dist/'s build first (scripts/checks.js), then the
+// tests; the lint starts at once at the lowest CPU priority (nice 19), beside the checks and then the tests. The tests
+// need dist/ but not the lint, which on a fresh clone is ~20 s of one core. Run before the tests, it left the other
+// core idle for ~10 s; run beside them at the same priority, it took CPU from the tests, which keep both cores ~85 %
+// busy, and the run was no shorter (2026-12-02). At nice 19 it takes the ~15 % they leave: a fresh clone's run is
+// ~7 s shorter (README's figures). As `npm run check && npm run test:unit` did, a type error stops the run before the
+// tests (once the lint has finished: its findings are wanted too); the lint's findings are printed after the tests'
+// summary, and fail the run. SIGINT or SIGTERM to this process ends whatever it started, at any stage.
 //
 // Extra arguments go to the runner: `npm run test:unit -- --test-reporter=tap`. One file: `npx tsx --test test/x.test.ts`.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { lint, typecheckAndBuild } from './check.js'
+import { constants } from 'node:os'
+import { lint, typecheckAndBuild } from './checks.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const testDir = path.join(root, 'test')
@@ -91,19 +93,39 @@ const shared = files.filter((file) => !own.includes(file))
 
 const checks = process.argv.includes('--checks')
 const runnerArgs = process.argv.slice(2).filter((arg) => arg !== '--checks')
+/** Set by SIGINT or SIGTERM: what this process started is ended, and its exit code is 128 + the signal's number. */
+let interrupted
+const stop = new AbortController()
+/** The test runner's process, once started. */
+const started = { tests: undefined }
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    interrupted = signal
+    stop.abort()
+    started.tests?.kill(signal)
+  })
+}
+const exitCodeOfSignal = () => 128 + (constants.signals[interrupted] ?? 0)
+
 const lintOutput = []
-const linting = checks ? lint({ output: lintOutput, background: true }) : undefined
-/** Prints the lint's findings (after everything else the run printed); resolves to its exit code. */
+const linting = checks ? lint({ output: lintOutput, background: true, signal: stop.signal }) : undefined
+/** Prints the lint's findings (after everything else the run printed, and flushed); resolves to its exit code. */
 const lintResult = async () => {
   const code = await (linting?.code ?? 0)
-  if (lintOutput.length > 0) process.stdout.write(Buffer.concat(lintOutput))
+  if (interrupted !== undefined) return code
+  if (lintOutput.length > 0) await new Promise((resolve) => { process.stdout.write(Buffer.concat(lintOutput), resolve) })
   if (code !== 0) process.stderr.write('scripts/test.js: the lint failed (above)\n')
   return code
 }
-if (checks && !(await typecheckAndBuild())) {
+/** Ends this process without running the tests, once the lint's findings are out. */
+const endBeforeTests = async (message) => {
   await lintResult()
-  process.stderr.write('scripts/test.js: the type check or the build failed (above); no test was run\n')
+  if (interrupted !== undefined) process.exit(exitCodeOfSignal())
+  await new Promise((resolve) => { process.stderr.write(message, resolve) })
   process.exit(1)
+}
+if (checks && !(await typecheckAndBuild({ signal: stop.signal }))) {
+  await endBeforeTests('scripts/test.js: the type check or the build failed (above); no test was run\n')
 }
 
 // The group files live inside test/ (a module under the package's "type": "module", resolved like the tests) and
@@ -138,13 +160,18 @@ for (const item of LONGEST_FIRST) {
 const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' })
 if (build.status !== 0) process.stderr.write('scripts/test.js: the build failed; the tests run the sources through tsx\n')
 
+if (interrupted !== undefined) {
+  removeGroups()
+  await endBeforeTests('')
+}
+
 const ordered = [...entries, ...own.filter((file) => !LONGEST_FIRST.includes(file) && !together.includes(file))]
 const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs')
 const child = spawn(process.execPath, [tsx, '--test', `--test-concurrency=${CONCURRENCY}`, `--test-timeout=${HANG_MS}`, ...runnerArgs, ...ordered], { cwd: root, stdio: 'inherit' })
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { child.kill(signal); linting?.child.kill(signal) })
+started.tests = child
 child.on('close', async (code, signal) => {
   removeGroups()
   const lintCode = await lintResult()
-  process.exitCode = code ?? (signal === null ? 1 : 128)
+  process.exitCode = interrupted === undefined ? code ?? (signal === null ? 1 : 128) : exitCodeOfSignal()
   if (process.exitCode === 0 && lintCode !== 0) process.exitCode = 1
 })
