@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
 
@@ -65,8 +66,17 @@ export function buildImage (): void {
 export function mainCommand (node: string, image: boolean): MainCommand {
   if (image) {
     buildImage()
-    return { args: ['src/main.js', '--require-app-secret'], cwd: IMAGE_DIR, workloadHandlersDir: `${IMAGE_DIR}workload-handlers`, label: 'src/main.js --require-app-secret (compiled, as the image)' }
+    return imageCommand(IMAGE_DIR)
   }
   const args = [...serverCommand(node), 'src/main.ts', '--require-app-secret']
   return { args, cwd: REPO, workloadHandlersDir: `${REPO}bench/workload-handlers`, label: args.join(' ') }
+}
+
+/**
+ * The image's command in `dir`: image/ as buildImage makes it, or a copy of it changed by hand for an experiment
+ * (`bench/alone.ts --image-dir`); a copy must sit inside this repository, where node_modules/ resolves.
+ */
+export function imageCommand (dir: string): MainCommand {
+  const slashed = `${path.resolve(dir)}/`
+  return { args: ['src/main.js', '--require-app-secret'], cwd: slashed, workloadHandlersDir: `${slashed}workload-handlers`, label: 'src/main.js --require-app-secret (compiled, as the image)' }
 }

@@ -6,7 +6,7 @@ import { runLoad, startBenchServer, type LoadResult } from './load.ts'
 import { fixed, int, verdict, type BenchSettings, type Row, type ScenarioReport } from './report.ts'
 import { BENCH_SECRET, CALLBACK_PATH } from './traffic.ts'
 import { createWorkloadTraffic, type WorkloadTraffic } from './workload-traffic.ts'
-import { freePort, mainCommand } from './node-command.ts'
+import { freePort, imageCommand, mainCommand } from './node-command.ts'
 
 /**
  * Scenario 6, the issue-13 workload: the server started as the Docker CMD starts it (`--image`: the compiled
@@ -19,7 +19,7 @@ const MIN_CPU_RATIO = 0.6
 const MAX_P99_MS = 15
 const TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
 
-interface Target {
+export interface Target {
   label: string
   pid: number
   url: string
@@ -46,13 +46,20 @@ export function pin (pid: number, cpu: number): void {
 /** Production refuses /metrics without a token: the bench sets one to read the push counts. */
 const METRICS_TOKEN = 'bench-metrics-token'
 
-async function startMain (logLevel: string, node: string, image: boolean, profileDir?: string): Promise<Target> {
+/** For `bench/alone.ts`: another copy of the image, more environment, Node flags. */
+export interface StartOptions {
+  imageDir?: string
+  env?: Record<string, string>
+  nodeFlags?: string[]
+}
+
+export async function startMain (logLevel: string, node: string, image: boolean, profileDir?: string, options: StartOptions = {}): Promise<Target> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const command = mainCommand(node, image)
+  const command = options.imageDir === undefined ? mainCommand(node, image) : imageCommand(options.imageDir)
   // With --profile: a V8 CPU profile per server, written when it exits after SIGTERM.
   const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${profileDir}/fanbot-workload-${logLevel}`]
-  const child: ChildProcess = spawn(node, [...profile, ...command.args], {
+  const child: ChildProcess = spawn(node, [...profile, ...(options.nodeFlags ?? []), ...command.args], {
     cwd: command.cwd,
     env: {
       PATH: process.env.PATH ?? '',
@@ -63,7 +70,8 @@ async function startMain (logLevel: string, node: string, image: boolean, profil
       CALLBACK_PATH,
       HANDLERS_DIR: command.workloadHandlersDir,
       METRICS_TOKEN,
-      LOG_LEVEL: logLevel
+      LOG_LEVEL: logLevel,
+      ...options.env
     },
     stdio: ['ignore', 'ignore', 'inherit'] // info lines go to /dev/null: written, as to a pipe, but never read
   })
@@ -87,7 +95,13 @@ async function startMain (logLevel: string, node: string, image: boolean, profil
   }
 }
 
-async function measure (target: Target, settings: BenchSettings): Promise<void> {
+/** Bare Fastify (bench/server.ts) with the workload's traffic. */
+export async function startBare (node: string): Promise<Target> {
+  const server = await startBenchServer({ kind: 'bare', scenario: 'passive', secret: BENCH_SECRET, path: CALLBACK_PATH }, undefined, node)
+  return { label: 'bare Fastify', pid: server.pid, url: server.url, traffic: createWorkloadTraffic({ url: server.url }), runs: [], close: server.close }
+}
+
+export async function measure (target: Target, settings: Pick<BenchSettings, 'connections' | 'durationS'>): Promise<void> {
   const before = cpuMs(target.pid)
   const load = await runLoad({ url: target.url, connections: settings.connections, durationS: settings.durationS, traffic: target.traffic })
   target.runs.push({ ...load, usPerRequest: (cpuMs(target.pid) - before) * 1000 / load.result['2xx'] })
@@ -108,15 +122,7 @@ const list = (values: number[], digits = 0): string => values.map((value) => fix
 export async function workloadScenario (settings: BenchSettings & { pin: boolean, node: string, image: boolean }): Promise<ScenarioReport> {
   if (settings.pin) pin(process.pid, 1)
   // Bare Fastify on the same Node as fanbot, so the ratio compares the code and not two V8 versions.
-  const bareServer = await startBenchServer({ kind: 'bare', scenario: 'passive', secret: BENCH_SECRET, path: CALLBACK_PATH }, undefined, settings.node)
-  const bare: Target = {
-    label: 'bare Fastify',
-    pid: bareServer.pid,
-    url: bareServer.url,
-    traffic: createWorkloadTraffic({ url: bareServer.url }),
-    runs: [],
-    close: bareServer.close
-  }
+  const bare = await startBare(settings.node)
   const targets = [bare, await startMain('warn', settings.node, settings.image, settings.profileDir), await startMain('info', settings.node, settings.image, settings.profileDir)]
   try {
     for (const target of targets) {

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util'
+import { runLoad } from './load.ts'
+import { fixed } from './report.ts'
+import { measure, pin, startBare, startMain, type Target } from './workload.ts'
+
+/**
+ * One server of scenario 6 alone: bare Fastify or fanbot (the image, at a log level) on cpu0, the load generator on
+ * cpu1, the workload's traffic, a 3 s warm-up, then `--rounds` measured runs. Scenario 6 keeps all three servers
+ * running on cpu0 at once; one alone has the core to itself (no other server's timers or idle-time GC). For
+ * experiments: `--image-dir` runs a copy of image/ changed by hand (inside this repository), and the runs of two
+ * variants are compared when made alternately in the same minutes (bench/README.md: this VM's speed moves by a fifth).
+ *
+ *   npx tsx bench/alone.ts --target=bare|warn|info --node=PATH [--rounds=2] [--duration=10] [--image-dir=DIR]
+ *                          [--node-flags="--max-semi-space-size=64"] [--env=K=V,...]
+ */
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'warn' },
+    node: { type: 'string', default: process.execPath },
+    rounds: { type: 'string', default: '2' },
+    duration: { type: 'string', default: '10' },
+    'image-dir': { type: 'string' },
+    'node-flags': { type: 'string', default: '' },
+    env: { type: 'string', default: '' }
+  }
+})
+const connections = 50
+const durationS = Number(values.duration)
+const env = Object.fromEntries(values.env.split(',').filter((pair) => pair !== '').map((pair) => {
+  const at = pair.indexOf('=')
+  return [pair.slice(0, at), pair.slice(at + 1)]
+}))
+const nodeFlags = values['node-flags'].split(' ').filter((flag) => flag !== '')
+
+pin(process.pid, 1)
+const target: Target = values.target === 'bare'
+  ? await startBare(values.node)
+  : await startMain(values.target, values.node, true, undefined, { ...(values['image-dir'] === undefined ? {} : { imageDir: values['image-dir'] }), env, nodeFlags })
+try {
+  pin(target.pid, 0)
+  await runLoad({ url: target.url, connections, durationS: 3, traffic: target.traffic })
+  target.traffic.reset()
+  for (let round = 0; round < Number(values.rounds); round++) {
+    await measure(target, { connections, durationS })
+    const run = target.runs[round]
+    if (run === undefined) continue
+    process.stdout.write(`${target.label}, round ${round + 1}: ${fixed(run.rps)} req/s, ${fixed(run.usPerRequest, 1)} µs of server CPU per request, ` +
+      `p50 / p99 ${run.result.latency.p50} / ${run.result.latency.p99} ms, load generator ${fixed(run.clientCpu, 2)} of its core, ` +
+      `answers not "ok <type>" so far ${target.traffic.log.wrongAnswers}\n`)
+  }
+} finally {
+  await target.close()
+}
