@@ -129,7 +129,8 @@ if (checks && !(await typecheckAndBuild({ signal: stop.signal }))) {
 }
 
 // The group files live inside test/ (a module under the package's "type": "module", resolved like the tests) and
-// are removed when the run ends. Round-robin over the sorted list spreads each folder's files over the groups.
+// are removed when the run ends (eslint.config.js ignores them: the lint beside may outlast them). Round-robin over the
+// sorted list spreads each folder's files over the groups.
 const groupDir = path.join(testDir, `.groups-${process.pid}`)
 const removeGroups = () => { rmSync(groupDir, { recursive: true, force: true }) }
 mkdirSync(groupDir, { recursive: true })
