@@ -3,6 +3,7 @@ import { describe, test } from 'node:test'
 import { text } from '../src/index.ts'
 import { startTestApp } from './helpers/app.ts'
 import { TEST_TOKEN } from './helpers/config.ts'
+import { deferred } from './helpers/deferred.ts'
 import { fixture, fixtureWith, sendPush } from './helpers/push.ts'
 import { fanWrites, listenFakeApi } from './helpers/simulator-api.ts'
 
@@ -24,11 +25,14 @@ describe('metrics', () => {
     const api = await listenFakeApi(t)
     const fan = '2489518277' // the fixtures' sender
     fanWrites(api, fan)
+    // The handlers end only once the three pushes were answered (blank, at the 20 ms deadline): late however the
+    // machine schedules us (a sleep alone races the deadline's timer; see the next test).
+    const answered = deferred()
     const { app } = await startTestApp(t, {
       handlers: [
-        { name: 'slow-answer', on: 'text', match: /^slow$/, handle: async () => { await sleep(300); return text('sorry for the wait') } },
-        { name: 'slow-silence', on: 'text', match: /^quiet$/, handle: async () => { await sleep(150) } },
-        { name: 'slow-refused', on: 'text', match: /^nobody$/, handle: async () => { await sleep(150); return text('to a fan who never wrote') } }
+        { name: 'slow-answer', on: 'text', match: /^slow$/, handle: async () => { await answered.promise; await sleep(300); return text('sorry for the wait') } },
+        { name: 'slow-silence', on: 'text', match: /^quiet$/, handle: async () => { await answered.promise } },
+        { name: 'slow-refused', on: 'text', match: /^nobody$/, handle: async () => { await answered.promise; return text('to a fan who never wrote') } }
       ],
       // No overload shedding: a loaded machine's first compile must not turn a push into a 503 here.
       env: { REPLY_DEADLINE_MS: '20', WEIBO_API_BASE_URL: api.baseUrl, WEIBO_ACCESS_TOKEN: TEST_TOKEN, REPLY_QUOTA_ENFORCE: 'false', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0' }
@@ -39,6 +43,7 @@ describe('metrics', () => {
       await sendPush(app, fixtureWith('text', { text: 'nobody', sender_id: 1234567 })) // Weibo refuses: 20301
     ]
     assert.deepEqual(answers.map((answer) => [answer.statusCode, answer.body]), [[200, ''], [200, ''], [200, '']])
+    answered.resolve()
     await app.fanbot.dispatcher.idle()
 
     const body = (await app.inject({ url: '/metrics' })).body
@@ -53,20 +58,25 @@ describe('metrics', () => {
   })
 
   test('a late reply without a token counts as dry-run; one refused by the reply quota as refused', async (t) => {
-    const { app } = await startTestApp(t, {
-      handlers: [{ on: 'text', handle: async () => { await sleep(50); return text('later') } }],
-      env: { REPLY_DEADLINE_MS: '5', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0' }
-    })
-    await sendPush(app, fixture('text'))
+    // Each handler ends only once its push was answered (blank, at the 5 ms deadline), so its reply is late however
+    // the machine schedules us. A handler sleeping 50 ms raced the deadline's timer: a process paused for 45 ms
+    // between the two timers' creation (a loaded machine, 2 December 2026) answered it passively, and no late reply
+    // was counted.
+    const answered = [deferred(), deferred()]
+    const late = (index: number) => [{ on: 'text' as const, handle: async () => { await answered[index]?.promise; return text('later') } }]
+    const { app } = await startTestApp(t, { handlers: late(0), env: { REPLY_DEADLINE_MS: '5', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0' } })
+    assert.equal((await sendPush(app, fixture('text'))).body, '')
+    answered[0]?.resolve()
     await app.fanbot.dispatcher.idle()
     assert.equal(sample((await app.inject({ url: '/metrics' })).body, 'weibo_fanbot_late_replies_total{outcome="dry-run",account="default"}'), 1)
 
     const api = await listenFakeApi(t)
     const quota = await startTestApp(t, {
-      handlers: [{ on: 'text', handle: async () => { await sleep(50); return text('later') } }],
+      handlers: late(1),
       env: { REPLY_DEADLINE_MS: '5', WEIBO_API_BASE_URL: api.baseUrl, WEIBO_ACCESS_TOKEN: TEST_TOKEN, REPLY_QUOTA_PER_WINDOW: '0', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0' }
     })
-    await sendPush(quota.app, fixture('text'))
+    assert.equal((await sendPush(quota.app, fixture('text'))).body, '')
+    answered[1]?.resolve()
     await quota.app.fanbot.dispatcher.idle()
     assert.equal(sample((await quota.app.inject({ url: '/metrics' })).body, 'weibo_fanbot_late_replies_total{outcome="refused",account="default"}'), 1)
     assert.equal(api.calls.length, 0)
