@@ -97,13 +97,16 @@ describe('simulator against the real server, over loopback HTTP', () => {
   })
 
   test('a quota refusal from the platform surfaces as a logged Weibo error, sent once', async (t) => {
+    // Both late for sure: the handlers end once both pushes were answered (a 100 ms sleep raced the deadline's timer).
+    const answered = deferred()
     const stack = await startStack(t, {
-      handlers: [{ on: 'text', handle: async () => { await new Promise((resolve) => setTimeout(resolve, 100)); return text('late') } }],
+      handlers: [{ on: 'text', handle: async () => { await answered.promise; return text('late') } }],
       env: { REPLY_DEADLINE_MS: '20' },
       rules: { repliesPerWindow: 1 }
     })
     await stack.sim.push({ type: 'text', text: '一', createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 1)) })
     await stack.sim.push({ type: 'text', text: '二', createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)) })
+    answered.resolve()
     await stack.app.fanbot.dispatcher.idle()
     const calls = stack.sim.api.calls.filter((call) => call.path === '/2/messages/reply.json')
     assert.deepEqual(calls.map((call) => call.status), [200, 403])

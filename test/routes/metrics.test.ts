@@ -66,11 +66,14 @@ describe('/metrics', () => {
     // The late reply's first attempt gets Weibo's 10001 (retried), the retry 21327 (not retried).
     api.faults.inject({ kind: 'system-error' })
     api.faults.inject({ kind: 'expired-token' })
+    // Late for sure: the handler ends once the push was answered (a 30 ms sleep raced the 1 ms deadline's timer).
+    const answered = deferred()
     const { app } = await startTestApp(t, {
-      handlers: [{ on: 'text', handle: async () => { await new Promise((resolve) => setTimeout(resolve, 30)); return text('late') } }],
+      handlers: [{ on: 'text', handle: async () => { await answered.promise; return text('late') } }],
       env: { REPLY_DEADLINE_MS: '1', WEIBO_API_BASE_URL: api.baseUrl, WEIBO_ACCESS_TOKEN: TEST_TOKEN }
     })
-    await sendPush(app, fixture('text'))
+    assert.equal((await sendPush(app, fixture('text'))).body, '')
+    answered.resolve()
     await app.fanbot.dispatcher.idle()
     assert.deepEqual(api.calls.map((call) => call.fault), ['system-error', 'expired-token'])
     const body = (await app.inject({ method: 'GET', url: '/metrics' })).body
