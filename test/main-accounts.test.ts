@@ -20,10 +20,12 @@ async function folder (t: TestContext, files: Record<string, string>): Promise<s
   return dir
 }
 
-// JavaScript: the server then runs compiled, on plain node (test/helpers/server-process.ts).
+// JavaScript: the server then runs compiled, on plain node (test/helpers/server-process.ts). Late for sure: it ends
+// once the test, having the push's blank answer, writes `answered` beside it (a 300 ms sleep raced the deadline's timer).
 const SLOW = [
+  "import { existsSync } from 'node:fs'",
   'export default { on: \'text\', async handle (message) {',
-  '  await new Promise((resolve) => setTimeout(resolve, 300))',
+  "  while (!existsSync(new URL('./answered', import.meta.url))) await new Promise((resolve) => setTimeout(resolve, 10))",
   "  return { type: 'text', text: 'late from ' + message.receiver_id }",
   '} }',
   ''
@@ -51,6 +53,7 @@ describe('the server process with WEIBO_ACCOUNTS_FILE', () => {
     assert.equal((await fetch(`${base}${PATH_B}?${signedQuery({ secret: TEST_SECRET })}`, { method: 'POST', body: forB })).status, 401)
     const answered = await fetch(`${base}${PATH_B}?${signedQuery({ secret: SECRET_B })}`, { method: 'POST', body: forB })
     assert.deepEqual([answered.status, await answered.text()], [200, ''])
+    await writeFile(path.join(dir, 'answered'), '')
     await waitFor(() => api.calls.some((call) => call.path === '/2/messages/reply.json'))
     const reply = api.calls.find((call) => call.path === '/2/messages/reply.json')
     assert.deepEqual([reply?.account, reply?.status, JSON.parse(reply?.params.data ?? '{}')], [ACCOUNT_B, 200, { text: `late from ${ACCOUNT_B}` }])

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { buildApp } from '../../src/app.ts'
 import { createFakeWeiboApi, type FakeWeiboApi } from '../../src/simulator/fake-weibo-api.ts'
-import { ACCOUNT_A, ACCOUNT_B, accountHandlers, PATH_B, SECRET_B } from '../helpers/accounts.ts'
+import { ACCOUNT_A, ACCOUNT_B, accountHandlers, answerGate, PATH_B, SECRET_B } from '../helpers/accounts.ts'
 import { testConfig, TEST_SECRET } from '../helpers/config.ts'
 import { waitFor } from '../helpers/deferred.ts'
 import { captureLogs, type CapturedLogs } from '../helpers/logs.ts'
@@ -35,14 +35,16 @@ async function world (t: TestContext): Promise<World> {
   t.after(async () => { await fake.close() })
   t.after(async () => { await deleteKeys(url, prefix) })
   const logs = captureLogs('info')
+  const gate = answerGate()
   const start = async (concurrency: string): Promise<FastifyInstance> => {
     const app = await buildApp({
       config: testConfig({ REDIS_URL: url, REDIS_KEY_PREFIX: prefix, OUTBOX_CONCURRENCY: concurrency, REPLY_DEADLINE_MS: '300', WEIBO_API_BASE_URL: base }),
       logger: logs.logger,
       accounts: [{ uid: ACCOUNT_A, accessToken: TOKEN_A }, { uid: ACCOUNT_B, accessToken: TOKEN_B, appSecret: SECRET_B, callbackPath: PATH_B }],
-      handlers: accountHandlers(600)
+      handlers: accountHandlers(gate.next)
     })
     t.after(async () => { await app.close() })
+    gate.watch(app)
     return app
   }
   return { web: await start('0'), worker: await start('2'), fake, logs, url, prefix }
