@@ -3,7 +3,8 @@ import { describe, test, type TestContext } from 'node:test'
 import { buildApp } from '../src/app.ts'
 import { defineHandler, isFanbotError, text } from '../src/index.ts'
 import { createTestKit, KIT_SECRET, makePush, pushToJson, type TestKit, type TestKitOptions } from '../src/testing.ts'
-import { ACCOUNT_A, ACCOUNT_B, accountHandlers, answerGate, PATH_B, SECRET_B } from './helpers/accounts.ts'
+import { ACCOUNT_A, ACCOUNT_B, accountHandlers, PATH_B, SECRET_B } from './helpers/accounts.ts'
+import { answerGate } from './helpers/deferred.ts'
 import { testConfig } from './helpers/config.ts'
 import { captureLogs } from './helpers/logs.ts'
 import { sendPush } from './helpers/push.ts'
@@ -11,7 +12,7 @@ import { sendPush } from './helpers/push.ts'
 async function twoAccounts (t: TestContext, options: TestKitOptions = {}): Promise<TestKit> {
   const gate = answerGate()
   const kit = await createTestKit({
-    handlers: accountHandlers(gate.next),
+    handlers: accountHandlers(gate.answered),
     accounts: [{ uid: ACCOUNT_A }, { uid: ACCOUNT_B, callbackPath: PATH_B, appSecret: SECRET_B }],
     printErrors: false,
     ...options

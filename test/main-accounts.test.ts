@@ -5,7 +5,7 @@ import path from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
 import { ACCOUNT_A, ACCOUNT_B, PATH_B, SECRET_B } from './helpers/accounts.ts'
 import { TEST_SECRET } from './helpers/config.ts'
-import { waitFor } from './helpers/deferred.ts'
+import { lateHandlerSource, markAnswered, waitFor } from './helpers/deferred.ts'
 import { fixtureWith, signedQuery } from './helpers/push.ts'
 import { startServerProcess } from './helpers/server-process.ts'
 import { listenFakeApi } from './helpers/simulator-api.ts'
@@ -20,16 +20,9 @@ async function folder (t: TestContext, files: Record<string, string>): Promise<s
   return dir
 }
 
-// JavaScript: the server then runs compiled, on plain node (test/helpers/server-process.ts). Late for sure: it ends
-// once the test, having the push's blank answer, writes `answered` beside it (a 300 ms sleep raced the deadline's timer).
-const SLOW = [
-  "import { existsSync } from 'node:fs'",
-  'export default { on: \'text\', async handle (message) {',
-  "  while (!existsSync(new URL('./answered', import.meta.url))) await new Promise((resolve) => setTimeout(resolve, 10))",
-  "  return { type: 'text', text: 'late from ' + message.receiver_id }",
-  '} }',
-  ''
-].join('\n')
+// JavaScript: the server then runs compiled, on plain node (test/helpers/server-process.ts). Late for sure: it answers
+// once the test, having the push's blank answer, marks it answered (a 300 ms sleep raced the deadline's timer).
+const SLOW = lateHandlerSource("'late from ' + message.receiver_id")
 
 describe('the server process with WEIBO_ACCOUNTS_FILE', () => {
   test('serves both callback paths, each with its secret; B\'s late reply carries B\'s token; an unknown receiver gets a blank 200', async (t) => {
@@ -53,7 +46,7 @@ describe('the server process with WEIBO_ACCOUNTS_FILE', () => {
     assert.equal((await fetch(`${base}${PATH_B}?${signedQuery({ secret: TEST_SECRET })}`, { method: 'POST', body: forB })).status, 401)
     const answered = await fetch(`${base}${PATH_B}?${signedQuery({ secret: SECRET_B })}`, { method: 'POST', body: forB })
     assert.deepEqual([answered.status, await answered.text()], [200, ''])
-    await writeFile(path.join(dir, 'answered'), '')
+    await markAnswered(dir)
     await waitFor(() => api.calls.some((call) => call.path === '/2/messages/reply.json'))
     const reply = api.calls.find((call) => call.path === '/2/messages/reply.json')
     assert.deepEqual([reply?.account, reply?.status, JSON.parse(reply?.params.data ?? '{}')], [ACCOUNT_B, 200, { text: `late from ${ACCOUNT_B}` }])

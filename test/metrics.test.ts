@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { text } from '../src/index.ts'
 import { startTestApp } from './helpers/app.ts'
 import { TEST_TOKEN } from './helpers/config.ts'
-import { deferred } from './helpers/deferred.ts'
+import { deferred, type Deferred } from './helpers/deferred.ts'
 import { fixture, fixtureWith, sendPush } from './helpers/push.ts'
 import { fanWrites, listenFakeApi } from './helpers/simulator-api.ts'
 
@@ -62,21 +62,21 @@ describe('metrics', () => {
     // the machine schedules us. A handler sleeping 50 ms raced the deadline's timer: a process paused for 45 ms
     // between the two timers' creation (a loaded machine, 2 December 2026) answered it passively, and no late reply
     // was counted.
-    const answered = [deferred(), deferred()]
-    const late = (index: number) => [{ on: 'text' as const, handle: async () => { await answered[index]?.promise; return text('later') } }]
-    const { app } = await startTestApp(t, { handlers: late(0), env: { REPLY_DEADLINE_MS: '5', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0' } })
+    const [first, second] = [deferred(), deferred()]
+    const late = (answered: Deferred<void>) => [{ on: 'text' as const, handle: async () => { await answered.promise; return text('later') } }]
+    const { app } = await startTestApp(t, { handlers: late(first), env: { REPLY_DEADLINE_MS: '5', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0' } })
     assert.equal((await sendPush(app, fixture('text'))).body, '')
-    answered[0]?.resolve()
+    first.resolve()
     await app.fanbot.dispatcher.idle()
     assert.equal(sample((await app.inject({ url: '/metrics' })).body, 'weibo_fanbot_late_replies_total{outcome="dry-run",account="default"}'), 1)
 
     const api = await listenFakeApi(t)
     const quota = await startTestApp(t, {
-      handlers: late(1),
+      handlers: late(second),
       env: { REPLY_DEADLINE_MS: '5', WEIBO_API_BASE_URL: api.baseUrl, WEIBO_ACCESS_TOKEN: TEST_TOKEN, REPLY_QUOTA_PER_WINDOW: '0', OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: '0' }
     })
     assert.equal((await sendPush(quota.app, fixture('text'))).body, '')
-    answered[1]?.resolve()
+    second.resolve()
     await quota.app.fanbot.dispatcher.idle()
     assert.equal(sample((await quota.app.inject({ url: '/metrics' })).body, 'weibo_fanbot_late_replies_total{outcome="refused",account="default"}'), 1)
     assert.equal(api.calls.length, 0)

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test, type TestContext } from 'node:test'
-import type { InjectOptions } from 'fastify'
 import { articles, text, type Handler } from '../src/index.ts'
 import { createTestKit, type TestKit, type TestKitOptions } from '../src/testing.ts'
-import { deferred, type Deferred } from './helpers/deferred.ts'
+import { answerGate } from './helpers/deferred.ts'
 import { EXAMPLES_DIR } from './helpers/examples.ts'
 
 async function kitFor (t: TestContext, options: TestKitOptions): Promise<TestKit> {
@@ -18,16 +17,10 @@ async function kitFor (t: TestContext, options: TestKitOptions): Promise<TestKit
  * (the deadline's timer is set after the handler starts).
  */
 async function lateKit (t: TestContext, reply: ReturnType<typeof text>, options: Omit<TestKitOptions, 'handlers'> = {}): Promise<TestKit> {
-  const answered = deferred()
-  const kit = await kitFor(t, { ...options, handlers: [{ on: 'text', handle: async () => { await answered.promise; return reply } }] })
-  resolveOnAnswer(kit, answered)
+  const gate = answerGate()
+  const kit = await kitFor(t, { ...options, handlers: [{ on: 'text', handle: async () => { await gate.answered(); return reply } }] })
+  gate.watch(kit.app)
   return kit
-}
-
-/** Resolves `answered` once the kit has a push's own answer (its handler can then only be late). */
-function resolveOnAnswer (kit: TestKit, answered: Deferred<void>): void {
-  const inject = kit.app.inject.bind(kit.app) as (request: InjectOptions) => Promise<unknown>
-  Object.assign(kit.app, { inject: async (request: InjectOptions) => { try { return await inject(request) } finally { answered.resolve() } } })
 }
 
 describe('the test kit (weibo-fanbot/testing)', () => {
@@ -150,13 +143,13 @@ describe('the test kit shows why a handler gave no reply', () => {
 
   test('a failure on the late path is printed and carried too', async (t) => {
     // It fails only once the push was answered: on the late path for sure (an 80 ms timer raced the deadline's).
-    const answered = deferred()
+    const gate = answerGate()
     const { kit, printed } = await watchedKit(t, [{
       name: 'slow',
       on: 'text',
-      handle: async () => { await answered.promise; throw new Error('the shop API said 500') }
+      handle: async () => { await gate.answered(); throw new Error('the shop API said 500') }
     }])
-    resolveOnAnswer(kit, answered)
+    gate.watch(kit.app)
     const result = await kit.send({ type: 'text' })
     assert.equal(result.transport, 'none')
     assert.equal(result.error?.code, 'WEIBO_ERR_HANDLER_THREW')

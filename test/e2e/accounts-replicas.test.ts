@@ -4,9 +4,9 @@ import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import { buildApp } from '../../src/app.ts'
 import { createFakeWeiboApi, type FakeWeiboApi } from '../../src/simulator/fake-weibo-api.ts'
-import { ACCOUNT_A, ACCOUNT_B, accountHandlers, answerGate, PATH_B, SECRET_B } from '../helpers/accounts.ts'
+import { ACCOUNT_A, ACCOUNT_B, accountHandlers, PATH_B, SECRET_B } from '../helpers/accounts.ts'
 import { testConfig, TEST_SECRET } from '../helpers/config.ts'
-import { waitFor } from '../helpers/deferred.ts'
+import { answerGate, waitFor } from '../helpers/deferred.ts'
 import { captureLogs, type CapturedLogs } from '../helpers/logs.ts'
 import { decodePassive, fixtureWith, sendPush } from '../helpers/push.ts'
 import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
@@ -41,7 +41,7 @@ async function world (t: TestContext): Promise<World> {
       config: testConfig({ REDIS_URL: url, REDIS_KEY_PREFIX: prefix, OUTBOX_CONCURRENCY: concurrency, REPLY_DEADLINE_MS: '300', WEIBO_API_BASE_URL: base }),
       logger: logs.logger,
       accounts: [{ uid: ACCOUNT_A, accessToken: TOKEN_A }, { uid: ACCOUNT_B, accessToken: TOKEN_B, appSecret: SECRET_B, callbackPath: PATH_B }],
-      handlers: accountHandlers(gate.next)
+      handlers: accountHandlers(gate.answered)
     })
     t.after(async () => { await app.close() })
     gate.watch(app)

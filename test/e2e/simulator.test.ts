@@ -104,8 +104,11 @@ describe('simulator against the real server, over loopback HTTP', () => {
       env: { REPLY_DEADLINE_MS: '20' },
       rules: { repliesPerWindow: 1 }
     })
-    await stack.sim.push({ type: 'text', text: '一', createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 1)) })
-    await stack.sim.push({ type: 'text', text: '二', createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)) })
+    const pushed = [
+      await stack.sim.push({ type: 'text', text: '一', createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 1)) }),
+      await stack.sim.push({ type: 'text', text: '二', createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 2)) })
+    ]
+    assert.deepEqual(pushed.map(({ delivery }) => delivery.outcome), ['blank', 'blank'])
     answered.resolve()
     await stack.app.fanbot.dispatcher.idle()
     const calls = stack.sim.api.calls.filter((call) => call.path === '/2/messages/reply.json')

@@ -8,8 +8,8 @@ export const SECRET_B = 'brand-b-app-secret'
 
 /**
  * Handlers that show which account's token, state and filters a push got:
- * - `late`: answers once `answered` resolves, after its push's answer (`answerGate`): a late reply, through
- *   messages/reply or the outbox;
+ * - `late`: answers once `answered` resolves (`answerGate` in deferred.ts: after its push's answer), a late reply,
+ *   through messages/reply or the outbox;
  * - `api`: replies through `ctx.api` itself;
  * - `count`: counts the fan's messages in `ctx.session`;
  * - `who`: "A only" from a handler limited to A, "anyone" from the one behind it;
@@ -36,29 +36,4 @@ export function accountHandlers (answered: () => Promise<void>): Array<Handler |
     defineHandler({ name: 'anyone', on: 'text', match: 'who', priority: -1, handle: () => text('anyone') }),
     defineHandler({ name: 'brand', on: 'text', match: 'brand', handle: (_message, ctx) => text(String(ctx.state.brand ?? 'none')) })
   ]
-}
-
-/**
- * For handlers that must be late whatever the machine's timers do (a sleep longer than the deadline races the
- * deadline's own timer, which starts after the handler): `next()` resolves when one of the watched apps has answered
- * a push, so a handler awaiting it ends after its own push's answer. For tests that send one push at a time.
- */
-export function answerGate (): { next: () => Promise<void>, watch: (app: { inject: unknown }) => void } {
-  let waiting: Array<() => void> = []
-  return {
-    next: async () => { await new Promise<void>((resolve) => { waiting.push(resolve) }) },
-    watch: (app) => {
-      const inject = (app.inject as (request: unknown) => Promise<unknown>).bind(app)
-      Object.assign(app, {
-        inject: async (request: unknown) => {
-          try {
-            return await inject(request)
-          } finally {
-            for (const open of waiting) open()
-            waiting = []
-          }
-        }
-      })
-    }
-  }
 }

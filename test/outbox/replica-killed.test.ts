@@ -12,7 +12,7 @@ import { buildApp } from '../../src/app.ts'
 import { createFakeWeiboApi } from '../../src/simulator/fake-weibo-api.ts'
 import { makePush, pushToJson } from '../../src/simulator/push-factory.ts'
 import { TEST_SECRET, TEST_TOKEN, testConfig } from '../helpers/config.ts'
-import { waitFor } from '../helpers/deferred.ts'
+import { lateHandlerSource, markAnswered, waitFor } from '../helpers/deferred.ts'
 import { signedQuery } from '../helpers/push.ts'
 import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
 import { startServerProcess } from '../helpers/server-process.ts'
@@ -26,8 +26,8 @@ test('a replica SIGKILLed after answering blank, its reply queued: the other rep
   t.after(async () => { await fake.close() })
   const dir = await mkdtemp(path.join(tmpdir(), 'fanbot-replica-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
-  // Slower than the deadline: the push is answered blank, then the reply goes to the outbox.
-  await writeFile(path.join(dir, 'slow.js'), "export default { on: 'text', async handle () { await new Promise((resolve) => setTimeout(resolve, 300)); return { type: 'text', text: 'survived the crash' } } }\n")
+  // Late for sure: it answers once the push was answered blank (markAnswered), then the reply goes to the outbox.
+  await writeFile(path.join(dir, 'slow.js'), lateHandlerSource("'survived the crash'"))
   const shared = { REDIS_URL: url, REDIS_KEY_PREFIX: prefix, WEIBO_ACCESS_TOKEN: TEST_TOKEN, WEIBO_API_BASE_URL: apiBaseUrl, REPLY_DEADLINE_MS: '100' }
 
   // Replica A runs no outbox worker, so the job waits in Redis until A dies.
@@ -39,6 +39,7 @@ test('a replica SIGKILLed after answering blank, its reply queued: the other rep
   const answer = await fetch(`${base}/weibo?${signedQuery()}`, { method: 'POST', body: push })
   assert.equal(answer.status, 200)
   assert.equal(await answer.text(), '')
+  await markAnswered(dir)
 
   const queue = new Queue('late-replies', { connection: { url }, prefix })
   t.after(async () => { await queue.close() })
