@@ -10,8 +10,11 @@ import { measure, pin, startBare, startMain, type Target } from './workload.ts'
  * experiments: `--image-dir` runs a copy of image/ changed by hand (inside this repository), and the runs of two
  * variants are compared when made alternately in the same minutes (bench/README.md: this VM's speed moves by a fifth).
  *
- *   npx tsx bench/alone.ts --target=bare|warn|info --node=PATH [--rounds=2] [--duration=10] [--image-dir=DIR]
- *                          [--node-flags="--max-semi-space-size=64"] [--env=K=V,...]
+ *   npx tsx bench/alone.ts --target=bare|warn|info [--node=PATH] [--rounds=2] [--duration=10]
+ *                          [--image-dir=image-variants/x] [--node-flags="--max-semi-space-size=64"] [--env=K=V,...]
+ *
+ * A variant: `cp -r image image-variants/x` (after a run without --image-dir has built image/), edit its compiled
+ * JavaScript, and run with `--image-dir=image-variants/x`.
  */
 const { values } = parseArgs({
   options: {
@@ -24,27 +27,42 @@ const { values } = parseArgs({
     env: { type: 'string', default: '' }
   }
 })
+const usage = (problem: string): never => {
+  process.stderr.write(`bench/alone.ts: ${problem}\nusage: npx tsx bench/alone.ts --target=bare|warn|info [--node=PATH] [--rounds=N] ` +
+    '[--duration=SEC] [--image-dir=DIR] [--node-flags="..."] [--env=K=V,...]\n')
+  process.exit(2)
+}
+const TARGETS = ['bare', 'warn', 'info']
+if (!TARGETS.includes(values.target)) usage(`--target must be one of ${TARGETS.join(', ')}, not ${values.target}`)
+const positive = (name: string, text: string): number => {
+  const value = Number(text)
+  return Number.isInteger(value) && value > 0 ? value : usage(`--${name} must be a whole number above 0, not ${text}`)
+}
+const rounds = positive('rounds', values.rounds)
+const durationS = positive('duration', values.duration)
 const connections = 50
-const durationS = Number(values.duration)
 const env = Object.fromEntries(values.env.split(',').filter((pair) => pair !== '').map((pair) => {
   const at = pair.indexOf('=')
-  return [pair.slice(0, at), pair.slice(at + 1)]
+  return at > 0 ? [pair.slice(0, at), pair.slice(at + 1)] : usage(`--env takes NAME=VALUE pairs, not ${pair}`)
 }))
 const nodeFlags = values['node-flags'].split(' ').filter((flag) => flag !== '')
+const imageDir = values['image-dir']
 
 pin(process.pid, 1)
 const target: Target = values.target === 'bare'
   ? await startBare(values.node)
-  : await startMain(values.target, values.node, true, undefined, { ...(values['image-dir'] === undefined ? {} : { imageDir: values['image-dir'] }), env, nodeFlags })
+  : await startMain(values.target, values.node, true, undefined, { ...(imageDir === undefined ? {} : { imageDir }), env, nodeFlags })
+// The variant's folder in each line: runs of two variants are told apart in one log.
+const label = imageDir === undefined ? target.label : `${target.label}, ${imageDir}`
 try {
   pin(target.pid, 0)
   await runLoad({ url: target.url, connections, durationS: 3, traffic: target.traffic })
   target.traffic.reset()
-  for (let round = 0; round < Number(values.rounds); round++) {
+  for (let round = 0; round < rounds; round++) {
     await measure(target, { connections, durationS })
     const run = target.runs[round]
     if (run === undefined) continue
-    process.stdout.write(`${target.label}, round ${round + 1}: ${fixed(run.rps)} req/s, ${fixed(run.usPerRequest, 1)} µs of server CPU per request, ` +
+    process.stdout.write(`${label}, round ${round + 1}: ${fixed(run.rps)} req/s, ${fixed(run.usPerRequest, 1)} µs of server CPU per request, ` +
       `p50 / p99 ${run.result.latency.p50} / ${run.result.latency.p99} ms, load generator ${fixed(run.clientCpu, 2)} of its core, ` +
       `answers not "ok <type>" so far ${target.traffic.log.wrongAnswers}\n`)
   }

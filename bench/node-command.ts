@@ -74,9 +74,12 @@ export function mainCommand (node: string, image: boolean): MainCommand {
 
 /**
  * The image's command in `dir`: image/ as buildImage makes it, or a copy of it changed by hand for an experiment
- * (`bench/alone.ts --image-dir`); a copy must sit inside this repository, where node_modules/ resolves.
+ * (`bench/alone.ts --image-dir`, relative to the repository). A copy must sit inside the repository, where
+ * node_modules/ resolves: `image-variants/` is meant for them (ignored by git and eslint; buildImage removes image/).
  */
 export function imageCommand (dir: string): MainCommand {
-  const slashed = `${path.resolve(dir)}/`
+  const resolved = path.resolve(REPO, dir)
+  if (path.relative(REPO, resolved).startsWith('..')) throw new Error(`${dir}: a copy of image/ must sit inside the repository (image-variants/), where node_modules/ resolves`)
+  const slashed = `${resolved}/`
   return { args: ['src/main.js', '--require-app-secret'], cwd: slashed, workloadHandlersDir: `${slashed}workload-handlers`, label: 'src/main.js --require-app-secret (compiled, as the image)' }
 }

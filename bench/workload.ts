@@ -77,7 +77,10 @@ export async function startMain (logLevel: string, node: string, image: boolean,
   })
   const exited = once(child, 'exit')
   for (let attempt = 0; ; attempt++) {
-    if (attempt > 400 || child.exitCode !== null) throw new Error(`src/main.ts (${logLevel}) did not start`)
+    if (attempt > 400 || child.exitCode !== null) {
+      child.kill('SIGKILL') // nothing left running when it never answered
+      throw new Error(`src/main.ts (${logLevel}) did not start`)
+    }
     try {
       if ((await fetch(`${url}/healthz`)).ok) break
     } catch {}
