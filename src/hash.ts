@@ -4,20 +4,19 @@ type Encoding = 'hex' | 'base64url'
 type Algorithm = 'sha1' | 'sha256'
 
 /**
- * A digest in one call. Node 20.12+ has the one-shot `crypto.hash`, which makes no Hash object: about 0.5 µs less
- * per call, and every push makes three (the signature check as bytes and the dedup key as text with SHA-1, the
- * replay guard's body digest as bytes with SHA-256; bench/README.md). Older Node 20 (the engines field allows it)
- * falls back to createHash.
+ * A digest in one call, as text. Node 20.12+ has the one-shot `crypto.hash`, which makes no Hash object: about 0.5 µs
+ * less per call; older Node 20 (the engines field allows it) falls back to createHash. Every push makes three (the
+ * signature check and the dedup key with SHA-1, the replay guard's body digest with SHA-256).
+ *
+ * As text, not bytes: `crypto.hash(..., 'buffer')` gives each digest an ArrayBuffer of its own, which cost ~0.7 µs
+ * more per call than hex on Node 24 and one more object per digest for the GC to sweep (bench/README.md), where the
+ * text is a short string in the young generation.
  */
-const oneShot: (algorithm: Algorithm, data: string, encoding: Encoding) => string = typeof crypto.hash === 'function'
+const oneShot: (algorithm: Algorithm, data: string | Buffer, encoding: Encoding) => string = typeof crypto.hash === 'function'
   ? (algorithm, data, encoding) => crypto.hash(algorithm, data, encoding)
-  : (algorithm, data, encoding) => crypto.createHash(algorithm).update(data, 'utf8').digest(encoding)
+  : (algorithm, data, encoding) => (typeof data === 'string' ? crypto.createHash(algorithm).update(data, 'utf8') : crypto.createHash(algorithm).update(data)).digest(encoding)
 
-const oneShotBytes: (algorithm: Algorithm, data: string | Buffer) => Buffer = typeof crypto.hash === 'function'
-  ? (algorithm, data) => crypto.hash(algorithm, data, 'buffer')
-  : (algorithm, data) => crypto.createHash(algorithm).update(data).digest()
-
+/** SHA-1 of text (as UTF-8). */
 export const sha1 = (data: string, encoding: Encoding): string => oneShot('sha1', data, encoding)
-/** The digest as bytes, of text (as UTF-8) or of bytes: for comparing or reading words from it without encoding it. */
-export const sha1Bytes = (data: string | Buffer): Buffer => oneShotBytes('sha1', data)
-export const sha256Bytes = (data: string | Buffer): Buffer => oneShotBytes('sha256', data)
+/** SHA-256 of text (as UTF-8) or of bytes. */
+export const sha256 = (data: string | Buffer, encoding: Encoding): string => oneShot('sha256', data, encoding)

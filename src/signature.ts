@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import { sha1, sha1Bytes } from './hash.ts'
+import { sha1 } from './hash.ts'
 
 export interface SignatureInput {
   secret: string
@@ -40,13 +40,21 @@ export function timestampAgeMs (timestamp: string, nowMs: number): number | unde
   return Math.abs(nowMs - ms)
 }
 
+/** 40 hex digits in lower case: a signature as `verifySignature` compares it. */
+const SIGNATURE_SHAPE = /^[0-9a-f]{40}$/
+// timingSafeEqual compares bytes: the two hex texts are written into these (one synchronous call at a time) rather
+// than made into new Buffers, or taken as digest bytes (a new ArrayBuffer per digest, src/hash.ts).
+const expectedText = Buffer.alloc(40)
+const givenText = Buffer.alloc(40)
+
 /**
  * Checks a request's `signature` (40 hex digits, either case) in constant time; a missing or malformed value is
- * simply not valid. Compared as the digest's 20 bytes: no hex text made and lower-cased per push.
+ * simply not valid. Compared as hex text: the digest's 40 characters against the signature's, lower-cased.
  */
 export function verifySignature (input: SignatureInput & { signature: string }): boolean {
-  const expected = sha1Bytes(sortedJoin(input.secret, input.timestamp, input.nonce))
-  // Buffer.from stops at the first pair that is not hex: 20 bytes from 40 characters means all 40 were hex digits.
-  const given = Buffer.from(input.signature, 'hex')
-  return input.signature.length === 2 * expected.length && given.length === expected.length && timingSafeEqual(given, expected)
+  const given = input.signature.toLowerCase()
+  if (!SIGNATURE_SHAPE.test(given)) return false
+  expectedText.write(sha1(sortedJoin(input.secret, input.timestamp, input.nonce), 'hex'), 0, 'latin1')
+  givenText.write(given, 0, 'latin1')
+  return timingSafeEqual(givenText, expectedText)
 }

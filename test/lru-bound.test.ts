@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { sha1, sha256Bytes } from '../src/hash.ts'
+import { sha1, sha256 } from '../src/hash.ts'
 import { createMemoryStreamDedup } from '../src/push-stream/memory-stream-dedup-store.ts'
 import { createMemoryReplayStore } from '../src/replay/memory-replay-store.ts'
 import { createMemorySessionStore } from '../src/session/memory-session-store.ts'
@@ -24,7 +24,7 @@ describe('stores of up to max entries (lru-cache through lruBound; the replay st
 
   test('still bounded: past max the oldest entry goes (replay store: the first written; session store: the least recently used)', async () => {
     const replay = createMemoryReplayStore({ max: 2, ttlMs: 60_000 })
-    const sight = async (query: string, body: string): Promise<string> => await replay.sight(sha1(query, 'hex'), sha256Bytes(body))
+    const sight = async (query: string, body: string): Promise<string> => await replay.sight(sha1(query, 'hex'), sha256(body, 'hex'))
     assert.equal(await sight('q1', 'b1'), 'first')
     assert.equal(await sight('q2', 'b2'), 'first')
     assert.equal(await sight('q3', 'b3'), 'first')

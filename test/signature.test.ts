@@ -86,7 +86,9 @@ describe('verifySignature', () => {
       `${VECTOR_SIGNATURE.slice(0, 39)}g`,
       `${VECTOR_SIGNATURE.slice(0, 20)}  ${VECTOR_SIGNATURE.slice(22)}`,
       `${VECTOR_SIGNATURE}zz`,
-      `${VECTOR_SIGNATURE}\n`
+      `${VECTOR_SIGNATURE}\n`,
+      // Compared as Latin-1 bytes: a character above U+00FF whose low byte is the right digit must not pass.
+      `${VECTOR_SIGNATURE.slice(0, 39)}${String.fromCharCode(0x100 + VECTOR_SIGNATURE.charCodeAt(39))}`
     ]
     for (const signature of bad) {
       assert.doesNotThrow(() => verifySignature({ ...VECTOR, signature }), signature)

@@ -35,7 +35,7 @@ export function createMemoryReplayStore (options: MemoryReplayStoreOptions): Rep
       const now = clock.now()
       seen.expire(now)
       const query = { hi: hexWord(signature, 0), lo: hexWord(signature, 8) }
-      return seen.sightTagged(query, now, bodyDigest.readUInt32BE(0), bodyDigest.readUInt32BE(4))
+      return seen.sightTagged(query, now, hexWord(bodyDigest, 0), hexWord(bodyDigest, 8))
     }
   }
 }

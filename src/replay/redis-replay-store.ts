@@ -23,7 +23,7 @@ export function createRedisReplayStore (options: RedisReplayStoreOptions): Repla
       // The key: the signature's 20 bytes as 27 characters; the value: the body digest's first 132 bits as 22. The
       // same strings as every earlier version wrote, so replicas of two versions agree during a rolling deploy.
       const queryKey = Buffer.from(signature, 'hex').toString('base64url')
-      const body = bodyDigest.toString('base64url').slice(0, 22)
+      const body = Buffer.from(bodyDigest, 'hex').toString('base64url').slice(0, 22)
       try {
         const before = await redis.call('SET', `${options.prefix}:replay:${queryKey}`, body, 'PX', options.ttlMs, 'NX', 'GET')
         if (before === null) return 'first'

@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts'
 import { FanbotError } from '../errors.ts'
-import { sha256Bytes } from '../hash.ts'
+import { sha256 } from '../hash.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Storage } from '../storage/storage.ts'
@@ -29,7 +29,7 @@ export function createReplayGuard (store: ReplayStore): ReplayGuard {
   return {
     check (signature, body) {
       // SHA-256 of the whole body as received (docs/edge-hardening.md): one-shot; each store keeps what it needs of it.
-      const sighting = store.sight(signature, sha256Bytes(body))
+      const sighting = store.sight(signature, sha256(body, 'hex'))
       return sighting instanceof Promise ? sighting.then(judge) : judge(sighting)
     }
   }

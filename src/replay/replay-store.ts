@@ -9,7 +9,7 @@ export interface ReplayStore {
   /**
    * Records the body's digest for this signed query if it is the first sighting, and says how this one compares.
    * `signature`: the query's verified signature (40 hex digits: it identifies the timestamp and nonce);
-   * `bodyDigest`: the SHA-256 of the whole body. Each store keeps what it needs of the two.
+   * `bodyDigest`: the SHA-256 of the whole body, 64 hex digits. Each store keeps what it needs of the two.
    */
-  sight: (signature: string, bodyDigest: Buffer) => Sighting | Promise<Sighting>
+  sight: (signature: string, bodyDigest: string) => Sighting | Promise<Sighting>
 }
