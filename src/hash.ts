@@ -14,7 +14,7 @@ type Algorithm = 'sha1' | 'sha256'
  */
 const oneShot: (algorithm: Algorithm, data: string | Buffer, encoding: Encoding) => string = typeof crypto.hash === 'function'
   ? (algorithm, data, encoding) => crypto.hash(algorithm, data, encoding)
-  : (algorithm, data, encoding) => (typeof data === 'string' ? crypto.createHash(algorithm).update(data, 'utf8') : crypto.createHash(algorithm).update(data)).digest(encoding)
+  : (algorithm, data, encoding) => crypto.createHash(algorithm).update(data).digest(encoding) // text is read as UTF-8
 
 /** SHA-1 of text (as UTF-8). */
 export const sha1 = (data: string, encoding: Encoding): string => oneShot('sha1', data, encoding)

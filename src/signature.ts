@@ -54,7 +54,7 @@ const givenText = Buffer.alloc(40)
 export function verifySignature (input: SignatureInput & { signature: string }): boolean {
   const given = input.signature.toLowerCase()
   if (!SIGNATURE_SHAPE.test(given)) return false
-  expectedText.write(sha1(sortedJoin(input.secret, input.timestamp, input.nonce), 'hex'), 0, 'latin1')
+  expectedText.write(computeSignature(input), 0, 'latin1')
   givenText.write(given, 0, 'latin1')
   return timingSafeEqual(givenText, expectedText)
 }
