@@ -96,7 +96,10 @@ const runnerArgs = process.argv.slice(2).filter((arg) => arg !== '--checks')
 /** Set by SIGINT or SIGTERM: what this process started is ended, and its exit code is 128 + the signal's number. */
 let interrupted
 const stop = new AbortController()
-/** The test runner's process, once started (a holder: a `let` assigned once, after the handlers read it, fails prefer-const). */
+/**
+ * The test runner's process, once started. A holder: a `let` assigned once, after the signal handlers that read it,
+ * fails prefer-const.
+ */
 const started = { tests: undefined }
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
