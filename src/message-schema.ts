@@ -84,6 +84,11 @@ export const MentionMessageSchema = z.object({
   data: z.object({ subtype: z.enum(MENTION_SUBTYPES), key: PushIdSchema })
 })
 
+/**
+ * Every push Weibo sends. The push reader takes the plainly well-formed text, position, voice and image pushes through
+ * a shortcut that must build exactly what this schema builds (common-push.ts): a rule changed here is changed there,
+ * and test/common-push.test.ts compares the two.
+ */
 export const MessageSchema = z.discriminatedUnion('type', [
   TextMessageSchema,
   PositionMessageSchema,

@@ -5,6 +5,7 @@ import {
   type Message
 } from './message-schema.ts'
 import { parsePushBody } from './push-body.ts'
+import { readCommonPush } from './common-push.ts'
 import { describeZodError } from './describe-zod-error.ts'
 
 export type PushReading =
@@ -22,6 +23,9 @@ function invalid (error: z.ZodError): FanbotError {
 /** Turns a push body into a validated message; throws a 400-class `FanbotError` for anything malformed. */
 export function readPush (raw: string): PushReading {
   const body = parsePushBody(raw)
+  // Nearly every push is a plainly well-formed text, position, voice or image push: read without zod (common-push.ts).
+  const common = readCommonPush(body)
+  if (common !== undefined) return { kind: 'message', message: common }
   // One parse for the usual push: a body the message schema accepts has a known type and subtype, so the checks
   // below would return the same message. Only a body it refuses goes the long way, to tell an unknown type (to
   // ignore) from a malformed push (to refuse) and to word the error. Saves the envelope parse: ~1 µs per push.
