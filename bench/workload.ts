@@ -99,8 +99,8 @@ export async function startMain (logLevel: string, node: string, image: boolean,
 }
 
 /** Bare Fastify (bench/server.ts) with the workload's traffic. */
-export async function startBare (node: string): Promise<Target> {
-  const server = await startBenchServer({ kind: 'bare', scenario: 'passive', secret: BENCH_SECRET, path: CALLBACK_PATH }, undefined, node)
+export async function startBare (node: string, profileDir?: string): Promise<Target> {
+  const server = await startBenchServer({ kind: 'bare', scenario: 'passive', secret: BENCH_SECRET, path: CALLBACK_PATH }, profileDir, node)
   return { label: 'bare Fastify', pid: server.pid, url: server.url, traffic: createWorkloadTraffic({ url: server.url }), runs: [], close: server.close }
 }
 
@@ -125,7 +125,7 @@ const list = (values: number[], digits = 0): string => values.map((value) => fix
 export async function workloadScenario (settings: BenchSettings & { pin: boolean, node: string, image: boolean }): Promise<ScenarioReport> {
   if (settings.pin) pin(process.pid, 1)
   // Bare Fastify on the same Node as fanbot, so the ratio compares the code and not two V8 versions.
-  const bare = await startBare(settings.node)
+  const bare = await startBare(settings.node, settings.profileDir)
   const targets = [bare, await startMain('warn', settings.node, settings.image, settings.profileDir), await startMain('info', settings.node, settings.image, settings.profileDir)]
   try {
     for (const target of targets) {
