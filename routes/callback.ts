@@ -99,9 +99,10 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
   // ourselves. As bytes: the replay guard hashes them as received; hashing the decoded text would encode it back to
   // UTF-8 first (a Chinese text push is a two-byte string in V8), once more per push.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, (_request, body, done) => {
-    done(null, body)
-  })
+  const asBytes = (_request: unknown, body: Buffer | string, done: (error: null, body: Buffer | string) => void): void => { done(null, body) }
+  // '*' alone would do, but Fastify caches only a parser found by its media type: with the catch-all alone it parses
+  // the Content-Type header anew on every request (~1 µs). JSON, what Weibo sends, is found directly and cached.
+  for (const type of ['application/json', '*']) app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: options.bodyLimitBytes }, asBytes)
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isClientAbort(error)) {
