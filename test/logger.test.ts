@@ -75,7 +75,7 @@ describe('logs', () => {
 })
 
 describe('stdout in batches (LOG_FLUSH_MS)', () => {
-  test('a lone line is written within the flush interval, and every line logged right before exit is written', async () => {
+  test('a lone line is written within the flush interval, and every line logged right before exit is written, whole', async () => {
     // A child process, since the batched destination is stdout itself: one line, a pause, then 2,000 lines and an
     // immediate exit. Without the periodic flush the lone line (under the 4 KB batch) would wait for the exit.
     const logger = new URL('../src/logger.ts', import.meta.url).href
@@ -84,7 +84,7 @@ describe('stdout in batches (LOG_FLUSH_MS)', () => {
       const log = createLogger({ level: 'info', flushMs: 50 })
       log.info('lone line')
       setTimeout(() => {
-        for (let n = 0; n < 2000; n++) log.info({ n }, 'burst')
+        for (let n = 0; n < 2000; n++) log.info({ n, text: '你好 ' + n }, 'burst')
         process.exit(0)
       }, 1500)`
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -102,11 +102,13 @@ describe('stdout in batches (LOG_FLUSH_MS)', () => {
     const [code] = await once(child, 'close') as [number | null] // after the exit and the end of its stdout
     await exited
     assert.equal(code, 0)
-    const lines = output.trim().split('\n').map((line) => JSON.parse(line) as { msg: string, n?: number })
+    const lines = output.trim().split('\n').map((line) => JSON.parse(line) as { msg: string, n?: number, text?: string })
     assert.ok(loneAfterMs !== undefined, 'the lone line was written')
     assert.ok(loneAfterMs < exitedAfterMs - 500, `the lone line came well before the exit (${loneAfterMs} ms, exit at ${exitedAfterMs} ms)`)
     const burst = lines.filter((line) => line.msg === 'burst')
     assert.equal(burst.length, 2000, 'every line logged before process.exit was written')
     assert.deepEqual(burst.map((line) => line.n), Array.from({ length: 2000 }, (_, n) => n), 'in order')
+    // Multi-byte text across batch boundaries (the batches are counted in bytes) comes out whole.
+    assert.deepEqual(burst.map((line) => line.text), Array.from({ length: 2000 }, (_, n) => `你好 ${n}`))
   })
 })
