@@ -17,6 +17,12 @@ type Gc = (options: { type: 'major', execution: 'sync', flavor: 'last-resort' })
  * and unset again, so `gc` never becomes a global of the server or of a handler.
  */
 export function releaseStartupMemory (): void {
+  // A tick object stays alive through the GC. The last-resort flavour is several full GCs in a row, enough for V8 to
+  // collect maps that no live object has; with the tick queue empty those include the maps `process.nextTick` builds
+  // its tick object through, and the property stores it warmed during start-up then stay slow for the life of the
+  // process: ~0.6 µs instead of ~0.1 per call on Node 24, six calls per request, ~4 µs per push under load
+  // (bench/README.md, tenth session; bench/startup-gc.ts). One tick waiting in the queue keeps them.
+  process.nextTick(() => {})
   const exposed = (globalThis as { gc?: Gc }).gc
   if (exposed !== undefined) {
     exposed({ type: 'major', execution: 'sync', flavor: 'last-resort' })
