@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { runVariantsInChildren } from './child-variants.ts'
 
 /**
  * CPU per info line of the production logger (`createLogger` with LOG_FLUSH_MS: stdout in batches), beside pino
@@ -31,15 +31,7 @@ function script (destination: string): string {
     process.stderr.write(String((cpu.user + cpu.system) / ${lines}))`
 }
 
-const figures: Record<string, number[]> = {}
-for (let round = 0; round < rounds; round++) {
-  for (const [name, destination] of Object.entries(DESTINATIONS)) {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(destination)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
-    const value = Number(run.stderr.trim().split('\n').at(-1))
-    if (run.status !== 0 || !Number.isFinite(value)) throw new Error(`${name}: exit ${String(run.status)}\n${run.stderr}`)
-    ;(figures[name] ??= []).push(value)
-  }
-}
+const figures = runVariantsInChildren(Object.fromEntries(Object.entries(DESTINATIONS).map(([name, variant]) => [name, script(variant)])), rounds)
 for (const [name, values] of Object.entries(figures)) {
   process.stdout.write(`${name}: µs per info line, by round: ${values.map((value) => value.toFixed(2)).join(', ')}; best ${Math.min(...values).toFixed(2)}\n`)
 }

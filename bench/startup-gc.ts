@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { runVariantsInChildren } from './child-variants.ts'
 
 /**
  * What the start-up GC (src/release-startup-memory.ts) leaves behind: CPU per `process.nextTick` after it, beside a
@@ -31,15 +31,7 @@ function script (startupGc: string): string {
     process.stderr.write(String((cpu.user + cpu.system) * 1000 / 1e6))`
 }
 
-const figures: Record<string, number[]> = {}
-for (let round = 0; round < rounds; round++) {
-  for (const [name, startupGc] of Object.entries(VARIANTS)) {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(startupGc)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
-    const value = Number(run.stderr.trim().split('\n').at(-1))
-    if (run.status !== 0 || !Number.isFinite(value)) throw new Error(`${name}: exit ${String(run.status)}\n${run.stderr}`)
-    ;(figures[name] ??= []).push(value)
-  }
-}
+const figures = runVariantsInChildren(Object.fromEntries(Object.entries(VARIANTS).map(([name, variant]) => [name, script(variant)])), rounds)
 process.stdout.write(`Node ${process.version}\n`)
 for (const [name, values] of Object.entries(figures)) {
   process.stdout.write(`${name}: ns per nextTick (the loop included), by round: ${values.map((value) => value.toFixed(0)).join(', ')}\n`)
