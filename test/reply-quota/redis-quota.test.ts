@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
+import type { FanState } from '../../src/reply-quota/fan-quota.ts'
 import { createRedisQuotaStore } from '../../src/reply-quota/redis-quota-store.ts'
 import { createReplyQuota, type ReplyQuota } from '../../src/reply-quota/reply-quota.ts'
 import { ReplyRefusedError } from '../../src/reply-quota/reply-refused-error.ts'
@@ -61,5 +62,38 @@ describe('reply quotas on Redis', { skip: skipWithoutRedis }, () => {
     await assert.rejects(b.quota.take('43', 1), (error: unknown) => error instanceof ReplyRefusedError && error.code === 'WEIBO_ERR_QUOTA_UNFOLLOWED')
     const ttl = await a.redis.pttl(`${prefix}:quota:43`)
     assert.ok(ttl > 47 * HOUR && ttl <= 48 * HOUR, `ttl ${ttl}`)
+  })
+
+  test('a new fan costs one round trip, a known one two; a refusal is never judged from the guess', async (t) => {
+    const url = redisUrl() as string
+    const prefix = uniquePrefix()
+    const a = replica(url, prefix, Date.now)
+    const b = replica(url, prefix, Date.now)
+    t.after(async () => {
+      await deleteKeys(url, prefix)
+      a.redis.disconnect()
+      b.redis.disconnect()
+    })
+    await b.redis.ping() // connected: only the store's own commands are counted below
+    const sent: string[] = []
+    const send = b.redis.sendCommand.bind(b.redis)
+    b.redis.sendCommand = ((command: { name: string }) => { sent.push(command.name); return send(command as never) }) as typeof b.redis.sendCommand
+    const store = createRedisQuotaStore({ redis: b.redis, prefix, limits: LIMITS, now: Date.now })
+    const counted = async (run: () => Promise<unknown>): Promise<string[]> => { sent.length = 0; await run(); return [...sent] }
+
+    const record = { type: 'text', sender_id: '44' }
+    assert.deepEqual(await counted(async () => { await b.quota.record(record) }), ['eval'], 'a new fan: one compare-and-set')
+    assert.deepEqual(await counted(async () => { await b.quota.record(record) }), ['eval', 'eval'], 'a known fan: the script answers the state')
+    // Fan 45 is known only to replica a. A change that writes nothing for an unknown fan (a refused reply) must not
+    // be answered from b's first guess: b reads, then writes what the real state gives.
+    await a.quota.record({ type: 'text', sender_id: '45' })
+    const takeOne = (state: FanState | undefined): { state?: FanState, result: string } =>
+      state === undefined ? { result: 'refused' } : { state: { ...state, repliesUsedInWindow: state.repliesUsedInWindow + 1 }, result: 'taken' }
+    let result: string | undefined
+    assert.deepEqual(await counted(async () => { result = await store.update('45', takeOne) }), ['get', 'eval'])
+    assert.equal(result, 'taken')
+    assert.equal(JSON.parse(await a.redis.get(`${prefix}:quota:45`) ?? '{}').repliesUsedInWindow, 1)
+    assert.equal(await store.update('46', takeOne), 'refused')
+    assert.equal(await a.redis.exists(`${prefix}:quota:46`), 0)
   })
 })
