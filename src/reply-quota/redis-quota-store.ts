@@ -32,9 +32,10 @@ function parseState (value: string | null): FanState | undefined {
 }
 
 /**
- * Fan states shared by every replica: one JSON value per fan, changed by optimistic compare-and-set (read, apply
- * the same pure rules as in memory, write if unchanged, else read again). Each key expires when nothing in it
- * matters any more, so Redis holds only fans active within the window.
+ * Fan states shared by every replica: one JSON value per fan, changed by optimistic compare-and-set (apply the
+ * same pure rules as in memory to the state expected, write if Redis still holds it, else try again with the state
+ * the script answered). Each key expires when nothing in it matters any more, so Redis holds only fans active within
+ * the window.
  */
 export function createRedisQuotaStore (options: RedisQuotaStoreOptions): QuotaStore {
   const { redis, limits, now } = options
