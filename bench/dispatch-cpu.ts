@@ -2,6 +2,7 @@ import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { readPush } from '../src/push-reader.ts'
 import { makePush, pushToJson } from '../src/simulator/push-factory.ts'
+import { deleteKeys } from '../test/helpers/redis.ts'
 
 /**
  * CPU per push of fanbot's own work, without HTTP: `npx tsx bench/dispatch-cpu.ts [pushes] [rounds]`. Each push is
@@ -39,3 +40,5 @@ for (let round = 0; round < rounds; round++) {
 }
 process.stdout.write(`µs per push, by round: ${figures.map((value) => value.toFixed(2)).join(', ')}; best ${Math.min(...figures).toFixed(2)}\n`)
 await app.close()
+// Its keys go with it: quota keys live 48 h, and every test's clean-up SCANs the whole shared Redis.
+if (redis.REDIS_URL !== undefined) await deleteKeys(redis.REDIS_URL, redis.REDIS_KEY_PREFIX)

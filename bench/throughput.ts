@@ -5,6 +5,7 @@ import type { ScenarioName } from './scenario-handlers.ts'
 import type { ServerStats } from './server.ts'
 import { BENCH_SECRET, CALLBACK_PATH, createTraffic, type Traffic } from './traffic.ts'
 import { pin } from './workload.ts'
+import { deleteKeys } from '../test/helpers/redis.ts'
 
 /** Where scenarios 1 and 2 run their servers: `--node`, `--pin` (servers cpu0, load cpu1), `--image` (compiled). */
 export interface ServerPlacement {
@@ -66,6 +67,8 @@ async function sideBySide (scenario: ScenarioName, settings: BenchSettings & Ser
   } finally {
     await bareServer.close()
     await realServer.close()
+    // Its keys go with it: quota keys live 48 h, and every test's clean-up SCANs the whole shared Redis.
+    if (redis.redisUrl !== undefined) await deleteKeys(redis.redisUrl, redis.redisKeyPrefix)
   }
 }
 
