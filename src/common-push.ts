@@ -1,4 +1,7 @@
-import type { ImageMessage, PositionMessage, TextMessage, VoiceMessage } from './message-schema.ts'
+import {
+  DECIMAL_PATTERN, LATITUDE_LIMIT, LONGITUDE_LIMIT, PUSH_ID_PATTERN, withinMaxId,
+  type ImageMessage, type PositionMessage, type TextMessage, type VoiceMessage
+} from './message-schema.ts'
 
 /**
  * The common pushes (text, position, voice, image: nearly all of Weibo's traffic), read without zod when they are
@@ -15,11 +18,6 @@ import type { ImageMessage, PositionMessage, TextMessage, VoiceMessage } from '.
  */
 export type CommonMessage = TextMessage | PositionMessage | VoiceMessage | ImageMessage
 
-/** The largest unsigned 64-bit integer, as PushIdSchema bounds an id. */
-const MAX_ID = '18446744073709551615'
-const ID_PATTERN = /^[1-9]\d{0,19}$/
-const DECIMAL_PATTERN = /^-?\d+(\.\d+)?$/
-
 type Fields = Record<string, unknown>
 
 const isRecord = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -27,8 +25,7 @@ const isRecord = (value: unknown): value is Fields => typeof value === 'object' 
 /** PushIdSchema's rule and output (a digit string), or undefined when zod should judge it. */
 function pushId (value: unknown): string | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 1 ? String(value) : undefined
-  if (typeof value !== 'string' || !ID_PATTERN.test(value)) return undefined
-  return value.length < MAX_ID.length || value <= MAX_ID ? value : undefined
+  return typeof value === 'string' && PUSH_ID_PATTERN.test(value) && withinMaxId(value) ? value : undefined
 }
 
 /** A coordinate written as a decimal string within ±limit (numbers are left to zod: they are rare and rewritten). */
@@ -51,8 +48,8 @@ function readData (type: CommonMessage['type'], data: unknown): CommonMessage['d
       return isRecord(data) && !hasOwnKeys(data) ? {} : undefined
     case 'position': {
       if (!isRecord(data)) return undefined
-      const longitude = coordinate(data.longitude, 180)
-      const latitude = coordinate(data.latitude, 90)
+      const longitude = coordinate(data.longitude, LONGITUDE_LIMIT)
+      const latitude = coordinate(data.latitude, LATITUDE_LIMIT)
       return longitude === undefined || latitude === undefined ? undefined : { longitude, latitude }
     }
     case 'voice':

@@ -11,19 +11,29 @@ export const WeiboIdSchema = z.union([
 /** The largest unsigned 64-bit integer: no Weibo id is larger. */
 const MAX_ID = '18446744073709551615'
 
+// The rules below are shared with the push reader's shortcut (common-push.ts), so both judge an id or a coordinate
+// by the same pattern and bound.
+/** A push id written as text: a positive integer, no sign, fraction, exponent or leading zero. */
+export const PUSH_ID_PATTERN = /^[1-9]\d{0,19}$/
+/** For a text matching PUSH_ID_PATTERN: at most 2^64-1 (equal lengths compare as numbers do). */
+export const withinMaxId = (id: string): boolean => id.length < MAX_ID.length || id <= MAX_ID
+/** A coordinate written as text. */
+export const DECIMAL_PATTERN = /^-?\d+(\.\d+)?$/
+export const LONGITUDE_LIMIT = 180
+export const LATITUDE_LIMIT = 90
+
 /**
  * An id in a push: a positive integer written as digits (no sign, fraction, exponent or leading zero), at most
  * 2^64-1, as a digit string. The push parser keeps numbers at id keys as their text when they could not survive as
  * a double, so `1e3` or `0.0` arrive here as strings and fail the pattern.
  */
 export const PushIdSchema = z.union([
-  z.string().regex(/^[1-9]\d{0,19}$/, 'must be a positive decimal id')
-    .refine((id) => id.length < MAX_ID.length || id <= MAX_ID, 'must be at most 2^64-1'),
+  z.string().regex(PUSH_ID_PATTERN, 'must be a positive decimal id').refine(withinMaxId, 'must be at most 2^64-1'),
   z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
 ]).transform((id) => String(id))
 
 /** Coordinates come as strings ("116.308586"); a number is tolerated and kept as its decimal string form. */
-const coordinate = (limit: number) => z.union([z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal number'), z.number()])
+const coordinate = (limit: number) => z.union([z.string().regex(DECIMAL_PATTERN, 'must be a decimal number'), z.number()])
   .refine((value) => Math.abs(Number(value)) <= limit, `must be from -${limit} to ${limit}`)
   .transform(decimalString)
 
@@ -58,7 +68,7 @@ export const TextMessageSchema = z.object({
 export const PositionMessageSchema = z.object({
   ...common,
   type: z.literal('position'),
-  data: z.object({ longitude: coordinate(180), latitude: coordinate(90) })
+  data: z.object({ longitude: coordinate(LONGITUDE_LIMIT), latitude: coordinate(LATITUDE_LIMIT) })
 })
 
 const MediaDataSchema = z.object({ vfid: PushIdSchema, tovfid: PushIdSchema })
