@@ -4,14 +4,45 @@ import type { Logger } from '../logger.ts'
 
 /**
  * Two keys per push, as the in-memory store keeps two records: the "seen" key `<prefix>:dedup:<key>` holds `P`
- * while the first copy runs and `A` once answered, for DEDUP_TTL_MS; the answer body is a key of its own,
- * `<prefix>:dedup-answer:<key>`, kept only for DEDUP_REPLAY_TTL_MS (none for a blank answer). Both are written in
- * one MULTI, so a reader that finds `A` without a body knows the answer was blank or its replay window has passed:
- * a blank answer either way, as in memory. (`A<body>` in the seen key is what an earlier version wrote; it is
- * still read.)
+ * while the first copy runs (`W` once a retry waits for it) and `A` once answered, for DEDUP_TTL_MS; the answer
+ * body is a key of its own, `<prefix>:dedup-answer:<key>`, kept only for DEDUP_REPLAY_TTL_MS (none for a blank
+ * answer). Both are written by one script, so a reader that finds `A` without a body knows the answer was blank or
+ * its replay window has passed: a blank answer either way, as in memory. (`A<body>` in the seen key is what an
+ * earlier version wrote; it is still read.)
  */
-const PENDING = 'P'
 const ANSWERED = 'A'
+
+/**
+ * Claims the push, or joins it, in one round trip. Answers `{1}` to the owner; `{0}` to a retry while the first
+ * copy runs, after marking the seen key `W` (someone waits: the owner's settle will announce the answer); `{2,
+ * seen, body}` to a retry of a push answered already. A script, so nothing can expire or change between its steps.
+ * KEYS: seen key, answer key. ARGV: the claim's lifetime (ms).
+ */
+const CLAIM_SCRIPT = `
+if redis.call('SET', KEYS[1], 'P', 'PX', ARGV[1], 'NX') then return {1} end
+local seen = redis.call('GET', KEYS[1])
+if seen == 'P' then redis.call('SET', KEYS[1], 'W', 'KEEPTTL') return {0} end
+if seen == 'W' then return {0} end
+return {2, seen, redis.call('GET', KEYS[2])}`
+
+/**
+ * Stores the answer and publishes it only when a retry waits (the seen key says `W`): with every replica hearing
+ * every message, announcing each push would cost each replica a read per push for nothing. (A joiner of an earlier
+ * version marks nothing and finds the answer by its poll.) KEYS: seen key, answer key. ARGV: DEDUP_TTL_MS, the
+ * answer, its replay window in ms ('0': not kept), the channel, the announcement's head (see `announce`).
+ */
+const SETTLE_SCRIPT = `
+local before = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], 'A', 'PX', ARGV[1])
+if ARGV[2] ~= '' and ARGV[3] ~= '0' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
+if before == 'W' then redis.call('PUBLISH', ARGV[4], ARGV[5] .. ARGV[2]) end
+return 1`
+
+interface DedupCommands {
+  fanbotDedupClaim: (seenKey: string, answerKey: string, pendingTtlMs: number) => Promise<[0 | 1] | [2, string, string | null]>
+  fanbotDedupSettle: (seenKey: string, answerKey: string, ttlMs: number, answer: string, replayTtlMs: number, channel: string, head: string) => Promise<number>
+}
+
 /** After a SUBSCRIBE that failed on a connection still up (unanswered in time), the next try. */
 const RESUBSCRIBE_MS = 1000
 
@@ -53,7 +84,14 @@ export interface RedisDedupStore extends DedupStore {
  * memory; a poll is the safety net), and replays it. If Redis fails, the push is handled here as new, with a warning.
  */
 export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDedupStore {
-  const { redis, subscriber, logger } = options
+  const { subscriber, logger } = options
+  const redis = options.redis as Redis & Partial<DedupCommands>
+  if (redis.fanbotDedupClaim === undefined) {
+    // EVALSHA: the scripts' text is sent once per connection, not with every push.
+    redis.defineCommand('fanbotDedupClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT })
+    redis.defineCommand('fanbotDedupSettle', { numberOfKeys: 2, lua: SETTLE_SCRIPT })
+  }
+  const commands = redis as Redis & DedupCommands
   if (subscriber.options.autoResubscribe !== false) throw new Error('createRedisDedupStore: open the subscriber with SUBSCRIBER_OPTIONS (autoResubscribe: false)')
   const channel = `${options.prefix}:dedup-answers`
   const waiters = new Map<string, Set<(answer: Answer) => void>>()
@@ -143,9 +181,7 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
   function owner (key: string): Claim {
     return ownerClaim((answer) => {
       wake(key, answer) // joiners in this process need no round trip
-      const write = redis.multi().set(keyOf(key), ANSWERED, 'PX', options.ttlMs)
-      if (answer !== '' && replayTtlMs > 0) write.set(answerKeyOf(key), answer, 'PX', replayTtlMs)
-      write.publish(channel, announce(key, answer)).exec()
+      commands.fanbotDedupSettle(keyOf(key), answerKeyOf(key), options.ttlMs, answer, replayTtlMs, channel, announcementHead(key))
         .catch((error: unknown) => { fail('settle', error, key) })
     })
   }
@@ -154,17 +190,12 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
     // Counted by Redis, not here: the in-process figure would be misleading across replicas.
     size: 0,
     async claim (key) {
-      const redisKey = keyOf(key)
       try {
-        for (let attempt = 0; attempt < 2; attempt++) {
-          if (await redis.set(redisKey, PENDING, 'PX', options.pendingTtlMs, 'NX') === 'OK') return owner(key)
-          const [seen, body] = await redis.mget(redisKey, answerKeyOf(key))
-          if (seen === null || seen === undefined) continue // expired between the two commands: try to claim again
-          const answer = answerOf(seen, body ?? null)
-          if (answer !== undefined) return { role: 'joiner', settled: true, answer }
-          return { role: 'joiner', settled: false, answer: waitForAnswer(key) }
-        }
-        return owner(key)
+        const claimed = await commands.fanbotDedupClaim(keyOf(key), answerKeyOf(key), options.pendingTtlMs)
+        if (claimed[0] === 1) return owner(key)
+        const answer = claimed[0] === 2 ? answerOf(claimed[1], claimed[2]) : undefined
+        if (answer !== undefined) return { role: 'joiner', settled: true, answer }
+        return { role: 'joiner', settled: false, answer: waitForAnswer(key) }
       } catch (error) {
         fail('claim', error, key)
         return { role: 'owner', settle: () => {} }
@@ -187,12 +218,13 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
 }
 
 /**
- * The message announcing an answer: `<length of key>:<key><answer>`, so any key and answer survive it. (An earlier
+ * The message announcing an answer is `<length of key>:<key><answer>`, so any key and answer survive it; the settle
+ * script adds the answer to this head. (An earlier
  * version announced the seen key's Redis name alone: such a message does not parse, and its waiters' poll reads
  * the answer instead.)
  */
-function announce (key: string, answer: Answer): string {
-  return `${key.length}:${key}${answer}`
+function announcementHead (key: string): string {
+  return `${key.length}:${key}`
 }
 
 function parseAnnouncement (message: string): { key: string, answer: Answer } | undefined {
