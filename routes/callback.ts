@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { FanbotError, isFanbotError } from '../src/errors.ts'
 import type { PushAnswer, PushProcessor } from '../src/push-processor.ts'
 import type { ReplayGuard } from '../src/replay/replay-guard.ts'
+import type { DeferredSighting } from '../src/dedup/deferred-sighting.ts'
 import { timestampAgeMs, verifySignature } from '../src/signature.ts'
 
 export interface CallbackRoutesOptions {
@@ -151,10 +152,16 @@ export async function callbackRoutes (app: FastifyInstance, options: CallbackRou
     // Synchronous from here to the answer when nothing waits (the memory stores, a synchronous handler): no promise
     // and no microtask per push. Fastify sends what a sync throw or a rejection carries to the error handler alike.
     const elapsedMs = (): number => reply.elapsedTime
-    const replayChecked = options.replayGuard !== undefined && typeof signature === 'string' ? options.replayGuard.check(signature, bytes) : undefined
+    // On Redis the replay check rides on the dedup claim (one round trip for both); in memory it is made here.
+    let sighting: DeferredSighting | undefined
+    let replayChecked: void | Promise<void> | undefined
+    if (options.replayGuard !== undefined && typeof signature === 'string') {
+      sighting = options.replayGuard.defer?.(signature, bytes)
+      if (sighting === undefined) replayChecked = options.replayGuard.check(signature, bytes)
+    }
     const answer = replayChecked instanceof Promise
       ? replayChecked.then(() => pushes.process(raw, elapsedMs, options.accounts))
-      : pushes.process(raw, elapsedMs, options.accounts)
+      : pushes.process(raw, elapsedMs, options.accounts, sighting)
     if (answer instanceof Promise) return answer.then((settled) => { sendAnswer(reply, settled) })
     sendAnswer(reply, answer)
     return undefined

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events'
 import type { Claim, DedupStore } from './dedup/dedup-store.ts'
+import type { DeferredSighting } from './dedup/deferred-sighting.ts'
 import { dedupKey } from './dedup/dedup-key.ts'
 import type { HandlerRouter } from './handler-router.ts'
 import type { HandlerRun, RunResult } from './handler-runner.ts'
@@ -61,6 +62,8 @@ export interface DispatcherOptions {
 export interface DispatchOptions {
   /** Epoch ms when the push arrived (the request's start); defaults to now. The late reply's time-to-fan counts from it. */
   receivedAt?: number
+  /** The push's replay check, made by the dedup claim in the same step (see `DedupStore.claim`). */
+  sighting?: DeferredSighting | undefined
 }
 
 /** Sessions kept by a dispatcher built without `turns` (the defaults of SESSION_MAX and SESSION_TTL_MS). */
@@ -204,7 +207,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
   function dispatch (message: Message, dispatchOptions?: DispatchOptions): DispatchResult | Promise<DispatchResult> {
     const receivedAt = dispatchOptions?.receivedAt ?? Date.now()
     const key = dedupKey(message)
-    const claimed = store.claim(key)
+    const claimed = store.claim(key, dispatchOptions?.sighting)
     return claimed instanceof Promise
       ? claimed.then((claim) => heldAfterClaim(message, key, claim, receivedAt))
       : heldAfterClaim(message, key, claimed, receivedAt)

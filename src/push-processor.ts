@@ -4,7 +4,8 @@ import { FanbotError } from './errors.ts'
 import type { Logger } from './logger.ts'
 import type { Message } from './message-schema.ts'
 import type { Metrics } from './metrics.ts'
-import { readPush } from './push-reader.ts'
+import { readPush, type PushReading } from './push-reader.ts'
+import type { DeferredSighting } from './dedup/deferred-sighting.ts'
 
 /** Every verified push is answered 200 (Weibo retries anything else); only the body varies. */
 export interface PushAnswer {
@@ -17,8 +18,11 @@ export interface PushProcessor {
    * Reads, validates and dispatches one verified push; throws a 400-class `FanbotError` for a malformed one.
    * `accounts`: the uids its callback path serves (several accounts); a push for another is answered blank, unhandled.
    * Synchronous when the dispatcher is (see `Dispatcher.dispatch`): `await` it either way.
+   * `sighting`: the push's replay check, left to the dedup claim (on Redis); a push that is not claimed (malformed,
+   * of an unknown type, for another account) has it checked on its own first, so a replay is refused (401) before
+   * anything else is said about it, as when the route checks first.
    */
-  process: (raw: string, elapsedMs: () => number, accounts?: ReadonlySet<string>) => PushAnswer | Promise<PushAnswer>
+  process: (raw: string, elapsedMs: () => number, accounts?: ReadonlySet<string>, sighting?: DeferredSighting) => PushAnswer | Promise<PushAnswer>
   /** Logs a push refused before dispatch (bad signature, too large, malformed), in the same shape as the others. */
   logRejected: (rejected: RejectedPush) => void
 }
@@ -78,29 +82,45 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
     return { body: result.body }
   }
 
+  function process (raw: string, elapsedMs: () => number, accounts?: ReadonlySet<string>, sighting?: DeferredSighting): PushAnswer | Promise<PushAnswer> {
+    let reading: PushReading
+    try {
+      reading = readPush(raw)
+    } catch (error) {
+      if (sighting === undefined) throw error
+      return sighting.check().then(() => { throw error }) // a replay's 401 comes first
+    }
+    // Not claimed (of an unknown type, for no account of this path): checked on its own, then handled as without.
+    if (sighting !== undefined && (reading.kind !== 'message' || (accounts !== undefined && !accounts.has(reading.message.receiver_id)))) {
+      return sighting.check().then(() => handle(reading, elapsedMs, accounts, undefined))
+    }
+    return handle(reading, elapsedMs, accounts, sighting)
+  }
+
+  function handle (reading: PushReading, elapsedMs: () => number, accounts: ReadonlySet<string> | undefined, sighting: DeferredSighting | undefined): PushAnswer | Promise<PushAnswer> {
+    if (reading.kind === 'unsupported') {
+      noteUnknown(reading.type, reading.subtype)
+      // One label for every unknown type: label values must stay few.
+      options.metrics?.pushes.inc({ type: 'unknown', outcome: 'ignored', account: UNKNOWN_ACCOUNT_LABEL })
+      logger.debug({ push: { type: reading.type, subtype: reading.subtype, outcome: 'ignored', durationMs: Math.round(elapsedMs()) } }, 'push ignored')
+      return { body: '' }
+    }
+    const { message } = reading
+    if (accounts !== undefined && !accounts.has(message.receiver_id)) {
+      // Signed with this path's secret but for no account of it: handling it would answer with another account's
+      // token and state. Blank 200: a refusal would only make Weibo retry what can never succeed.
+      const error = new FanbotError('WEIBO_ERR_ACCOUNT_UNKNOWN', { detail: `receiver_id ${message.receiver_id}` })
+      options.metrics?.pushes.inc({ type: message.type, outcome: 'unknown-account', account: UNKNOWN_ACCOUNT_LABEL })
+      logger.warn({ push: { type: message.type, receiver: message.receiver_id, sender: message.sender_id, outcome: 'unknown-account', code: error.code, durationMs: Math.round(elapsedMs()) } },
+        `push for account ${message.receiver_id}, not an account of this callback path: answered blank, not handled (WEIBO_ACCOUNTS_FILE)`)
+      return { body: '' }
+    }
+    const result = dispatcher.dispatch(message, { receivedAt: Date.now() - elapsedMs(), sighting })
+    return result instanceof Promise ? result.then((settled) => answered(message, settled, elapsedMs)) : answered(message, result, elapsedMs)
+  }
+
   return {
-    process (raw, elapsedMs, accounts) {
-      const reading = readPush(raw)
-      if (reading.kind === 'unsupported') {
-        noteUnknown(reading.type, reading.subtype)
-        // One label for every unknown type: label values must stay few.
-        options.metrics?.pushes.inc({ type: 'unknown', outcome: 'ignored', account: UNKNOWN_ACCOUNT_LABEL })
-        logger.debug({ push: { type: reading.type, subtype: reading.subtype, outcome: 'ignored', durationMs: Math.round(elapsedMs()) } }, 'push ignored')
-        return { body: '' }
-      }
-      const { message } = reading
-      if (accounts !== undefined && !accounts.has(message.receiver_id)) {
-        // Signed with this path's secret but for no account of it: handling it would answer with another account's
-        // token and state. Blank 200: a refusal would only make Weibo retry what can never succeed.
-        const error = new FanbotError('WEIBO_ERR_ACCOUNT_UNKNOWN', { detail: `receiver_id ${message.receiver_id}` })
-        options.metrics?.pushes.inc({ type: message.type, outcome: 'unknown-account', account: UNKNOWN_ACCOUNT_LABEL })
-        logger.warn({ push: { type: message.type, receiver: message.receiver_id, sender: message.sender_id, outcome: 'unknown-account', code: error.code, durationMs: Math.round(elapsedMs()) } },
-          `push for account ${message.receiver_id}, not an account of this callback path: answered blank, not handled (WEIBO_ACCOUNTS_FILE)`)
-        return { body: '' }
-      }
-      const result = dispatcher.dispatch(message, { receivedAt: Date.now() - elapsedMs() })
-      return result instanceof Promise ? result.then((settled) => answered(message, settled, elapsedMs)) : answered(message, result, elapsedMs)
-    },
+    process,
     logRejected ({ error, durationMs, client }) {
       const outcome = error.code === 'WEIBO_ERR_SERVER_OVERLOADED' ? 'overloaded' : 'rejected'
       options.metrics?.pushes.inc({ type: 'unknown', outcome, account: UNKNOWN_ACCOUNT_LABEL })

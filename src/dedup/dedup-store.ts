@@ -1,3 +1,5 @@
+import type { DeferredSighting } from './deferred-sighting.ts'
+
 /** The dedup store's contract: one claim per push key, shared by the memory and Redis stores. */
 /** What the first copy of a push answered: the passive reply body, or `''` for a blank answer. */
 export type Answer = string
@@ -15,7 +17,12 @@ export type Claim =
   | { role: 'joiner', settled: false, answer: Promise<Answer> }
 
 export interface DedupStore {
-  claim: (key: string) => Claim | Promise<Claim>
+  /**
+   * `sighting`: the push's replay check, to be made with the claim (deferred-sighting.ts). The claim then rejects
+   * with `WEIBO_ERR_SIGNATURE_REPLAYED`, claiming nothing, when the signed query was seen with another body. A store
+   * that cannot make it in the same step runs `sighting.check()` first.
+   */
+  claim: (key: string, sighting?: DeferredSighting) => Claim | Promise<Claim>
   /** Entries held now (in flight and answered). */
   readonly size: number
   /** Resolves when the store answers (for `/readyz`); an in-memory store always does. */

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { ownerClaim, type Answer, type DedupStore } from './dedup-store.ts'
+import { ownerClaim, type Answer, type Claim, type DedupStore } from './dedup-store.ts'
 import { SeenLog } from './seen-log.ts'
 
 export interface MemoryDedupStoreOptions {
@@ -93,33 +93,40 @@ export function createMemoryDedupStore (options: MemoryDedupStoreOptions): Memor
       clearTimeout(timer)
       timer = undefined
     },
-    claim (key) {
-      const now = clock.now()
-      seen.expire(now)
-      const pending = inFlight.get(key)
-      // An owner settles by the reply deadline; one that never did (a bug) stops blocking its retries after the TTL.
-      if (pending !== undefined && now - pending.claimedAt <= options.ttlMs) {
-        return { role: 'joiner', settled: false, answer: answerOf(pending) }
-      }
-      const digest = seen.digest(key)
-      const found = seen.find(digest)
-      if (found !== undefined) return { role: 'joiner', settled: true, answer: found }
-
-      // In flight only once the owner says it will yield (`hold`): a push answered synchronously, the usual case,
-      // goes from claim to settle with nothing else running between, so it never enters the map (a Map entry set
-      // and deleted per push, and V8 shrinking the emptied table each time, for nothing).
-      let mine: Pending | undefined
-      return ownerClaim((settled) => {
-        if (mine !== undefined && inFlight.get(key) === mine) inFlight.delete(key)
-        const at = clock.now()
-        seen.expire(at)
-        seen.add(digest, at, settled)
-        if (settled !== '' && replayTtlMs > 0) scheduleSweep()
-        mine?.resolve?.(settled)
-      }, () => {
-        mine = { claimedAt: now }
-        inFlight.set(key, mine)
-      })
+    claim (key, sighting) {
+      // The replay store next to this one is in memory too, and its check costs no round trip: the route makes it.
+      // Given one anyway, the check comes first, as the contract says.
+      if (sighting !== undefined) return sighting.check().then(() => claim(key))
+      return claim(key)
     }
+  }
+
+  function claim (key: string): Claim {
+    const now = clock.now()
+    seen.expire(now)
+    const pending = inFlight.get(key)
+    // An owner settles by the reply deadline; one that never did (a bug) stops blocking its retries after the TTL.
+    if (pending !== undefined && now - pending.claimedAt <= options.ttlMs) {
+      return { role: 'joiner', settled: false, answer: answerOf(pending) }
+    }
+    const digest = seen.digest(key)
+    const found = seen.find(digest)
+    if (found !== undefined) return { role: 'joiner', settled: true, answer: found }
+
+    // In flight only once the owner says it will yield (`hold`): a push answered synchronously, the usual case,
+    // goes from claim to settle with nothing else running between, so it never enters the map (a Map entry set
+    // and deleted per push, and V8 shrinking the emptied table each time, for nothing).
+    let mine: Pending | undefined
+    return ownerClaim((settled) => {
+      if (mine !== undefined && inFlight.get(key) === mine) inFlight.delete(key)
+      const at = clock.now()
+      seen.expire(at)
+      seen.add(digest, at, settled)
+      if (settled !== '' && replayTtlMs > 0) scheduleSweep()
+      mine?.resolve?.(settled)
+    }, () => {
+      mine = { claimedAt: now }
+      inFlight.set(key, mine)
+    })
   }
 }

@@ -16,9 +16,15 @@ const ANSWERED = 'A'
  * Claims the push, or joins it, in one round trip. Answers `{1}` to the owner; `{0}` to a retry while the first
  * copy runs, after marking the seen key `W` (someone waits: the owner's settle will announce the answer); `{2,
  * seen, body}` to a retry of a push answered already. A script, so nothing can expire or change between its steps.
- * KEYS: seen key, answer key. ARGV: the claim's lifetime (ms).
+ * With a third key, the push's replay check first (the replay store's `SET NX GET`, replay/redis-replay-store.ts):
+ * `{3}`, and nothing claimed, when the signed query was seen with another body.
+ * KEYS: seen key, answer key[, replay key]. ARGV: the claim's lifetime (ms)[, the body's digest, its lifetime (ms)].
  */
 const CLAIM_SCRIPT = `
+if KEYS[3] then
+  local before = redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3], 'NX', 'GET')
+  if before and before ~= ARGV[2] then return {3} end
+end
 if redis.call('SET', KEYS[1], 'P', 'PX', ARGV[1], 'NX') then return {1} end
 local seen = redis.call('GET', KEYS[1])
 if seen == 'P' then redis.call('SET', KEYS[1], 'W', 'KEEPTTL') return {0} end
@@ -38,8 +44,12 @@ if ARGV[2] ~= '' and ARGV[3] ~= '0' then redis.call('SET', KEYS[2], ARGV[2], 'PX
 if before == 'W' then redis.call('PUBLISH', ARGV[4], ARGV[5] .. ARGV[2]) end
 return 1`
 
+type ClaimReply = [0 | 1 | 3] | [2, string, string | null]
+
 interface DedupCommands {
-  fanbotDedupClaim: (seenKey: string, answerKey: string, pendingTtlMs: number) => Promise<[0 | 1] | [2, string, string | null]>
+  fanbotDedupClaim: (seenKey: string, answerKey: string, pendingTtlMs: number) => Promise<ClaimReply>
+  /** The same script with the replay check's key. */
+  fanbotDedupClaimSighted: (seenKey: string, answerKey: string, replayKey: string, pendingTtlMs: number, digest: string, replayTtlMs: number) => Promise<ClaimReply>
   fanbotDedupSettle: (seenKey: string, answerKey: string, ttlMs: number, answer: string, replayTtlMs: number, channel: string, head: string) => Promise<number>
 }
 
@@ -89,6 +99,7 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
   if (redis.fanbotDedupClaim === undefined) {
     // EVALSHA: the scripts' text is sent once per connection, not with every push.
     redis.defineCommand('fanbotDedupClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT })
+    redis.defineCommand('fanbotDedupClaimSighted', { numberOfKeys: 3, lua: CLAIM_SCRIPT })
     redis.defineCommand('fanbotDedupSettle', { numberOfKeys: 2, lua: SETTLE_SCRIPT })
   }
   const commands = redis as Redis & DedupCommands
@@ -189,17 +200,22 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
   return {
     // Counted by Redis, not here: the in-process figure would be misleading across replicas.
     size: 0,
-    async claim (key) {
+    async claim (key, sighting) {
+      let claimed: ClaimReply
       try {
-        const claimed = await commands.fanbotDedupClaim(keyOf(key), answerKeyOf(key), options.pendingTtlMs)
-        if (claimed[0] === 1) return owner(key)
-        const answer = claimed[0] === 2 ? answerOf(claimed[1], claimed[2]) : undefined
-        if (answer !== undefined) return { role: 'joiner', settled: true, answer }
-        return { role: 'joiner', settled: false, answer: waitForAnswer(key) }
+        claimed = sighting === undefined
+          ? await commands.fanbotDedupClaim(keyOf(key), answerKeyOf(key), options.pendingTtlMs)
+          : await commands.fanbotDedupClaimSighted(keyOf(key), answerKeyOf(key), sighting.key, options.pendingTtlMs, sighting.value, sighting.ttlMs)
       } catch (error) {
         fail('claim', error, key)
+        sighting?.failed(error)
         return { role: 'owner', settle: () => {} }
       }
+      if (claimed[0] === 3 && sighting !== undefined) sighting.refuse() // a replay: WEIBO_ERR_SIGNATURE_REPLAYED
+      if (claimed[0] === 1) return owner(key)
+      const answer = claimed[0] === 2 ? answerOf(claimed[1], claimed[2]) : undefined
+      if (answer !== undefined) return { role: 'joiner', settled: true, answer }
+      return { role: 'joiner', settled: false, answer: waitForAnswer(key) }
     },
     async ping () {
       await redis.ping()

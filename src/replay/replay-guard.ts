@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.ts'
 import type { Storage } from '../storage/storage.ts'
 import { createMemoryReplayStore } from './memory-replay-store.ts'
 import { createRedisReplayStore } from './redis-replay-store.ts'
+import type { DeferredSighting } from '../dedup/deferred-sighting.ts'
 import type { ReplayStore, Sighting } from './replay-store.ts'
 
 /**
@@ -19,20 +20,36 @@ export interface ReplayGuard {
    * body (`body`: the bytes as received). Synchronous with the memory store (no promise per push), a promise with Redis: `await` it either way.
    */
   check: (signature: string, body: Buffer) => void | Promise<void>
+  /**
+   * On Redis: the check left to the dedup claim, which makes it in the same round trip (`DeferredSighting`).
+   * Absent with the memory store, whose check costs no round trip.
+   */
+  defer?: (signature: string, body: Buffer) => DeferredSighting
+}
+
+function refuse (): never {
+  throw new FanbotError('WEIBO_ERR_SIGNATURE_REPLAYED')
 }
 
 function judge (sighting: Sighting): void {
-  if (sighting === 'different') throw new FanbotError('WEIBO_ERR_SIGNATURE_REPLAYED')
+  if (sighting === 'different') refuse()
 }
 
 export function createReplayGuard (store: ReplayStore): ReplayGuard {
-  return {
-    check (signature, body) {
-      // SHA-256 of the whole body as received (docs/edge-hardening.md): one-shot; each store keeps what it needs of it.
-      const sighting = store.sight(signature, sha256(body, 'hex'))
-      return sighting instanceof Promise ? sighting.then(judge) : judge(sighting)
+  const check = (signature: string, bodyDigest: string): void | Promise<void> => {
+    const sighting = store.sight(signature, bodyDigest)
+    return sighting instanceof Promise ? sighting.then(judge) : judge(sighting)
+  }
+  // SHA-256 of the whole body as received (docs/edge-hardening.md): one-shot; each store keeps what it needs of it.
+  const guard: ReplayGuard = { check: (signature, body) => check(signature, sha256(body, 'hex')) }
+  const { defer } = store
+  if (defer !== undefined) {
+    guard.defer = (signature, body) => {
+      const bodyDigest = sha256(body, 'hex')
+      return { ...defer(signature, bodyDigest), refuse, check: async () => { await check(signature, bodyDigest) } }
     }
   }
+  return guard
 }
 
 /**

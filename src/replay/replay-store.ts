@@ -1,3 +1,5 @@
+import type { SightingWrite } from '../dedup/deferred-sighting.ts'
+
 /** What a signed query was seen with before: never (`first`), the same body (a Weibo retry), or another body. */
 export type Sighting = 'first' | 'same' | 'different'
 
@@ -12,4 +14,9 @@ export interface ReplayStore {
    * `bodyDigest`: the SHA-256 of the whole body, 64 hex digits. Each store keeps what it needs of the two.
    */
   sight: (signature: string, bodyDigest: string) => Sighting | Promise<Sighting>
+  /**
+   * The Redis store: what `sight` would write, for the dedup claim to write in the same round trip (see
+   * `DeferredSighting` in dedup/deferred-sighting.ts). A store without it is always asked directly.
+   */
+  defer?: (signature: string, bodyDigest: string) => SightingWrite
 }

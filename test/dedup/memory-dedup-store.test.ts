@@ -5,6 +5,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { Answer, Claim, DedupStore } from '../../src/dedup/dedup-store.ts'
 import { createMemoryDedupStore } from '../../src/dedup/memory-dedup-store.ts'
+import type { DeferredSighting } from '../../src/dedup/deferred-sighting.ts'
 
 /**
  * Claims `key` as its first copy whose answer comes later: like the dispatcher with a handler that returned a
@@ -304,5 +305,25 @@ describe('createMemoryDedupStore', () => {
       assert.equal(store.size, model.length, `step ${step}: size`)
     }
     assert.ok(model.length > 2048, `the ring grew past two doublings (${model.length} entries)`)
+  })
+})
+
+describe('the memory dedup store given a deferred replay check', () => {
+  // The route never gives it one (the memory replay check is made at once), but the contract holds: checked first.
+  const sighting = (check: () => Promise<void>): DeferredSighting => ({
+    key: 'k',
+    value: 'v',
+    ttlMs: 1000,
+    failed: () => {},
+    check,
+    refuse: () => { throw new Error('refused') }
+  })
+
+  test('a refused check claims nothing; a passed one claims', async () => {
+    const store = createMemoryDedupStore({ max: 10, ttlMs: 60_000 })
+    await assert.rejects(async () => await store.claim('push', sighting(async () => { throw new Error('replayed') })), /replayed/)
+    assert.equal(store.size, 0)
+    const claimed = await store.claim('push', sighting(async () => {}))
+    assert.equal(claimed.role, 'owner')
   })
 })
