@@ -4,14 +4,15 @@ import { coldStartScenario } from './cold-start.ts'
 import { latePathScenario } from './late-path.ts'
 import { memoryScenario } from './memory-scenario.ts'
 import { machineInfo, renderScenario, uptime, type BenchSettings, type ScenarioReport } from './report.ts'
-import { passiveScenario, retryScenario } from './throughput.ts'
+import { passiveScenario, retryScenario, type PassiveFigures } from './throughput.ts'
 import { workloadScenario } from './workload.ts'
 
 const HELP = `npm run bench -- [options]
 
   --quick            about 2 s per run, 100,000 pushes for memory (a smoke test, not for the results)
   --only=1,3         run only these scenarios (1 passive, 2 retry storm, 3 late path, 4 memory, 5 cold start,
-                     6 the issue-13 workload)
+                     6 the issue-13 workload); with REDIS_URL set, 1 and 2 also run on Redis (1b, 2b; 1b is
+                     compared with 1 of the same run: issue 13, goal 5)
   --duration=SEC     seconds per measured run (default 10, quick 2)
   --profile          run both servers under --cpu-prof; profiles go to /tmp/fanbot-bench-profiles/<server>-<scenario>/
   --out=FILE         also write the results as Markdown to FILE
@@ -78,13 +79,23 @@ async function scenario (number: number, name: string, run: () => Promise<Scenar
 const node = values.node ?? process.execPath
 /** Where scenarios 1 and 2 run their servers (scenarios 5 and 6 take the same flags). */
 const placed = { ...settings, node, pin: values.pin, image: values.image }
-await scenario(1, 'passive path', async () => await passiveScenario(placed))
-// Scale-out mode beside it: the same traffic with dedup shared on Redis (set REDIS_URL to run it).
+let inMemory: PassiveFigures | undefined
+await scenario(1, 'passive path', async () => {
+  const report = await passiveScenario(placed)
+  inMemory = report.fanbot
+  return report
+})
+// Scale-out mode beside it: the same traffic with dedup shared on Redis (set REDIS_URL to run it), compared with
+// scenario 1 of this run.
 if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
-  const redisUrl = process.env.REDIS_URL
-  await scenario(1, 'passive path with Redis', async () => await passiveScenario(placed, redisUrl))
+  const url = process.env.REDIS_URL
+  await scenario(1, 'passive path with Redis', async () => await passiveScenario(placed, { url, ...(inMemory === undefined ? {} : { inMemory }) }))
 }
 await scenario(2, 'retry storm', async () => await retryScenario(placed))
+if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
+  const url = process.env.REDIS_URL
+  await scenario(2, 'retry storm with Redis', async () => await retryScenario(placed, url))
+}
 if (!quick) {
   // The issue's own numbers: a 4 s deadline (the default) and 6 s handlers; few slow samples per second.
   await scenario(3, 'late path at full scale', async () => await latePathScenario(settings, { deadlineMs: 4000, slowMs: 6000, durationS: 2 * durationS }))

@@ -6,6 +6,7 @@ import type { ServerStats } from './server.ts'
 import { BENCH_SECRET, CALLBACK_PATH, createTraffic, type Traffic } from './traffic.ts'
 import { pin } from './workload.ts'
 import { deleteKeys } from '../test/helpers/redis.ts'
+import { Redis } from 'ioredis'
 
 /** Where scenarios 1 and 2 run their servers: `--node`, `--pin` (servers cpu0, load cpu1), `--image` (compiled). */
 export interface ServerPlacement {
@@ -18,22 +19,35 @@ const MIN_RATIO = 0.85
 /** Issue 13: bare µs / fanbot µs per push, what the req/s ratio would be with both servers saturated. */
 const MIN_CPU_RATIO = 0.6
 const MAX_P99_MS = 15
+/** Issue 13, goal 5: scale-out mode's passive path against the in-memory one, in the same run. */
+const MIN_REDIS_RATIO = 0.6
 
 interface Side {
   server: BenchServer
   traffic: Traffic
   /** `serverCpu`: cores the server kept busy; `serverUsPerRequest`: its CPU time per answered request. */
-  runs: Array<LoadResult & { serverCpu: number, serverUsPerRequest: number }>
+  runs: Array<LoadResult & { serverCpu: number, serverUsPerRequest: number, redisUsPerRequest?: number }>
+  /** Scenario 1b: Redis's own CPU time (main thread, seconds), read from INFO around each run. */
+  redisCpuS?: () => Promise<number>
+}
+
+/** Redis's main-thread CPU seconds (user + system) from its INFO cpu section. */
+function redisCpuSeconds (info: string): number {
+  const read = (name: string): number => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? Number.NaN)
+  return read('used_cpu_user_main_thread') + read('used_cpu_sys_main_thread')
 }
 
 /** One measured run, with the server's CPU use over it (from its own process clock). */
 async function measure (side: Side, settings: BenchSettings): Promise<void> {
   const before = await side.server.stats()
+  const redisBefore = await side.redisCpuS?.()
   const started = performance.now()
   const load = await runLoad({ url: side.server.url, connections: settings.connections, durationS: settings.durationS, traffic: side.traffic })
   const after = await side.server.stats()
+  const redisAfter = await side.redisCpuS?.()
   const cpuMs = after.cpuMs - before.cpuMs
-  side.runs.push({ ...load, serverCpu: cpuMs / (performance.now() - started), serverUsPerRequest: cpuMs * 1000 / load.result['2xx'] })
+  const run = { ...load, serverCpu: cpuMs / (performance.now() - started), serverUsPerRequest: cpuMs * 1000 / load.result['2xx'] }
+  side.runs.push(redisBefore === undefined || redisAfter === undefined ? run : { ...run, redisUsPerRequest: (redisAfter - redisBefore) * 1e6 / load.result['2xx'] })
 }
 
 const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0)
@@ -50,10 +64,12 @@ async function sideBySide (scenario: ScenarioName, settings: BenchSettings & Ser
   const bareServer = await startBenchServer({ ...spec, kind: 'bare' }, settings.profileDir, settings.node)
   const redis = redisUrl === undefined ? {} : { redisUrl, redisKeyPrefix: `bench-${process.pid}-${Date.now()}` }
   const realServer = await startBenchServer({ ...spec, kind: 'real', image: settings.image, ...redis }, settings.profileDir, settings.node)
+  const redisProbe = redisUrl === undefined ? undefined : new Redis(redisUrl)
   if (settings.pin) for (const server of [bareServer, realServer]) pin(server.pid, 0)
   try {
     const bare: Side = { server: bareServer, traffic: createTraffic({ url: bareServer.url, retryShare }), runs: [] }
     const real: Side = { server: realServer, traffic: createTraffic({ url: realServer.url, retryShare, checkReplies: true }), runs: [] }
+    if (redisProbe !== undefined) real.redisCpuS = async () => redisCpuSeconds(await redisProbe.info('cpu'))
     for (const side of [bare, real]) {
       await runLoad({ url: side.server.url, connections: settings.connections, durationS: settings.warmupS, traffic: side.traffic })
       side.traffic.reset()
@@ -67,6 +83,7 @@ async function sideBySide (scenario: ScenarioName, settings: BenchSettings & Ser
   } finally {
     await bareServer.close()
     await realServer.close()
+    redisProbe?.disconnect()
     // Its keys go with it: quota keys live 48 h, and every test's clean-up SCANs the whole shared Redis.
     if (redis.redisUrl !== undefined) await deleteKeys(redis.redisUrl, redis.redisKeyPrefix)
   }
@@ -117,25 +134,54 @@ const runNote = (settings: BenchSettings & ServerPlacement): string =>
   `Node ${settings.node === process.execPath ? process.version : settings.node}; fanbot ${settings.image ? 'compiled, as the image runs it' : 'from the sources'}; ` +
   `${settings.pin ? 'servers pinned to cpu0, load generator to cpu1 (taskset)' : 'not pinned (use --pin)'}.`
 
-/** Scenario 1: unique signed text pushes, a handler that answers at once with a text reply. */
-export async function passiveScenario (settings: BenchSettings & ServerPlacement, redisUrl?: string): Promise<ScenarioReport> {
-  const { real, bare } = await sideBySide('passive', settings, 0, redisUrl)
+/** Scenario 1's fanbot figures, for scenario 1b's comparison (issue 13, goal 5). */
+export interface PassiveFigures {
+  rps: number
+  usPerRequest: number
+}
+
+/**
+ * Scenario 1: unique signed text pushes, a handler that answers at once with a text reply. With `redis`, scenario
+ * 1b: the same in scale-out mode, compared with scenario 1's figures of the same run when given (goal 5).
+ */
+export async function passiveScenario (settings: BenchSettings & ServerPlacement, redis?: { url: string, inMemory?: PassiveFigures }): Promise<ScenarioReport & { fanbot: PassiveFigures }> {
+  const { real, bare } = await sideBySide('passive', settings, 0, redis?.url)
   const wrong = real.traffic.log.wrongAnswers
+  const fanbot = { rps: mean(real.runs.map((run) => run.rps)), usPerRequest: mean(real.runs.map((run) => run.serverUsPerRequest)) }
+  const inMemory = redis?.inMemory
+  const redisUs = real.runs.map((run) => run.redisUsPerRequest ?? Number.NaN)
+  const rows: Row[] = [
+    ...throughputRows(real, bare),
+    { figure: 'fanbot answers that were not the message\'s own passive reply', value: int(wrong), target: '0', verdict: verdict(wrong === 0) }
+  ]
+  if (redis !== undefined) {
+    rows.push({ figure: 'Redis\'s own CPU time per request, µs (its main thread, on the same two cores, not pinned)', value: `${fixed(mean(redisUs))} (${redisUs.map((us) => fixed(us)).join(', ')})`, target: '', verdict: '' })
+  }
+  if (inMemory !== undefined) {
+    const rpsRatio = fanbot.rps / inMemory.rps
+    const cpuRatio = inMemory.usPerRequest / fanbot.usPerRequest
+    rows.push(
+      { figure: 'Redis mode / in memory (scenario 1, same run), req/s', value: fixed(rpsRatio, 2), target: `≥ ${MIN_REDIS_RATIO}`, verdict: verdict(rpsRatio >= MIN_REDIS_RATIO) },
+      { figure: 'Redis mode / in memory, server CPU time per request (in-memory µs / Redis-mode µs)', value: fixed(cpuRatio, 2), target: `≥ ${MIN_REDIS_RATIO}`, verdict: verdict(cpuRatio >= MIN_REDIS_RATIO) }
+    )
+  }
   return {
-    title: redisUrl === undefined
+    title: redis === undefined
       ? '1. Passive path: unique signed text pushes, instant handler'
       : '1b. Passive path with Redis (REDIS_URL: shared dedup and outbox), same traffic',
-    rows: [
-      ...throughputRows(real, bare),
-      { figure: 'fanbot answers that were not the message\'s own passive reply', value: int(wrong), target: '0', verdict: verdict(wrong === 0) }
-    ],
-    notes: [runNote(settings)]
+    rows,
+    notes: [runNote(settings)],
+    fanbot
   }
 }
 
-/** Scenario 2: 30 % of requests re-send an earlier push (half of them likely still in flight); one run per message. */
-export async function retryScenario (settings: BenchSettings & ServerPlacement): Promise<ScenarioReport> {
-  const { real, bare, realStats } = await sideBySide('retry', settings, 0.3)
+/**
+ * Scenario 2: 30 % of requests re-send an earlier push (half of them likely still in flight); one run per message.
+ * With `redisUrl`, scenario 2b: the same with dedup on Redis (a retry of a push still running waits for the owner's
+ * announcement or its poll).
+ */
+export async function retryScenario (settings: BenchSettings & ServerPlacement, redisUrl?: string): Promise<ScenarioReport> {
+  const { real, bare, realStats } = await sideBySide('retry', settings, 0.3, redisUrl)
   const log = real.traffic.log
   const counts = realStats.counts
   const ran = new Set(counts?.ran ?? [])
@@ -146,7 +192,9 @@ export async function retryScenario (settings: BenchSettings & ServerPlacement):
   // Requests still in flight when a load run stops (the warm-up's included) ran without an answer coming back.
   const inFlightBound = settings.connections * (settings.rounds + 1)
   return {
-    title: '2. Retry storm: 30 % of pushes are retries of earlier ones',
+    title: redisUrl === undefined
+      ? '2. Retry storm: 30 % of pushes are retries of earlier ones'
+      : '2b. Retry storm with Redis (REDIS_URL: dedup shared on Redis), same traffic',
     rows: [
       ...throughputRows(real, bare),
       { figure: 'fanbot: distinct messages sent / retries sent (share)', value: `${int(log.distinct)} / ${int(log.retries)} (${fixed(retryShare * 100, 1)} %)`, target: '30 % retries', verdict: '' },
