@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import { ownerClaim, type Answer, type Claim, type DedupStore } from './dedup-store.ts'
 import type { Logger } from '../logger.ts'
+import { defineScripts } from '../redis-scripts.ts'
 
 /**
  * Two keys per push, as the in-memory store keeps two records: the "seen" key `<prefix>:dedup:<key>` holds `P`
@@ -95,14 +96,11 @@ export interface RedisDedupStore extends DedupStore {
  */
 export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDedupStore {
   const { subscriber, logger } = options
-  const redis = options.redis as Redis & Partial<DedupCommands>
-  if (redis.fanbotDedupClaim === undefined) {
-    // EVALSHA: the scripts' text is sent once per connection, not with every push.
-    redis.defineCommand('fanbotDedupClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT })
-    redis.defineCommand('fanbotDedupClaimSighted', { numberOfKeys: 3, lua: CLAIM_SCRIPT })
-    redis.defineCommand('fanbotDedupSettle', { numberOfKeys: 2, lua: SETTLE_SCRIPT })
-  }
-  const commands = redis as Redis & DedupCommands
+  const redis = defineScripts<DedupCommands>(options.redis, {
+    fanbotDedupClaim: { numberOfKeys: 2, lua: CLAIM_SCRIPT },
+    fanbotDedupClaimSighted: { numberOfKeys: 3, lua: CLAIM_SCRIPT },
+    fanbotDedupSettle: { numberOfKeys: 2, lua: SETTLE_SCRIPT }
+  })
   if (subscriber.options.autoResubscribe !== false) throw new Error('createRedisDedupStore: open the subscriber with SUBSCRIBER_OPTIONS (autoResubscribe: false)')
   const channel = `${options.prefix}:dedup-answers`
   const waiters = new Map<string, Set<(answer: Answer) => void>>()
@@ -192,7 +190,7 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
   function owner (key: string): Claim {
     return ownerClaim((answer) => {
       wake(key, answer) // joiners in this process need no round trip
-      commands.fanbotDedupSettle(keyOf(key), answerKeyOf(key), options.ttlMs, answer, replayTtlMs, channel, announcementHead(key))
+      redis.fanbotDedupSettle(keyOf(key), answerKeyOf(key), options.ttlMs, answer, replayTtlMs, channel, announcementHead(key))
         .catch((error: unknown) => { fail('settle', error, key) })
     })
   }
@@ -204,8 +202,8 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
       let claimed: ClaimReply
       try {
         claimed = sighting === undefined
-          ? await commands.fanbotDedupClaim(keyOf(key), answerKeyOf(key), options.pendingTtlMs)
-          : await commands.fanbotDedupClaimSighted(keyOf(key), answerKeyOf(key), sighting.key, options.pendingTtlMs, sighting.value, sighting.ttlMs)
+          ? await redis.fanbotDedupClaim(keyOf(key), answerKeyOf(key), options.pendingTtlMs)
+          : await redis.fanbotDedupClaimSighted(keyOf(key), answerKeyOf(key), sighting.key, options.pendingTtlMs, sighting.value, sighting.ttlMs)
       } catch (error) {
         fail('claim', error, key)
         sighting?.failed(error)

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Logger } from '../logger.ts'
+import { defineScripts } from '../redis-scripts.ts'
 import type { FanQueue, LeaveTurn, QueueEntry } from './fan-queue.ts'
 
 // A fan's line is a sorted set: score = created_at (ms), member = Redis's clock at arrival (seconds, then
@@ -69,13 +70,12 @@ interface Ticket {
  * decides (fan-turn.ts runs the push without its turn rather than not at all).
  */
 export function createRedisFanQueue (options: RedisFanQueueOptions): FanQueue {
-  const redis = options.redis as Redis & Partial<QueueCommands>
-  if (redis.fanbotQueueEnter === undefined) {
-    redis.defineCommand('fanbotQueueEnter', { numberOfKeys: 1, lua: ENTER_SCRIPT })
-    redis.defineCommand('fanbotQueueTurn', { numberOfKeys: 1, lua: TURN_SCRIPT })
-    redis.defineCommand('fanbotQueueLeave', { numberOfKeys: 1, lua: LEAVE_SCRIPT })
-  }
-  const commands = redis as Redis & QueueCommands
+  const commands = defineScripts<QueueCommands>(options.redis, {
+    fanbotQueueEnter: { numberOfKeys: 1, lua: ENTER_SCRIPT },
+    fanbotQueueTurn: { numberOfKeys: 1, lua: TURN_SCRIPT },
+    fanbotQueueLeave: { numberOfKeys: 1, lua: LEAVE_SCRIPT }
+  })
+  const redis = commands
   const leasePrefix = `${options.prefix}:fanq-lease:`
   const processId = randomBytes(6).toString('base64url')
   const pollMs = options.pollMs ?? 25

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { defineScripts } from '../redis-scripts.ts'
 import { EMPTY_SESSION, type SessionStore, type StoredSession } from './session-store.ts'
 
 // A session is one hash: v = version (saves so far), j = the session JSON, a = applied dedup keys, one a line.
@@ -24,9 +25,8 @@ export interface RedisSessionStoreOptions {
 
 /** Sessions shared by every replica, one Redis hash per fan. Redis errors reach the caller (see fan-turn.ts). */
 export function createRedisSessionStore (options: RedisSessionStoreOptions): SessionStore {
-  const redis = options.redis as Redis & Partial<SessionCommands>
-  if (redis.fanbotSaveSession === undefined) redis.defineCommand('fanbotSaveSession', { numberOfKeys: 1, lua: SAVE_SCRIPT })
-  const commands = redis as Redis & SessionCommands
+  const commands = defineScripts<SessionCommands>(options.redis, { fanbotSaveSession: { numberOfKeys: 1, lua: SAVE_SCRIPT } })
+  const redis = commands
   const keyOf = (key: string): string => `${options.prefix}:session:${key}`
 
   return {
