@@ -18,34 +18,41 @@ const ANSWERED = 'A'
  * copy runs, after marking the seen key `W` (someone waits: the owner's settle will announce the answer); `{2,
  * seen, body}` to a retry of a push answered already. A script, so nothing can expire or change between its steps.
  * With a third key, the push's replay check first (the replay store's `SET NX GET`, replay/redis-replay-store.ts):
- * `{3}`, and nothing claimed, when the signed query was seen with another body.
+ * `{3}`, and nothing claimed, when the signed query was seen with another body. If Redis refuses the replay write
+ * (`SET` with NX and GET needs Redis 7.0), the claim is made all the same and the error comes fourth in the answer:
+ * the push goes through unchecked, as the replay store on its own would let it, and dedup still holds.
  * KEYS: seen key, answer key[, replay key]. ARGV: the claim's lifetime (ms)[, the body's digest, its lifetime (ms)].
  */
 const CLAIM_SCRIPT = `
+local replayError = false
 if KEYS[3] then
-  local before = redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3], 'NX', 'GET')
-  if before and before ~= ARGV[2] then return {3} end
+  local before = redis.pcall('SET', KEYS[3], ARGV[2], 'PX', ARGV[3], 'NX', 'GET')
+  if type(before) == 'table' and before.err then replayError = before.err
+  elseif before and before ~= ARGV[2] then return {3} end
 end
-if redis.call('SET', KEYS[1], 'P', 'PX', ARGV[1], 'NX') then return {1} end
+if redis.call('SET', KEYS[1], 'P', 'PX', ARGV[1], 'NX') then return {1, false, false, replayError} end
 local seen = redis.call('GET', KEYS[1])
-if seen == 'P' then redis.call('SET', KEYS[1], 'W', 'KEEPTTL') return {0} end
-if seen == 'W' then return {0} end
-return {2, seen, redis.call('GET', KEYS[2])}`
+if seen == 'P' then redis.call('SET', KEYS[1], 'W', 'KEEPTTL') return {0, false, false, replayError} end
+if seen == 'W' then return {0, false, false, replayError} end
+return {2, seen, redis.call('GET', KEYS[2]), replayError}`
 
 /**
  * Stores the answer and publishes it only when a retry waits (the seen key says `W`): with every replica hearing
- * every message, announcing each push would cost each replica a read per push for nothing. (A joiner of an earlier
- * version marks nothing and finds the answer by its poll.) KEYS: seen key, answer key. ARGV: DEDUP_TTL_MS, the
- * answer, its replay window in ms ('0': not kept), the channel, the announcement's head (see `announce`).
+ * every message, announcing each push would cost each replica a read per push for nothing. A joiner of an earlier
+ * version marks nothing and finds the answer by its poll, unless no body is kept (DEDUP_REPLAY_TTL_MS=0): then a
+ * reply is always announced, as that version did, so such a joiner still gets it. KEYS: seen key, answer key. ARGV:
+ * DEDUP_TTL_MS, the answer, its replay window in ms ('0': not kept), the channel, the announcement's head (see
+ * `announcementHead`).
  */
 const SETTLE_SCRIPT = `
 local before = redis.call('GET', KEYS[1])
 redis.call('SET', KEYS[1], 'A', 'PX', ARGV[1])
 if ARGV[2] ~= '' and ARGV[3] ~= '0' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
-if before == 'W' then redis.call('PUBLISH', ARGV[4], ARGV[5] .. ARGV[2]) end
+if before == 'W' or (ARGV[3] == '0' and ARGV[2] ~= '') then redis.call('PUBLISH', ARGV[4], ARGV[5] .. ARGV[2]) end
 return 1`
 
-type ClaimReply = [0 | 1 | 3] | [2, string, string | null]
+/** The claim script's answer: its code, the seen key's value and the answer body (code 2), a replay write's error. */
+type ClaimReply = [code: 0 | 1 | 2 | 3, seen?: string | null, body?: string | null, replayError?: string | null]
 
 interface DedupCommands {
   fanbotDedupClaim: (seenKey: string, answerKey: string, pendingTtlMs: number) => Promise<ClaimReply>
@@ -209,9 +216,11 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
         sighting?.failed(error)
         return { role: 'owner', settle: () => {} }
       }
-      if (claimed[0] === 3 && sighting !== undefined) sighting.refuse() // a replay: WEIBO_ERR_SIGNATURE_REPLAYED
-      if (claimed[0] === 1) return owner(key)
-      const answer = claimed[0] === 2 ? answerOf(claimed[1], claimed[2]) : undefined
+      const [code, seen, body, replayError] = claimed
+      if (code === 3 && sighting !== undefined) sighting.refuse() // a replay: WEIBO_ERR_SIGNATURE_REPLAYED
+      if (typeof replayError === 'string') sighting?.failed(new Error(replayError))
+      if (code === 1) return owner(key)
+      const answer = code === 2 && typeof seen === 'string' ? answerOf(seen, body ?? null) : undefined
       if (answer !== undefined) return { role: 'joiner', settled: true, answer }
       return { role: 'joiner', settled: false, answer: waitForAnswer(key) }
     },

@@ -41,6 +41,9 @@ export function createRedisQuotaStore (options: RedisQuotaStoreOptions): QuotaSt
   const { redis, limits, now } = options
   const keyOf = (fanId: string): string => `${options.prefix}:quota:${fanId}`
   let since: number | undefined
+  // SET with NX and GET needs Redis 7.0; an older server answers "syntax error", and the compare-and-set script
+  // does the same job from then on.
+  let setNxGet = true
   return {
     kind: 'redis',
     size: 0,
@@ -62,10 +65,17 @@ export function createRedisQuotaStore (options: RedisQuotaStoreOptions): QuotaSt
         }
         const ttl = stateExpiresAt(state, limits) - now()
         const next = ttl > 0 ? JSON.stringify(state) : ''
-        if (current === '' && next !== '') {
+        if (setNxGet && current === '' && next !== '') {
           // Expecting no key, the compare-and-set is SET NX, and GET makes it answer what is there when it refuses
           // (Redis 7): no script for Redis to run, none to send (5.6 -> 2.2 us of Redis's time in the bench).
-          const before = await redis.set(key, next, 'PX', Math.max(1, Math.ceil(ttl)), 'NX', 'GET')
+          let before: string | null
+          try {
+            before = await redis.set(key, next, 'PX', Math.max(1, Math.ceil(ttl)), 'NX', 'GET')
+          } catch (error) {
+            if (!(error instanceof Error && /syntax error/i.test(error.message))) throw error
+            setNxGet = false
+            continue
+          }
           if (before === null) return result
           current = before
           known = true

@@ -53,3 +53,25 @@ test('an answer nobody waits for is not published; one a retry on another replic
   // Redis delivers in order: an announcement of the first push would have come before this one.
   assert.deepEqual(heard, [`${'waited'.length}:waitedsecond answer`])
 })
+
+test('with DEDUP_REPLAY_TTL_MS=0 a reply is announced even unmarked: a waiting replica of the earlier version marks nothing, and no body is kept for its poll', { skip: skipWithoutRedis }, async (t) => {
+  const url = redisUrl() ?? ''
+  const prefix = uniquePrefix()
+  const logger = captureLogs('info').logger
+  const redis = await connectRedis({ url, logger, name: 'test-announce-0' })
+  const subscriber = await connectRedis({ url, logger, name: 'test-announce-0-sub', options: SUBSCRIBER_OPTIONS })
+  const store = createRedisDedupStore({ redis, subscriber, logger, prefix, ttlMs: 60_000, replayTtlMs: 0, pendingTtlMs: 60_000, maxWaitMs: POLL_MS, pollMs: POLL_MS })
+  const listener = await connectRedis({ url, logger, name: 'test-announce-0-listener', options: SUBSCRIBER_OPTIONS })
+  t.after(async () => { listener.disconnect(); await store.close(); await deleteKeys(url, prefix) })
+  const heard: string[] = []
+  listener.on('message', (_channel: string, message: string) => { heard.push(message) })
+  await listener.subscribe(`${prefix}:dedup-answers`)
+
+  const blank = await store.claim('blank')
+  if (blank.role === 'owner') blank.settle('') // a blank answer needs no announcement: a poll reads it as blank
+  const owner = await store.claim('reply')
+  const message = once(listener, 'message')
+  if (owner.role === 'owner') owner.settle('the reply')
+  assert.notEqual(await Promise.race([message, new Promise((resolve) => setTimeout(resolve, 5_000, 'not announced'))]), 'not announced')
+  assert.deepEqual(heard, [`${'reply'.length}:replythe reply`])
+})

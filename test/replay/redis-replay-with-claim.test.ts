@@ -62,6 +62,19 @@ describe('the replay check made by the dedup claim on Redis', { skip: skipWithou
     assert.deepEqual(errors, { dedup: ['claim'], replay: 1 })
   })
 
+  test('Redis refusing the replay write (an older Redis, a wrong key type) still claims: dedup holds, the check is counted as failed', async (t) => {
+    const errors = { dedup: [] as string[], replay: 0 }
+    const { redis, prefix, claim, guard } = await stores(t, errors)
+    const query = sha1('q4', 'hex')
+    // A hash where the replay store keeps a string: SET on it fails inside the script, as SET NX GET does on Redis 6.
+    await redis.hset(`${prefix}:replay:${Buffer.from(query, 'hex').toString('base64url')}`, 'field', 'value')
+    const first = await claim('push-4', guard.defer?.(query, Buffer.from('body')))
+    assert.equal(first.role, 'owner')
+    const retry = await claim('push-4', guard.defer?.(query, Buffer.from('body')))
+    assert.equal(retry.role, 'joiner', 'the retry joins: dedup is not lost with the replay check')
+    assert.deepEqual(errors, { dedup: [], replay: 2 })
+  })
+
   test('through the app: a replayed query is refused with 401 even when its body is malformed or of an unknown type; a malformed first try is remembered', async (t) => {
     const url = redisUrl() ?? ''
     const prefix = uniquePrefix()

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Redis } from 'ioredis'
+import { Redis, ReplyError } from 'ioredis'
 import type { FanState } from '../../src/reply-quota/fan-quota.ts'
 import { createRedisQuotaStore } from '../../src/reply-quota/redis-quota-store.ts'
 import { createReplyQuota, type ReplyQuota } from '../../src/reply-quota/reply-quota.ts'
@@ -97,5 +97,32 @@ describe('reply quotas on Redis', { skip: skipWithoutRedis }, () => {
     assert.equal(JSON.parse(await a.redis.get(`${prefix}:quota:45`) ?? '{}').repliesUsedInWindow, 1)
     assert.equal(await store.update('46', takeOne), 'refused')
     assert.equal(await a.redis.exists(`${prefix}:quota:46`), 0)
+  })
+
+  test('a Redis older than 7.0 refuses SET with NX and GET: the store records with the compare-and-set script instead, and remembers', async (t) => {
+    const url = redisUrl() as string
+    const prefix = uniquePrefix()
+    const redis = new Redis(url, { maxRetriesPerRequest: 1 })
+    t.after(async () => { await deleteKeys(url, prefix); redis.disconnect() })
+    await redis.ping()
+    const sent: string[] = []
+    const send = redis.sendCommand.bind(redis)
+    // What Redis 6.2 answers to SET … NX GET.
+    redis.sendCommand = ((command: { name: string, args: unknown[], reject: (error: Error) => void, promise: Promise<unknown> }) => {
+      sent.push(command.name)
+      if (command.name === 'set' && command.args.includes('NX') && command.args.includes('GET')) {
+        command.reject(new ReplyError('ERR syntax error'))
+        return command.promise
+      }
+      return send(command as never)
+    }) as unknown as typeof redis.sendCommand
+    const quota = createReplyQuota({ store: createRedisQuotaStore({ redis, prefix, limits: LIMITS, now: Date.now }), limits: LIMITS, now: Date.now, logger: captureLogs('info').logger })
+    await quota.record({ type: 'text', sender_id: '47' })
+    assert.deepEqual(sent, ['set', 'eval'])
+    assert.ok(JSON.parse(await redis.get(`${prefix}:quota:47`) ?? 'null') !== null, 'the fan was recorded')
+    sent.length = 0
+    await quota.record({ type: 'text', sender_id: '48' })
+    assert.deepEqual(sent, ['eval'], 'SET NX GET is not tried again')
+    await quota.take('47', 1)
   })
 })
