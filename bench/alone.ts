@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { runLoad } from './load.ts'
 import { fixed } from './report.ts'
 import { measure, pin, startBare, startMain, type Target } from './workload.ts'
+import { deleteKeys } from '../test/helpers/redis.ts'
 
 /**
  * One server of scenario 6 alone: bare Fastify or fanbot (the image, at a log level) on cpu0, the load generator on
@@ -12,6 +13,9 @@ import { measure, pin, startBare, startMain, type Target } from './workload.ts'
  *
  *   npx tsx bench/alone.ts --target=bare|warn|info [--node=PATH] [--rounds=2] [--duration=10]
  *                          [--image-dir=image-variants/x] [--node-flags="--max-semi-space-size=64"] [--env=K=V,...]
+ *
+ * `--env=REDIS_URL=redis://127.0.0.1:6379` runs it in scale-out mode, under a key prefix of its own that is deleted
+ * after the runs (unless `REDIS_KEY_PREFIX` is given too).
  *
  * A variant: `cp -r image image-variants/x` (after a run without --image-dir has built image/), edit its compiled
  * JavaScript, and run with `--image-dir=image-variants/x`.
@@ -41,10 +45,14 @@ const positive = (name: string, text: string): number => {
 const rounds = positive('rounds', values.rounds)
 const durationS = positive('duration', values.duration)
 const connections = 50
-const env = Object.fromEntries(values.env.split(',').filter((pair) => pair !== '').map((pair) => {
+const env: Record<string, string> = Object.fromEntries(values.env.split(',').filter((pair) => pair !== '').map((pair) => {
   const at = pair.indexOf('=')
   return at > 0 ? [pair.slice(0, at), pair.slice(at + 1)] : usage(`--env takes NAME=VALUE pairs, not ${pair}`)
 }))
+// On Redis (`--env=REDIS_URL=…`) without a prefix of the caller's: keys under one of our own, deleted after the runs
+// (quota keys live 48 h, and every test's clean-up SCANs the whole shared Redis). A prefix given is left alone.
+const ownRedisKeys = env.REDIS_URL !== undefined && env.REDIS_KEY_PREFIX === undefined
+if (ownRedisKeys) env.REDIS_KEY_PREFIX = `bench-alone-${process.pid}`
 const nodeFlags = values['node-flags'].split(' ').filter((flag) => flag !== '')
 const imageDir = values['image-dir']
 
@@ -68,4 +76,5 @@ try {
   }
 } finally {
   await target.close()
+  if (ownRedisKeys && env.REDIS_URL !== undefined && env.REDIS_KEY_PREFIX !== undefined) await deleteKeys(env.REDIS_URL, env.REDIS_KEY_PREFIX)
 }
