@@ -242,9 +242,8 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
 
 /**
  * The message announcing an answer is `<length of key>:<key><answer>`, so any key and answer survive it; the settle
- * script adds the answer to this head. (An earlier
- * version announced the seen key's Redis name alone: such a message does not parse, and its waiters' poll reads
- * the answer instead.)
+ * script adds the answer to this head. (An earlier version announced the seen key's Redis name alone: such a message
+ * does not parse, and its waiters' poll reads the answer instead.)
  */
 function announcementHead (key: string): string {
   return `${key.length}:${key}`
