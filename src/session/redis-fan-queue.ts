@@ -70,12 +70,11 @@ interface Ticket {
  * decides (fan-turn.ts runs the push without its turn rather than not at all).
  */
 export function createRedisFanQueue (options: RedisFanQueueOptions): FanQueue {
-  const commands = defineScripts<QueueCommands>(options.redis, {
+  const redis = defineScripts<QueueCommands>(options.redis, {
     fanbotQueueEnter: { numberOfKeys: 1, lua: ENTER_SCRIPT },
     fanbotQueueTurn: { numberOfKeys: 1, lua: TURN_SCRIPT },
     fanbotQueueLeave: { numberOfKeys: 1, lua: LEAVE_SCRIPT }
   })
-  const redis = commands
   const leasePrefix = `${options.prefix}:fanq-lease:`
   const processId = randomBytes(6).toString('base64url')
   const pollMs = options.pollMs ?? 25
@@ -108,7 +107,7 @@ export function createRedisFanQueue (options: RedisFanQueueOptions): FanQueue {
       if (left) return
       left = true
       live.delete(ticket)
-      commands.fanbotQueueLeave(ticket.line, ticket.member, leasePrefix)
+      redis.fanbotQueueLeave(ticket.line, ticket.member, leasePrefix)
         .catch((error: unknown) => {
           // The lease lapses on its own: the next push of this fan waits at most FAN_QUEUE_LEASE_MS.
           options.logger.warn({ fanQueue: { error: error instanceof Error ? error.message : String(error) } }, 'fan queue leave failed')
@@ -118,7 +117,7 @@ export function createRedisFanQueue (options: RedisFanQueueOptions): FanQueue {
   }
 
   async function enterLine (line: string, score: number): Promise<{ ticket: Ticket, granted: boolean }> {
-    const [member, turn] = await commands.fanbotQueueEnter(line, score, `:${processId}:${tickets++}`, options.leaseMs, leasePrefix)
+    const [member, turn] = await redis.fanbotQueueEnter(line, score, `:${processId}:${tickets++}`, options.leaseMs, leasePrefix)
     const ticket = { line, member }
     live.add(ticket)
     return { ticket, granted: turn === 1 }
@@ -142,7 +141,7 @@ export function createRedisFanQueue (options: RedisFanQueueOptions): FanQueue {
         })
         signal.removeEventListener('abort', wake)
         signal.throwIfAborted()
-        const turn = await commands.fanbotQueueTurn(line, ticket.member, leasePrefix)
+        const turn = await redis.fanbotQueueTurn(line, ticket.member, leasePrefix)
         if (turn === 1) return ticket
         if (turn === -1) {
           // Our lease lapsed (this process froze longer than FAN_QUEUE_LEASE_MS): queue again, at the back.

@@ -25,8 +25,7 @@ export interface RedisSessionStoreOptions {
 
 /** Sessions shared by every replica, one Redis hash per fan. Redis errors reach the caller (see fan-turn.ts). */
 export function createRedisSessionStore (options: RedisSessionStoreOptions): SessionStore {
-  const commands = defineScripts<SessionCommands>(options.redis, { fanbotSaveSession: { numberOfKeys: 1, lua: SAVE_SCRIPT } })
-  const redis = commands
+  const redis = defineScripts<SessionCommands>(options.redis, { fanbotSaveSession: { numberOfKeys: 1, lua: SAVE_SCRIPT } })
   const keyOf = (key: string): string => `${options.prefix}:session:${key}`
 
   return {
@@ -46,7 +45,7 @@ export function createRedisSessionStore (options: RedisSessionStoreOptions): Ses
       return session
     },
     async save ({ key, expectedVersion, json, applied }) {
-      return await commands.fanbotSaveSession(keyOf(key), expectedVersion, json, applied.join('\n'), options.ttlMs) === 1
+      return await redis.fanbotSaveSession(keyOf(key), expectedVersion, json, applied.join('\n'), options.ttlMs) === 1
     }
   }
 }
