@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis'
 
-/** A Lua script and how many of its arguments are keys. */
+/** A Lua script and how many of its arguments are keys (absent: the call's first argument says). */
 export interface ScriptDefinition {
-  numberOfKeys: number
+  numberOfKeys?: number
   lua: string
 }
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import { ownerClaim, type Answer, type Claim, type DedupStore } from './dedup-store.ts'
 import type { Logger } from '../logger.ts'
-import { defineScripts } from '../redis-scripts.ts'
+import { createScriptBatch } from '../redis-script-batch.ts'
 
 /**
  * Two keys per push, as the in-memory store keeps two records: the "seen" key `<prefix>:dedup:<key>` holds `P`
@@ -17,49 +17,47 @@ const ANSWERED = 'A'
  * Claims the push, or joins it, in one round trip. Answers `{1}` to the owner; `{0}` to a retry while the first
  * copy runs, after marking the seen key `W` (someone waits: the owner's settle will announce the answer); `{2,
  * seen, body}` to a retry of a push answered already. A script, so nothing can expire or change between its steps.
- * With a third key, the push's replay check first (the replay store's `SET NX GET`, replay/redis-replay-store.ts):
- * `{3}`, and nothing claimed, when the signed query was seen with another body. If Redis refuses the replay write
- * (`SET` with NX and GET needs Redis 7.0), the claim is made all the same and the error comes fourth in the answer:
- * the push goes through unchecked, as the replay store on its own would let it, and dedup still holds.
- * KEYS: seen key, answer key[, replay key]. ARGV: the claim's lifetime (ms)[, the body's digest, its lifetime (ms)].
+ * With a replay key (not ''), the push's replay check first (the replay store's `SET NX GET`,
+ * replay/redis-replay-store.ts): `{3}`, and nothing claimed, when the signed query was seen with another body. If
+ * Redis refuses the replay write (`SET` with NX and GET needs Redis 7.0), the claim is made all the same and the
+ * error comes fourth in the answer: the push goes through unchecked, as the replay store on its own would let it, and
+ * dedup still holds. One item of a batch (redis-script-batch.ts). Keys: seen key, answer key, replay key or ''.
+ * Arguments: the claim's lifetime (ms), the body's digest, the replay record's lifetime (ms).
  */
-const CLAIM_SCRIPT = `
+const CLAIM_ITEM = `
+local seenKey, answerKey, replayKey = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
 local replayError = false
-if KEYS[3] then
-  local before = redis.pcall('SET', KEYS[3], ARGV[2], 'PX', ARGV[3], 'NX', 'GET')
+if replayKey ~= '' then
+  local digest = ARGV[a + 2]
+  local before = redis.pcall('SET', replayKey, digest, 'PX', ARGV[a + 3], 'NX', 'GET')
   if type(before) == 'table' and before.err then replayError = before.err
-  elseif before and before ~= ARGV[2] then return {3} end
+  elseif before and before ~= digest then return {3} end
 end
-if redis.call('SET', KEYS[1], 'P', 'PX', ARGV[1], 'NX') then return {1, false, false, replayError} end
-local seen = redis.call('GET', KEYS[1])
-if seen == 'P' then redis.call('SET', KEYS[1], 'W', 'KEEPTTL') return {0, false, false, replayError} end
+if redis.call('SET', seenKey, 'P', 'PX', ARGV[a + 1], 'NX') then return {1, false, false, replayError} end
+local seen = redis.call('GET', seenKey)
+if seen == 'P' then redis.call('SET', seenKey, 'W', 'KEEPTTL') return {0, false, false, replayError} end
 if seen == 'W' then return {0, false, false, replayError} end
-return {2, seen, redis.call('GET', KEYS[2]), replayError}`
+return {2, seen, redis.call('GET', answerKey), replayError}`
 
 /**
  * Stores the answer and publishes it only when a retry waits (the seen key says `W`): with every replica hearing
  * every message, announcing each push would cost each replica a read per push for nothing. A joiner of an earlier
  * version marks nothing and finds the answer by its poll, unless no body is kept (DEDUP_REPLAY_TTL_MS=0): then a
- * reply is always announced, as that version did, so such a joiner still gets it. KEYS: seen key, answer key. ARGV:
- * DEDUP_TTL_MS, the answer, its replay window in ms ('0': not kept), the channel, the announcement's head (see
- * `announcementHead`).
+ * reply is always announced, as that version did, so such a joiner still gets it. One item of a batch. Keys: seen
+ * key, answer key. Arguments: DEDUP_TTL_MS, the answer, its replay window in ms ('0': not kept), the channel, the
+ * announcement's head (see `announcementHead`).
  */
-const SETTLE_SCRIPT = `
-local before = redis.call('GET', KEYS[1])
-redis.call('SET', KEYS[1], 'A', 'PX', ARGV[1])
-if ARGV[2] ~= '' and ARGV[3] ~= '0' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
-if before == 'W' or (ARGV[3] == '0' and ARGV[2] ~= '') then redis.call('PUBLISH', ARGV[4], ARGV[5] .. ARGV[2]) end
+const SETTLE_ITEM = `
+local seenKey, answerKey = KEYS[k + 1], KEYS[k + 2]
+local answer, replayTtl = ARGV[a + 2], ARGV[a + 3]
+local before = redis.call('GET', seenKey)
+redis.call('SET', seenKey, 'A', 'PX', ARGV[a + 1])
+if answer ~= '' and replayTtl ~= '0' then redis.call('SET', answerKey, answer, 'PX', replayTtl) end
+if before == 'W' or (replayTtl == '0' and answer ~= '') then redis.call('PUBLISH', ARGV[a + 4], ARGV[a + 5] .. answer) end
 return 1`
 
 /** The claim script's answer: its code, the seen key's value and the answer body (code 2), a replay write's error. */
 type ClaimReply = [code: 0 | 1 | 2 | 3, seen?: string | null, body?: string | null, replayError?: string | null]
-
-interface DedupCommands {
-  fanbotDedupClaim: (seenKey: string, answerKey: string, pendingTtlMs: number) => Promise<ClaimReply>
-  /** The same script with the replay check's key. */
-  fanbotDedupClaimSighted: (seenKey: string, answerKey: string, replayKey: string, pendingTtlMs: number, digest: string, replayTtlMs: number) => Promise<ClaimReply>
-  fanbotDedupSettle: (seenKey: string, answerKey: string, ttlMs: number, answer: string, replayTtlMs: number, channel: string, head: string) => Promise<number>
-}
 
 /** After a SUBSCRIBE that failed on a connection still up (unanswered in time), the next try. */
 const RESUBSCRIBE_MS = 1000
@@ -102,12 +100,9 @@ export interface RedisDedupStore extends DedupStore {
  * memory; a poll is the safety net), and replays it. If Redis fails, the push is handled here as new, with a warning.
  */
 export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDedupStore {
-  const { subscriber, logger } = options
-  const redis = defineScripts<DedupCommands>(options.redis, {
-    fanbotDedupClaim: { numberOfKeys: 2, lua: CLAIM_SCRIPT },
-    fanbotDedupClaimSighted: { numberOfKeys: 3, lua: CLAIM_SCRIPT },
-    fanbotDedupSettle: { numberOfKeys: 2, lua: SETTLE_SCRIPT }
-  })
+  const { redis, subscriber, logger } = options
+  const claims = createScriptBatch(redis, { name: 'fanbotDedupClaims', keysPerItem: 3, argsPerItem: 3, item: CLAIM_ITEM })
+  const settles = createScriptBatch(redis, { name: 'fanbotDedupSettles', keysPerItem: 2, argsPerItem: 5, item: SETTLE_ITEM })
   if (subscriber.options.autoResubscribe !== false) throw new Error('createRedisDedupStore: open the subscriber with SUBSCRIBER_OPTIONS (autoResubscribe: false)')
   const channel = `${options.prefix}:dedup-answers`
   const waiters = new Map<string, Set<(answer: Answer) => void>>()
@@ -197,7 +192,7 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
   function owner (key: string): Claim {
     return ownerClaim((answer) => {
       wake(key, answer) // joiners in this process need no round trip
-      redis.fanbotDedupSettle(keyOf(key), answerKeyOf(key), options.ttlMs, answer, replayTtlMs, channel, announcementHead(key))
+      settles.run([keyOf(key), answerKeyOf(key)], [options.ttlMs, answer, replayTtlMs, channel, announcementHead(key)])
         .catch((error: unknown) => { fail('settle', error, key) })
     })
   }
@@ -208,9 +203,8 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
     async claim (key, sighting) {
       let claimed: ClaimReply
       try {
-        claimed = sighting === undefined
-          ? await redis.fanbotDedupClaim(keyOf(key), answerKeyOf(key), options.pendingTtlMs)
-          : await redis.fanbotDedupClaimSighted(keyOf(key), answerKeyOf(key), sighting.key, options.pendingTtlMs, sighting.value, sighting.ttlMs)
+        claimed = await claims.run([keyOf(key), answerKeyOf(key), sighting?.key ?? ''],
+          [options.pendingTtlMs, sighting?.value ?? '', sighting?.ttlMs ?? 0]) as ClaimReply
       } catch (error) {
         fail('claim', error, key)
         sighting?.failed(error)

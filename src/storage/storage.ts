@@ -37,10 +37,10 @@ export async function openStorage (options: { config: Config, logger: Logger, me
   // ioredis is loaded only in scale-out mode: an in-memory server never needs it (idle RSS, bench/README.md).
   const { connectRedis, safeRedisUrl, SUBSCRIBER_OPTIONS } = await import('./redis-connection.ts')
   const { createRedisDedupStore } = await import('../dedup/redis-dedup-store.ts')
-  const { coalesceWrites } = await import('./coalesced-writes.ts')
+  const { redisTurn } = await import('../redis-turn.ts')
   try {
     const redis = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup' })
-    coalesceWrites(redis)
+    redisTurn(redis) // one socket write per event-loop turn, for every store's commands
     // If the second connection fails, the first must not stay behind reconnecting (and logging) forever.
     const subscriber = await connectRedis({ url: config.redisUrl, logger, name: 'weibo-fanbot-dedup-sub', options: SUBSCRIBER_OPTIONS })
       .catch((error: unknown) => { redis.disconnect(); throw error })

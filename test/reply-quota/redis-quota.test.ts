@@ -64,7 +64,7 @@ describe('reply quotas on Redis', { skip: skipWithoutRedis }, () => {
     assert.ok(ttl > 47 * HOUR && ttl <= 48 * HOUR, `ttl ${ttl}`)
   })
 
-  test('a new fan costs one command (SET NX, no script), a known one two; a refusal is never judged from the guess', async (t) => {
+  test('a new fan costs one command (an item of the new-fan batch, no compare-and-set script), a known one two; a refusal is never judged from the guess', async (t) => {
     const url = redisUrl() as string
     const prefix = uniquePrefix()
     const a = replica(url, prefix, Date.now)
@@ -82,10 +82,10 @@ describe('reply quotas on Redis', { skip: skipWithoutRedis }, () => {
     const counted = async (run: () => Promise<unknown>): Promise<string[]> => { sent.length = 0; await run(); return [...sent] }
 
     const record = { type: 'text', sender_id: '44' }
-    assert.deepEqual(await counted(async () => { await b.quota.record(record) }), ['set'], 'a new fan: one SET NX, no script')
+    assert.deepEqual(await counted(async () => { await b.quota.record(record) }), ['evalsha'], 'a new fan: one SET NX GET, in the batch script')
     const ttl = await a.redis.pttl(`${prefix}:quota:44`)
     assert.ok(ttl > 47 * HOUR && ttl <= 48 * HOUR, `a new fan's key expires with the window: ttl ${ttl}`)
-    assert.deepEqual(await counted(async () => { await b.quota.record(record) }), ['set', 'eval'], 'a known fan: SET NX GET answers the state')
+    assert.deepEqual(await counted(async () => { await b.quota.record(record) }), ['evalsha', 'eval'], 'a known fan: SET NX GET answers the state')
     // Fan 45 is known only to replica a. A change that writes nothing for an unknown fan (a refused reply) must not
     // be answered from b's first guess: b reads, then writes what the real state gives.
     await a.quota.record({ type: 'text', sender_id: '45' })
@@ -107,18 +107,18 @@ describe('reply quotas on Redis', { skip: skipWithoutRedis }, () => {
     await redis.ping()
     const sent: string[] = []
     const send = redis.sendCommand.bind(redis)
-    // What Redis 6.2 answers to SET … NX GET.
-    redis.sendCommand = ((command: { name: string, args: unknown[], reject: (error: Error) => void, promise: Promise<unknown> }) => {
+    // What Redis 6.2 answers to the new-fan batch: its SET … NX GET fails, and the batch answers that item's error.
+    redis.sendCommand = ((command: { name: string, args: unknown[], resolve: (reply: unknown) => void, promise: Promise<unknown> }) => {
       sent.push(command.name)
-      if (command.name === 'set' && command.args.includes('NX') && command.args.includes('GET')) {
-        command.reject(new ReplyError('ERR syntax error'))
+      if (command.name === 'evalsha' && command.args.some((arg) => String(arg).includes(':quota:'))) {
+        command.resolve([new ReplyError('ERR syntax error')])
         return command.promise
       }
       return send(command as never)
     }) as unknown as typeof redis.sendCommand
     const quota = createReplyQuota({ store: createRedisQuotaStore({ redis, prefix, limits: LIMITS, now: Date.now }), limits: LIMITS, now: Date.now, logger: captureLogs('info').logger })
     await quota.record({ type: 'text', sender_id: '47' })
-    assert.deepEqual(sent, ['set', 'eval'])
+    assert.deepEqual(sent, ['evalsha', 'eval'])
     assert.ok(JSON.parse(await redis.get(`${prefix}:quota:47`) ?? 'null') !== null, 'the fan was recorded')
     sent.length = 0
     await quota.record({ type: 'text', sender_id: '48' })

@@ -1,5 +1,5 @@
 /**
- * The dedup connection sends the commands of one event-loop turn in one socket write (src/storage/coalesced-writes.ts).
+ * The dedup connection sends the commands of one event-loop turn in one socket write (src/redis-turn.ts).
  * Counted on Redis's side, on a redis-server of the test's own (no other client): `total_reads_processed` grows by
  * one per read of a client socket. Without coalescing, 20 commands sent in one turn are ~20 writes and as many reads.
  */
@@ -7,11 +7,11 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import { test } from 'node:test'
 import type { Redis } from 'ioredis'
-import { coalesceWrites } from '../../src/storage/coalesced-writes.ts'
-import { connectRedis } from '../../src/storage/redis-connection.ts'
-import { captureLogs } from '../helpers/logs.ts'
-import { freePort } from '../helpers/ports.ts'
-import { startOwnRedis } from '../helpers/redis.ts'
+import { redisTurn } from '../src/redis-turn.ts'
+import { connectRedis } from '../src/storage/redis-connection.ts'
+import { captureLogs } from './helpers/logs.ts'
+import { freePort } from './helpers/ports.ts'
+import { startOwnRedis } from './helpers/redis.ts'
 
 const REDIS_AVAILABLE = process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== ''
 
@@ -30,7 +30,7 @@ test('commands sent in one turn go to Redis in one write, on every connection af
   const control = await connectRedis({ url: own.url, logger, name: 'test-control' })
   const redis = await connectRedis({ url: own.url, logger, name: 'test-coalesced' })
   t.after(() => { control.disconnect(); redis.disconnect() })
-  coalesceWrites(redis)
+  redisTurn(redis)
   const twenty = async (): Promise<unknown> => await Promise.all(Array.from({ length: 20 }, async (_, index) => await redis.set(`k${index}`, String(index))))
 
   assert.equal(await readsBy(control, twenty), 1)

@@ -1,0 +1,95 @@
+import type { Redis } from 'ioredis'
+import { defineScripts } from './redis-scripts.ts'
+import { redisTurn } from './redis-turn.ts'
+
+/** A Lua script run for many items in one command: each item's reply, or its error, comes back on its own. */
+export interface ScriptBatch {
+  /** Runs the script for one item in this turn's command. Resolves with the item's reply; rejects with its error. */
+  run: (keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>
+}
+
+export interface ScriptBatchDefinition {
+  /** The command's name on the connection (one name per script: stores sharing a connection define theirs once). */
+  name: string
+  keysPerItem: number
+  argsPerItem: number
+  /**
+   * Lua, the body of `local function item (k, a)`: the item's keys are `KEYS[k + 1]` … `KEYS[k + keysPerItem]`, its
+   * arguments `ARGV[a + 1]` … `ARGV[a + argsPerItem]`. What it returns is the item's reply; an error it raises is the
+   * item's error alone.
+   */
+  item: string
+}
+
+/**
+ * Items per command at most: a script holds Redis for its whole run, so a batch is kept short (under load a turn
+ * gives ~10; see bench/README.md).
+ */
+export const MAX_ITEMS_PER_COMMAND = 128
+
+interface Waiting {
+  resolve: (reply: unknown) => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * The items of one event-loop turn sent as one `EVALSHA`, whose script loops over them, in the turn's one socket
+ * write (redis-turn.ts). Why not a command per item: each command costs the client an ioredis command object, a
+ * promise, a timeout timer and a reply to parse, and costs Redis a script call; the dedup claim, the settle and a new
+ * fan's quota record were three per push. Measured (bench/README.md, twelfth session): ~20 -> ~12 us of client CPU
+ * and ~30 -> ~20 us of Redis CPU per push, ten pushes to a turn. Items run in the order given, each atomically, as
+ * separate scripts would; an item's error (`pcall`) is its own, and a failed command fails every item in it. Keys
+ * of many items in one command: not for Redis Cluster (neither were the stores' scripts before).
+ */
+export function createScriptBatch (redis: Redis, definition: ScriptBatchDefinition): ScriptBatch {
+  const { name, keysPerItem, argsPerItem } = definition
+  if (keysPerItem < 1 || argsPerItem < 0) throw new Error(`createScriptBatch(${name}): an item has one key or more`)
+  const lua = `local function item (k, a)
+${definition.item}
+end
+local replies = {}
+for i = 0, #KEYS / ${keysPerItem} - 1 do
+  local ok, reply = pcall(item, i * ${keysPerItem}, i * ${argsPerItem})
+  if not ok then reply = { err = type(reply) == 'table' and reply.err or tostring(reply) }
+  elseif reply == nil then reply = false end
+  replies[i + 1] = reply
+end
+return replies`
+  type Send = (numberOfKeys: number, ...keysAndArgs: Array<string | number>) => Promise<unknown[]>
+  const connection = defineScripts<Record<string, Send>>(redis, { [name]: { lua } })
+  const turn = redisTurn(redis)
+  let keys: string[] = []
+  let args: Array<string | number> = []
+  let waiting: Waiting[] = []
+
+  function flush (): void {
+    if (waiting.length === 0) return
+    const sent = waiting
+    const command = (connection[name] as Send)(keys.length, ...keys, ...args)
+    keys = []
+    args = []
+    waiting = []
+    command.then((replies) => {
+      sent.forEach((item, index) => {
+        const reply = replies[index]
+        if (reply instanceof Error) item.reject(reply)
+        else item.resolve(reply)
+      })
+    }, (error: unknown) => { for (const item of sent) item.reject(error) })
+  }
+
+  return {
+    async run (itemKeys, itemArgs) {
+      if (itemKeys.length !== keysPerItem || itemArgs.length !== argsPerItem) {
+        throw new Error(`${name}: an item takes ${keysPerItem} keys and ${argsPerItem} arguments`)
+      }
+      return await new Promise((resolve, reject) => {
+        if (waiting.length === 0) turn.atEnd(flush)
+        keys.push(...itemKeys)
+        args.push(...itemArgs)
+        waiting.push({ resolve, reject })
+        if (waiting.length === MAX_ITEMS_PER_COMMAND) flush()
+      })
+    }
+  }
+}

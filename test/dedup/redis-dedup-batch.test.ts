@@ -1,0 +1,75 @@
+/**
+ * The Redis dedup store sends the claims of one event-loop turn as one command (src/redis-script-batch.ts), and the
+ * settles of one turn as another. Batched or not, each push must get what a claim of its own would give it: the
+ * first copy owns, a retry of it in the same turn joins and gets the owner's answer, a signed query replayed with
+ * another body is refused and claims nothing, and an item Redis fails is handled as new without taking the others
+ * with it.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createRedisDedupStore } from '../../src/dedup/redis-dedup-store.ts'
+import type { DeferredSighting } from '../../src/dedup/deferred-sighting.ts'
+import { connectRedis, SUBSCRIBER_OPTIONS } from '../../src/storage/redis-connection.ts'
+import { captureLogs } from '../helpers/logs.ts'
+import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
+
+class Replayed extends Error {}
+
+function sighting (key: string, value: string, failures: unknown[]): DeferredSighting {
+  return {
+    key,
+    value,
+    ttlMs: 60_000,
+    failed: (error) => { failures.push(error) },
+    check: async () => { throw new Error('not claimed: never checked on its own here') },
+    refuse: () => { throw new Replayed(key) }
+  }
+}
+
+test('claims of one turn share one command, and each push gets what a claim of its own would give it', { skip: skipWithoutRedis }, async (t) => {
+  const url = redisUrl() ?? ''
+  const prefix = uniquePrefix()
+  const logs = captureLogs('info')
+  const redis = await connectRedis({ url, logger: logs.logger, name: 'test-dedup-batch' })
+  const subscriber = await connectRedis({ url, logger: logs.logger, name: 'test-dedup-batch-sub', options: SUBSCRIBER_OPTIONS })
+  const errors: string[] = []
+  const store = createRedisDedupStore({
+    redis, subscriber, logger: logs.logger, prefix, ttlMs: 60_000, pendingTtlMs: 60_000, maxWaitMs: 5_000, onError: (operation) => { errors.push(operation) }
+  })
+  t.after(async () => { await store.close(); await deleteKeys(url, prefix) })
+  await redis.set(`${prefix}:replay:seen-before`, 'digest-of-the-first-body', 'PX', 60_000)
+  await redis.hset(`${prefix}:dedup:broken`, 'field', 'value') // a key of the wrong type: Redis fails that item
+  const sent: string[] = []
+  const send = redis.sendCommand.bind(redis)
+  redis.sendCommand = ((command: { name: string }) => { sent.push(command.name); return send(command as never) }) as typeof redis.sendCommand
+
+  const failures: unknown[] = []
+  const claims = await Promise.allSettled([
+    store.claim('first', sighting(`${prefix}:replay:q1`, 'd1', failures)),
+    store.claim('first', sighting(`${prefix}:replay:q2`, 'd1', failures)), // Weibo's retry, signed anew, same turn
+    store.claim('forged', sighting(`${prefix}:replay:seen-before`, 'another body', failures)),
+    store.claim('broken'),
+    store.claim('second')
+  ])
+  const scripts = (): string[] => sent.filter((name) => name.startsWith('eval')) // the joiner's poll reads (MGET) aside
+  assert.deepEqual(scripts(), ['evalsha'], 'the five claims went in one command')
+  const [first, retry, forged, broken, second] = claims.map((claim) => claim.status === 'fulfilled' ? claim.value : claim.reason as unknown)
+  assert.equal((first as { role: string }).role, 'owner')
+  assert.ok(retry !== undefined && (retry as { role: string }).role === 'joiner' && !(retry as { settled: boolean }).settled, 'the retry joins the first copy')
+  assert.ok(forged instanceof Replayed, 'the replayed query with another body is refused')
+  assert.equal(await redis.exists(`${prefix}:dedup:forged`), 0, 'and claims nothing')
+  assert.equal((broken as { role: string }).role, 'owner', 'an item Redis failed is handled as new')
+  assert.deepEqual(errors, ['claim'], 'with the failure counted')
+  assert.equal((second as { role: string }).role, 'owner', 'the item after the failed one was claimed')
+  assert.deepEqual(failures, [])
+
+  // The settles of one turn go in one command too; the joiner in this process gets its answer at once.
+  sent.length = 0
+  if ((first as { role: string }).role === 'owner') (first as { settle: (answer: string) => void }).settle('answer one');
+  (second as { settle: (answer: string) => void }).settle('answer two')
+  assert.equal(await (retry as { answer: Promise<string> }).answer, 'answer one')
+  await new Promise((resolve) => setImmediate(resolve))
+  const later = await Promise.all([store.claim('first'), store.claim('second')])
+  assert.deepEqual(later, [{ role: 'joiner', settled: true, answer: 'answer one' }, { role: 'joiner', settled: true, answer: 'answer two' }])
+  assert.deepEqual(scripts(), ['evalsha', 'evalsha'], 'one command for the two settles, one for the two claims after them')
+})
