@@ -38,8 +38,10 @@ interface Waiting {
  * promise, a timeout timer and a reply to parse, and costs Redis a script call; the dedup claim, the settle and a new
  * fan's quota record were three per push. Measured (bench/README.md, twelfth session): ~20 -> ~12 us of client CPU
  * and ~30 -> ~20 us of Redis CPU per push, ten pushes to a turn. Items run in the order given, each atomically, as
- * separate scripts would; an item's error (`pcall`) is its own, and a failed command fails every item in it. Keys
- * of many items in one command: not for Redis Cluster (neither were the stores' scripts before).
+ * separate scripts would; an item's error (`pcall`) is its own, and a failed command fails every item in it. The
+ * batch leaves at the turn's end, after any plain command given later in the same turn: a caller that needs an item
+ * sent first (before QUIT, say) ends the turn itself (`RedisTurn.flush`). Keys of many items in one command: not for
+ * Redis Cluster (neither were the stores' scripts before).
  */
 export function createScriptBatch (redis: Redis, definition: ScriptBatchDefinition): ScriptBatch {
   const { name, keysPerItem, argsPerItem } = definition
@@ -65,10 +67,17 @@ return replies`
   function flush (): void {
     if (waiting.length === 0) return
     const sent = waiting
-    const command = (connection[name] as Send)(keys.length, ...keys, ...args)
+    const sentKeys = keys
+    const sentArgs = args
     keys = []
     args = []
     waiting = []
+    let command: Promise<unknown[]>
+    try {
+      command = (connection[name] as Send)(sentKeys.length, ...sentKeys, ...sentArgs)
+    } catch (error) {
+      command = Promise.reject(error) // not seen from ioredis; if it threw, the items fail, and later ones still go
+    }
     command.then((replies) => {
       sent.forEach((item, index) => {
         const reply = replies[index]

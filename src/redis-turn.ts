@@ -4,6 +4,11 @@ import type { Redis } from 'ioredis'
 export interface RedisTurn {
   /** Calls `flush` in this turn's check phase, before the turn's commands leave in one socket write. */
   atEnd: (flush: () => void) => void
+  /**
+   * Ends the turn now: the batches give their commands and everything leaves. For closing: a command written after
+   * QUIT is never read, so what waits for the turn's end must go first.
+   */
+  flush: () => void
 }
 
 const turns = new WeakMap<Redis, RedisTurn>()
@@ -70,6 +75,9 @@ export function redisTurn (redis: Redis): RedisTurn {
     atEnd (flush) {
       flushes.push(flush)
       schedule()
+    },
+    flush () {
+      if (scheduled) end() // the immediate still comes, and finds nothing to do
     }
   }
   turns.set(redis, turn)

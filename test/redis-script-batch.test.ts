@@ -85,6 +85,18 @@ test('a script run for many items in one command', { skip: skipWithoutRedis }, a
     assert.deepEqual(results.map((result) => result.status), ['rejected', 'rejected'])
   })
 
+  await t.test('a command that throws as it is made fails its items, and the batch goes on with the next turn', async (t) => {
+    const { redis, prefix } = await connection(t)
+    const batch = createScriptBatch(redis, { name: 'testBatchThrowing', keysPerItem: 1, argsPerItem: 1, item: SET_NX_GET })
+    const commands = redis as unknown as Record<string, (...args: unknown[]) => unknown>
+    const real = commands.testBatchThrowing as (...args: unknown[]) => unknown
+    commands.testBatchThrowing = () => { throw new Error('thrown while making the command') }
+    const failed = await Promise.allSettled([batch.run([`${prefix}:a`], ['1']), batch.run([`${prefix}:b`], ['2'])])
+    assert.deepEqual(failed.map((result) => result.status), ['rejected', 'rejected'])
+    commands.testBatchThrowing = real
+    assert.deepEqual(await Promise.all([batch.run([`${prefix}:a`], ['3']), batch.run([`${prefix}:b`], ['4'])]), [null, null])
+  })
+
   await t.test(`more than ${MAX_ITEMS_PER_COMMAND} items in one turn are split, and every one is answered`, async (t) => {
     const { redis, prefix, sent } = await connection(t)
     const batch = createScriptBatch(redis, { name: 'testBatchSetNxGet', keysPerItem: 1, argsPerItem: 1, item: SET_NX_GET })

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { ownerClaim, type Answer, type Claim, type DedupStore } from './dedup-store.ts'
 import type { Logger } from '../logger.ts'
 import { createScriptBatch } from '../redis-script-batch.ts'
+import { redisTurn } from '../redis-turn.ts'
 
 /**
  * Two keys per push, as the in-memory store keeps two records: the "seen" key `<prefix>:dedup:<key>` holds `P`
@@ -17,18 +18,19 @@ const ANSWERED = 'A'
  * Claims the push, or joins it, in one round trip. Answers `{1}` to the owner; `{0}` to a retry while the first
  * copy runs, after marking the seen key `W` (someone waits: the owner's settle will announce the answer); `{2,
  * seen, body}` to a retry of a push answered already. A script, so nothing can expire or change between its steps.
- * With a replay key (not ''), the push's replay check first (the replay store's `SET NX GET`,
+ * With a digest (not ''), the push's replay check first (the replay store's `SET NX GET` on the replay key,
  * replay/redis-replay-store.ts): `{3}`, and nothing claimed, when the signed query was seen with another body. If
  * Redis refuses the replay write (`SET` with NX and GET needs Redis 7.0), the claim is made all the same and the
  * error comes fourth in the answer: the push goes through unchecked, as the replay store on its own would let it, and
- * dedup still holds. One item of a batch (redis-script-batch.ts). Keys: seen key, answer key, replay key or ''.
- * Arguments: the claim's lifetime (ms), the body's digest, the replay record's lifetime (ms).
+ * dedup still holds. One item of a batch (redis-script-batch.ts). Keys: seen key, answer key, replay key (the seen
+ * key again when there is no check: Redis refuses a key outside an ACL user's key patterns, '' included, even unused).
+ * Arguments: the claim's lifetime (ms), the body's digest ('': no replay check), the replay record's lifetime (ms).
  */
 const CLAIM_ITEM = `
 local seenKey, answerKey, replayKey = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+local digest = ARGV[a + 2]
 local replayError = false
-if replayKey ~= '' then
-  local digest = ARGV[a + 2]
+if digest ~= '' then
   local before = redis.pcall('SET', replayKey, digest, 'PX', ARGV[a + 3], 'NX', 'GET')
   if type(before) == 'table' and before.err then replayError = before.err
   elseif before and before ~= digest then return {3} end
@@ -103,6 +105,7 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
   const { redis, subscriber, logger } = options
   const claims = createScriptBatch(redis, { name: 'fanbotDedupClaims', keysPerItem: 3, argsPerItem: 3, item: CLAIM_ITEM })
   const settles = createScriptBatch(redis, { name: 'fanbotDedupSettles', keysPerItem: 2, argsPerItem: 5, item: SETTLE_ITEM })
+  const turn = redisTurn(redis)
   if (subscriber.options.autoResubscribe !== false) throw new Error('createRedisDedupStore: open the subscriber with SUBSCRIBER_OPTIONS (autoResubscribe: false)')
   const channel = `${options.prefix}:dedup-answers`
   const waiters = new Map<string, Set<(answer: Answer) => void>>()
@@ -203,7 +206,8 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
     async claim (key, sighting) {
       let claimed: ClaimReply
       try {
-        claimed = await claims.run([keyOf(key), answerKeyOf(key), sighting?.key ?? ''],
+        const seenKey = keyOf(key)
+        claimed = await claims.run([seenKey, answerKeyOf(key), sighting?.key ?? seenKey],
           [options.pendingTtlMs, sighting?.value ?? '', sighting?.ttlMs ?? 0]) as ClaimReply
       } catch (error) {
         fail('claim', error, key)
@@ -223,6 +227,8 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
     },
     async close () {
       closed = true
+      // What this turn gave the batches (a settle, say) goes now, ahead of QUIT: after it, Redis reads nothing.
+      turn.flush()
       clearTimeout(resubscribe)
       for (const key of [...waiters.keys()]) wake(key, '')
       // quit() on a connection that is down waits for it to come back: disconnect it instead.

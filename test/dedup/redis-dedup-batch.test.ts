@@ -7,11 +7,13 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { Redis } from 'ioredis'
 import { createRedisDedupStore } from '../../src/dedup/redis-dedup-store.ts'
 import type { DeferredSighting } from '../../src/dedup/deferred-sighting.ts'
 import { connectRedis, SUBSCRIBER_OPTIONS } from '../../src/storage/redis-connection.ts'
 import { captureLogs } from '../helpers/logs.ts'
-import { deleteKeys, redisUrl, skipWithoutRedis, uniquePrefix } from '../helpers/redis.ts'
+import { freePort } from '../helpers/ports.ts'
+import { deleteKeys, redisUrl, skipWithoutRedis, startOwnRedis, uniquePrefix } from '../helpers/redis.ts'
 
 class Replayed extends Error {}
 
@@ -72,4 +74,51 @@ test('claims of one turn share one command, and each push gets what a claim of i
   const later = await Promise.all([store.claim('first'), store.claim('second')])
   assert.deepEqual(later, [{ role: 'joiner', settled: true, answer: 'answer one' }, { role: 'joiner', settled: true, answer: 'answer two' }])
   assert.deepEqual(scripts(), ['evalsha', 'evalsha'], 'one command for the two settles, one for the two claims after them')
+})
+
+test('a Redis user limited to the bot\'s key prefix (ACL) can claim without a replay check: no key outside the prefix is named', { skip: skipWithoutRedis }, async (t) => {
+  const own = await startOwnRedis(await freePort())
+  t.after(async () => { await own.stop() })
+  const admin = new Redis(own.url)
+  t.after(() => { admin.disconnect() })
+  await admin.acl('SETUSER', 'bot', 'on', '>bot-password', '~fx:*', '&*', '+@all')
+  const logs = captureLogs('info')
+  const botUrl = own.url.replace('redis://', 'redis://bot:bot-password@')
+  const redis = await connectRedis({ url: botUrl, logger: logs.logger, name: 'test-dedup-acl' })
+  const subscriber = await connectRedis({ url: botUrl, logger: logs.logger, name: 'test-dedup-acl-sub', options: SUBSCRIBER_OPTIONS })
+  const errors: string[] = []
+  const store = createRedisDedupStore({
+    redis, subscriber, logger: logs.logger, prefix: 'fx', ttlMs: 60_000, pendingTtlMs: 60_000, maxWaitMs: 5_000, onError: (operation) => { errors.push(operation) }
+  })
+  t.after(async () => { await store.close() })
+  const failures: unknown[] = []
+  const [first, retry, signed] = await Promise.all([store.claim('p1'), store.claim('p1'), store.claim('p2', sighting('fx:replay:q', 'd', failures))])
+  assert.equal(first.role, 'owner')
+  assert.equal(retry.role, 'joiner', 'the retry joins: the claim was not refused')
+  assert.equal(signed.role, 'owner')
+  assert.deepEqual(errors, [])
+  assert.deepEqual(failures, [])
+})
+
+test('closing the store sends the settle given in the same turn before it quits', { skip: skipWithoutRedis }, async (t) => {
+  const url = redisUrl() ?? ''
+  const prefix = uniquePrefix()
+  const logs = captureLogs('info')
+  const redis = await connectRedis({ url, logger: logs.logger, name: 'test-dedup-close' })
+  const subscriber = await connectRedis({ url, logger: logs.logger, name: 'test-dedup-close-sub', options: SUBSCRIBER_OPTIONS })
+  const errors: string[] = []
+  const store = createRedisDedupStore({
+    redis, subscriber, logger: logs.logger, prefix, ttlMs: 60_000, pendingTtlMs: 60_000, maxWaitMs: 5_000, onError: (operation) => { errors.push(operation) }
+  })
+  const control = new Redis(url)
+  t.after(async () => { control.disconnect(); await deleteKeys(url, prefix) })
+  const claim = await store.claim('last')
+  assert.equal(claim.role, 'owner')
+  // The subscriber down already (it is then disconnected, not quit): nothing else gives the turn time to end.
+  subscriber.disconnect()
+  if (claim.role === 'owner') claim.settle('the last answer')
+  await store.close()
+  assert.equal(await control.get(`${prefix}:dedup:last`), 'A', 'the push is answered, not left in flight')
+  assert.equal(await control.get(`${prefix}:dedup-answer:last`), 'the last answer')
+  assert.deepEqual(errors, [])
 })
