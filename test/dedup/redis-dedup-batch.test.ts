@@ -28,16 +28,22 @@ function sighting (key: string, value: string, failures: unknown[]): DeferredSig
   }
 }
 
+/** A store on `url` under `prefix`, with its two connections, and the operations it counted as failed. */
+async function openStore (url: string, prefix: string, name: string): Promise<{ store: ReturnType<typeof createRedisDedupStore>, redis: Redis, subscriber: Redis, errors: string[] }> {
+  const logger = captureLogs('info').logger
+  const redis = await connectRedis({ url, logger, name })
+  const subscriber = await connectRedis({ url, logger, name: `${name}-sub`, options: SUBSCRIBER_OPTIONS })
+  const errors: string[] = []
+  const store = createRedisDedupStore({
+    redis, subscriber, logger, prefix, ttlMs: 60_000, pendingTtlMs: 60_000, maxWaitMs: 5_000, onError: (operation) => { errors.push(operation) }
+  })
+  return { store, redis, subscriber, errors }
+}
+
 test('claims of one turn share one command, and each push gets what a claim of its own would give it', { skip: skipWithoutRedis }, async (t) => {
   const url = redisUrl() ?? ''
   const prefix = uniquePrefix()
-  const logs = captureLogs('info')
-  const redis = await connectRedis({ url, logger: logs.logger, name: 'test-dedup-batch' })
-  const subscriber = await connectRedis({ url, logger: logs.logger, name: 'test-dedup-batch-sub', options: SUBSCRIBER_OPTIONS })
-  const errors: string[] = []
-  const store = createRedisDedupStore({
-    redis, subscriber, logger: logs.logger, prefix, ttlMs: 60_000, pendingTtlMs: 60_000, maxWaitMs: 5_000, onError: (operation) => { errors.push(operation) }
-  })
+  const { store, redis, errors } = await openStore(url, prefix, 'test-dedup-batch')
   t.after(async () => { await store.close(); await deleteKeys(url, prefix) })
   await redis.set(`${prefix}:replay:seen-before`, 'digest-of-the-first-body', 'PX', 60_000)
   await redis.hset(`${prefix}:dedup:broken`, 'field', 'value') // a key of the wrong type: Redis fails that item
@@ -82,14 +88,7 @@ test('a Redis user limited to the bot\'s key prefix (ACL) can claim without a re
   const admin = new Redis(own.url)
   t.after(() => { admin.disconnect() })
   await admin.acl('SETUSER', 'bot', 'on', '>bot-password', '~fx:*', '&*', '+@all')
-  const logs = captureLogs('info')
-  const botUrl = own.url.replace('redis://', 'redis://bot:bot-password@')
-  const redis = await connectRedis({ url: botUrl, logger: logs.logger, name: 'test-dedup-acl' })
-  const subscriber = await connectRedis({ url: botUrl, logger: logs.logger, name: 'test-dedup-acl-sub', options: SUBSCRIBER_OPTIONS })
-  const errors: string[] = []
-  const store = createRedisDedupStore({
-    redis, subscriber, logger: logs.logger, prefix: 'fx', ttlMs: 60_000, pendingTtlMs: 60_000, maxWaitMs: 5_000, onError: (operation) => { errors.push(operation) }
-  })
+  const { store, errors } = await openStore(own.url.replace('redis://', 'redis://bot:bot-password@'), 'fx', 'test-dedup-acl')
   t.after(async () => { await store.close() })
   const failures: unknown[] = []
   const [first, retry, signed] = await Promise.all([store.claim('p1'), store.claim('p1'), store.claim('p2', sighting('fx:replay:q', 'd', failures))])
@@ -103,13 +102,7 @@ test('a Redis user limited to the bot\'s key prefix (ACL) can claim without a re
 test('closing the store sends the settle given in the same turn before it quits', { skip: skipWithoutRedis }, async (t) => {
   const url = redisUrl() ?? ''
   const prefix = uniquePrefix()
-  const logs = captureLogs('info')
-  const redis = await connectRedis({ url, logger: logs.logger, name: 'test-dedup-close' })
-  const subscriber = await connectRedis({ url, logger: logs.logger, name: 'test-dedup-close-sub', options: SUBSCRIBER_OPTIONS })
-  const errors: string[] = []
-  const store = createRedisDedupStore({
-    redis, subscriber, logger: logs.logger, prefix, ttlMs: 60_000, pendingTtlMs: 60_000, maxWaitMs: 5_000, onError: (operation) => { errors.push(operation) }
-  })
+  const { store, subscriber, errors } = await openStore(url, prefix, 'test-dedup-close')
   const control = new Redis(url)
   t.after(async () => { control.disconnect(); await deleteKeys(url, prefix) })
   const claim = await store.claim('last')
