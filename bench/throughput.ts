@@ -89,8 +89,14 @@ async function sideBySide (scenario: ScenarioName, settings: BenchSettings & Ser
   }
 }
 
-/** The rows both throughput scenarios share: req/s of each side, the ratio, p99, errors. */
-function throughputRows (real: Side, bare: Side): Row[] {
+/**
+ * The rows both throughput scenarios share: req/s of each side, the ratio, p99, errors. On Redis (1b, 2b) the
+ * ratios to bare Fastify are shown without goal 1's targets: issue 13 judges Redis mode against the in-memory figure
+ * (goal 5, scenario 1b's own rows), not against bare Fastify.
+ */
+function throughputRows (real: Side, bare: Side, onRedis: boolean): Row[] {
+  const goalOne = (target: string, met: boolean): Pick<Row, 'target' | 'verdict'> =>
+    onRedis ? { target: '', verdict: '' } : { target, verdict: verdict(met) }
   const realRps = mean(real.runs.map((run) => run.rps))
   const bareRps = mean(bare.runs.map((run) => run.rps))
   const ratio = realRps / bareRps
@@ -101,7 +107,7 @@ function throughputRows (real: Side, bare: Side): Row[] {
   return [
     { figure: 'bare Fastify, req/s (mean of runs)', value: `${int(bareRps)} (${bare.runs.map((run) => int(run.rps)).join(', ')})`, target: '', verdict: '' },
     { figure: 'weibo-fanbot, req/s (mean of runs)', value: `${int(realRps)} (${real.runs.map((run) => int(run.rps)).join(', ')})`, target: '', verdict: '' },
-    { figure: 'throughput ratio fanbot / bare', value: fixed(ratio, 2), target: `≥ ${MIN_RATIO}`, verdict: verdict(ratio >= MIN_RATIO) },
+    { figure: 'throughput ratio fanbot / bare', value: fixed(ratio, 2), ...goalOne(`≥ ${MIN_RATIO}`, ratio >= MIN_RATIO) },
     { figure: 'fanbot latency p99, worst run (ms)', value: fixed(realP99), target: `< ${MAX_P99_MS}`, verdict: verdict(realP99 < MAX_P99_MS) },
     { figure: 'fanbot latency p50 / p97.5 (ms)', value: real.runs.map((run) => `${run.result.latency.p50} / ${run.result.latency.p97_5}`).join('; '), target: '', verdict: '' },
     { figure: 'bare latency p50 / p99 (ms)', value: bare.runs.map((run) => `${run.result.latency.p50} / ${run.result.latency.p99}`).join('; '), target: '', verdict: '' },
@@ -112,7 +118,7 @@ function throughputRows (real: Side, bare: Side): Row[] {
       target: '',
       verdict: ''
     },
-    { figure: 'CPU-time ratio bare / fanbot (the req/s ratio a saturated core would give)', value: fixed(bareUs / realUs, 2), target: `≥ ${MIN_CPU_RATIO}`, verdict: verdict(bareUs / realUs >= MIN_CPU_RATIO) },
+    { figure: 'CPU-time ratio bare / fanbot (the req/s ratio a saturated core would give)', value: fixed(bareUs / realUs, 2), ...goalOne(`≥ ${MIN_CPU_RATIO}`, bareUs / realUs >= MIN_CPU_RATIO) },
     {
       figure: 'server CPU, cores busy (bare; fanbot)',
       value: `${bare.runs.map((run) => fixed(run.serverCpu, 2)).join(', ')}; ${real.runs.map((run) => fixed(run.serverCpu, 2)).join(', ')}`,
@@ -151,7 +157,7 @@ export async function passiveScenario (settings: BenchSettings & ServerPlacement
   const inMemory = redis?.inMemory
   const redisUs = real.runs.map((run) => run.redisUsPerRequest ?? Number.NaN)
   const rows: Row[] = [
-    ...throughputRows(real, bare),
+    ...throughputRows(real, bare, redis !== undefined),
     { figure: 'fanbot answers that were not the message\'s own passive reply', value: int(wrong), target: '0', verdict: verdict(wrong === 0) }
   ]
   if (redis !== undefined) {
@@ -196,7 +202,7 @@ export async function retryScenario (settings: BenchSettings & ServerPlacement, 
       ? '2. Retry storm: 30 % of pushes are retries of earlier ones'
       : '2b. Retry storm with Redis (REDIS_URL: dedup shared on Redis), same traffic',
     rows: [
-      ...throughputRows(real, bare),
+      ...throughputRows(real, bare, redisUrl !== undefined),
       { figure: 'fanbot: distinct messages sent / retries sent (share)', value: `${int(log.distinct)} / ${int(log.retries)} (${fixed(retryShare * 100, 1)} %)`, target: '30 % retries', verdict: '' },
       { figure: 'fanbot: handler runs / distinct messages that ran', value: `${int(counts?.runs ?? Number.NaN)} / ${int(ran.size)}`, target: 'equal', verdict: verdict(counts?.runs === ran.size) },
       { figure: 'messages whose handler ran more than once', value: int(repeated), target: '0', verdict: verdict(repeated === 0) },
