@@ -45,7 +45,9 @@ interface Waiting {
  */
 export function createScriptBatch (redis: Redis, definition: ScriptBatchDefinition): ScriptBatch {
   const { name, keysPerItem, argsPerItem } = definition
-  if (keysPerItem < 1 || argsPerItem < 0) throw new Error(`createScriptBatch(${name}): an item has one key or more`)
+  if (!Number.isInteger(keysPerItem) || keysPerItem < 1 || !Number.isInteger(argsPerItem) || argsPerItem < 0) {
+    throw new Error(`createScriptBatch(${name}): an item takes a whole number of keys (one or more) and of arguments (zero or more)`)
+  }
   const lua = `local function item (k, a)
 ${definition.item}
 end
@@ -88,11 +90,12 @@ return replies`
   }
 
   return {
-    async run (itemKeys, itemArgs) {
+    run (itemKeys, itemArgs) {
       if (itemKeys.length !== keysPerItem || itemArgs.length !== argsPerItem) {
-        throw new Error(`${name}: an item takes ${keysPerItem} keys and ${argsPerItem} arguments`)
+        return Promise.reject(new Error(`${name}: an item takes ${keysPerItem} keys and ${argsPerItem} arguments`))
       }
-      return await new Promise((resolve, reject) => {
+      // Not an async function: the item's own promise is the one returned, none wrapped around it (three per push).
+      return new Promise((resolve, reject) => {
         if (waiting.length === 0) turn.atEnd(flush)
         keys.push(...itemKeys)
         args.push(...itemArgs)

@@ -123,9 +123,12 @@ test('a script run for many items in one command', { skip: skipWithoutRedis }, a
     assert.deepEqual(await Promise.all([batch.run([`${prefix}:a`], ['2']), batch.run([`${prefix}:b`], ['3'])]), ['x2', 'x3'])
   })
 
-  await t.test('an item of the wrong shape is refused at once, naming the shape', async (t) => {
+  await t.test('an item of the wrong shape is refused at once, naming the shape; so is a batch defined with no key or a fraction of an argument per item', async (t) => {
     const { redis } = await connection(t)
     const batch = createScriptBatch(redis, { name: 'testBatchSetNxGet', keysPerItem: 1, argsPerItem: 1, item: SET_NX_GET })
     await assert.rejects(batch.run(['a', 'b'], ['1']), /testBatchSetNxGet: an item takes 1 keys and 1 arguments/)
+    assert.throws(() => createScriptBatch(redis, { name: 'testBatchNoKeys', keysPerItem: 0, argsPerItem: 1, item: 'return 1' }),
+      /createScriptBatch\(testBatchNoKeys\): an item takes a whole number of keys \(one or more\)/)
+    assert.throws(() => createScriptBatch(redis, { name: 'testBatchHalfArgs', keysPerItem: 1, argsPerItem: 0.5, item: 'return 1' }), /testBatchHalfArgs/)
   })
 })
