@@ -68,3 +68,35 @@ export function renderScenario (report: ScenarioReport): string {
   if (report.notes.length > 0) lines.push('', ...report.notes.map((note) => `- ${note}`))
   return lines.join('\n')
 }
+
+/**
+ * For `--repeat`: every target of the repeated runs, with the runs it held in and each run's value. On a shared,
+ * noisy machine one run's verdict flips with the minute; a target is read as held when it held in most runs
+ * (bench/README.md, how a goal is judged).
+ */
+export function renderRepeatSummary (runs: ScenarioReport[][]): string {
+  const byFigure = new Map<string, { scenario: string, figure: string, target: string, values: string[], passes: number }>()
+  for (const reports of runs) {
+    for (const report of reports) {
+      for (const row of report.rows) {
+        if (row.verdict === '') continue
+        const key = `${report.title}\u0000${row.figure}`
+        const entry = byFigure.get(key) ?? { scenario: report.title, figure: row.figure, target: row.target, values: [], passes: 0 }
+        entry.values.push(row.verdict === 'PASS' ? row.value : `**${row.value}**`)
+        if (row.verdict === 'PASS') entry.passes++
+        byFigure.set(key, entry)
+      }
+    }
+  }
+  const lines = [
+    `### Summary of ${runs.length} runs (a miss in bold)`,
+    '',
+    '| Scenario | Figure | Target | Held in | Values by run |',
+    '|---|---|---|---|---|',
+    ...[...byFigure.values()].map((entry) => {
+      const held = entry.passes * 2 > entry.values.length ? 'most runs' : 'not most runs'
+      return `| ${entry.scenario.split('.')[0] ?? ''} | ${entry.figure} | ${entry.target} | ${entry.passes} of ${entry.values.length} (${held}) | ${entry.values.join(' / ')} |`
+    })
+  ]
+  return lines.join('\n')
+}

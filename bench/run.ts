@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { coldStartScenario } from './cold-start.ts'
 import { latePathScenario } from './late-path.ts'
 import { memoryScenario } from './memory-scenario.ts'
-import { machineInfo, renderScenario, uptime, type BenchSettings, type ScenarioReport } from './report.ts'
+import { machineInfo, renderRepeatSummary, renderScenario, uptime, type BenchSettings, type ScenarioReport } from './report.ts'
 import { passiveScenario, retryScenario, type PassiveFigures } from './throughput.ts'
 import { workloadScenario } from './workload.ts'
 
@@ -22,6 +22,8 @@ const HELP = `npm run bench -- [options]
   --count=N          distinct pushes for scenario 4 (default 300,000, quick 100,000)
   --image            scenarios 1, 2, 5 and 6 run the compiled image (\`node src/main.js\` in image/, built as the
                      Dockerfile builds it; scenarios 1 and 2 build the app from its compiled modules) instead of the sources
+  --repeat=N         run the chosen scenarios N times in a row (default 1); the results end with a summary of every
+                     target: the runs it held in, and each run's value
 `
 
 const { values } = parseArgs({
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     node: { type: 'string' },
     count: { type: 'string' },
     image: { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '1' },
     help: { type: 'boolean', default: false }
   }
 })
@@ -46,6 +49,8 @@ if (values.help) {
 const quick = values.quick
 const durationS = values.duration === undefined ? (quick ? 2 : 10) : Number(values.duration)
 if (!(durationS > 0)) throw new Error(`--duration must be a positive number of seconds, got ${values.duration}`)
+const repeat = Number(values.repeat)
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number of runs, 1 or more, got ${values.repeat}`)
 const only = new Set((values.only ?? '1,2,3,4,5,6').split(',').map((item) => Number(item.trim())))
 const PROFILE_DIR = '/tmp/fanbot-bench-profiles'
 
@@ -67,7 +72,7 @@ const header = [
 ]
 console.error(header.join('\n'))
 
-const reports: ScenarioReport[] = []
+let reports: ScenarioReport[] = []
 async function scenario (number: number, name: string, run: () => Promise<ScenarioReport>): Promise<void> {
   if (!only.has(number)) return
   console.error(`\n… scenario ${number}: ${name}`)
@@ -79,35 +84,51 @@ async function scenario (number: number, name: string, run: () => Promise<Scenar
 const node = values.node ?? process.execPath
 /** Where scenarios 1 and 2 run their servers (scenarios 5 and 6 take the same flags). */
 const placed = { ...settings, node, pin: values.pin, image: values.image }
-let inMemory: PassiveFigures | undefined
-await scenario(1, 'passive path', async () => {
-  const report = await passiveScenario(placed)
-  inMemory = report.fanbot
-  return report
-})
-// Scale-out mode beside it: the same traffic with dedup shared on Redis (set REDIS_URL to run it), compared with
-// scenario 1 of this run.
-if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
-  const url = process.env.REDIS_URL
-  await scenario(1, 'passive path with Redis', async () => await passiveScenario(placed, { url, ...(inMemory === undefined ? {} : { inMemory }) }))
+/** Every chosen scenario once, in order. */
+async function runAll (): Promise<void> {
+  let inMemory: PassiveFigures | undefined
+  await scenario(1, 'passive path', async () => {
+    const report = await passiveScenario(placed)
+    inMemory = report.fanbot
+    return report
+  })
+  // Scale-out mode beside it: the same traffic with dedup shared on Redis (set REDIS_URL to run it), compared with
+  // scenario 1 of this run.
+  if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
+    const url = process.env.REDIS_URL
+    await scenario(1, 'passive path with Redis', async () => await passiveScenario(placed, { url, ...(inMemory === undefined ? {} : { inMemory }) }))
+  }
+  await scenario(2, 'retry storm', async () => await retryScenario(placed))
+  if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
+    const url = process.env.REDIS_URL
+    await scenario(2, 'retry storm with Redis', async () => await retryScenario(placed, url))
+  }
+  if (!quick) {
+    // The issue's own numbers: a 4 s deadline (the default) and 6 s handlers; few slow samples per second.
+    await scenario(3, 'late path at full scale', async () => await latePathScenario(settings, { deadlineMs: 4000, slowMs: 6000, durationS: 2 * durationS }))
+  }
+  // Scaled down ten times: the same deadline logic, ten times the slow samples in the same time.
+  await scenario(3, 'late path scaled down', async () => await latePathScenario(settings, { deadlineMs: 400, slowMs: 600, durationS }))
+  const memoryCount = values.count === undefined ? (quick ? 100_000 : 300_000) : Number(values.count)
+  await scenario(4, 'memory', async () => await memoryScenario(memoryCount))
+  await scenario(5, 'cold start', async () => await coldStartScenario(quick ? 2 : 5, node, values.image))
+  await scenario(6, 'the issue-13 workload', async () => await workloadScenario({ ...settings, rounds: quick ? 1 : 3, pin: values.pin, node, image: values.image }))
 }
-await scenario(2, 'retry storm', async () => await retryScenario(placed))
-if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
-  const url = process.env.REDIS_URL
-  await scenario(2, 'retry storm with Redis', async () => await retryScenario(placed, url))
-}
-if (!quick) {
-  // The issue's own numbers: a 4 s deadline (the default) and 6 s handlers; few slow samples per second.
-  await scenario(3, 'late path at full scale', async () => await latePathScenario(settings, { deadlineMs: 4000, slowMs: 6000, durationS: 2 * durationS }))
-}
-// Scaled down ten times: the same deadline logic, ten times the slow samples in the same time.
-await scenario(3, 'late path scaled down', async () => await latePathScenario(settings, { deadlineMs: 400, slowMs: 600, durationS }))
-const memoryCount = values.count === undefined ? (quick ? 100_000 : 300_000) : Number(values.count)
-await scenario(4, 'memory', async () => await memoryScenario(memoryCount))
-await scenario(5, 'cold start', async () => await coldStartScenario(quick ? 2 : 5, node, values.image))
-await scenario(6, 'the issue-13 workload', async () => await workloadScenario({ ...settings, rounds: quick ? 1 : 3, pin: values.pin, node, image: values.image }))
 
-const markdown = [...header, `- load after the run: \`${uptime()}\``, '', ...reports.map(renderScenario).flatMap((table) => [table, ''])].join('\n')
+const runs: ScenarioReport[][] = []
+for (let run = 1; run <= repeat; run++) {
+  if (repeat > 1) console.error(`\n… run ${run} of ${repeat} (${uptime()})`)
+  reports = []
+  await runAll()
+  runs.push(reports)
+}
+
+const tables = runs.flatMap((runReports, index) => [
+  ...(repeat > 1 ? [`## Run ${index + 1} of ${repeat}`, ''] : []),
+  ...runReports.map(renderScenario).flatMap((table) => [table, ''])
+])
+if (repeat > 1) tables.push(renderRepeatSummary(runs), '')
+const markdown = [...header, `- load after the run: \`${uptime()}\``, '', ...tables].join('\n')
 console.log(`\n${markdown}`)
 if (values.out !== undefined) writeFileSync(values.out, markdown)
 if (values.profile) console.error(`\nCPU profiles of the servers: ${PROFILE_DIR} (summarise with: npx tsx bench/cpu-profile-top.ts <file>)`)
