@@ -95,9 +95,11 @@ export function position (longitude: number | string, latitude: number | string)
  * the problems. Not longer than MAX_TEXT_LENGTH UTF-16 units: then never more code points either.
  */
 function plainTextReply (value: object): ValidReply | undefined {
+  // Zod refuses an array, and reads `split` wherever it is (inherited, hidden): both are left to it.
+  if (Array.isArray(value) || 'split' in value) return undefined
   const { type, text } = value as { type?: unknown, text?: unknown }
   if (type !== 'text' || typeof text !== 'string' || text.length > MAX_TEXT_LENGTH || text.trim().length === 0) return undefined
-  // No other key, inherited ones included (zod refuses an unknown key; `split` is left for the schema to judge).
+  // No other key, inherited ones included (zod refuses an unknown key).
   for (const key in value) if (key !== 'type' && key !== 'text') return undefined
   return { type: 'text', text }
 }

@@ -54,7 +54,16 @@ test('validateReply answers as zod does for objects that only look plain', () =>
   const noPrototype = Object.assign(Object.create(null) as object, { type: 'text', text: 'hi' })
   const getter = Object.defineProperty({ type: 'text' }, 'text', { get: () => 'hi', enumerable: true })
   class Reply { type = 'text'; text = 'hi' }
-  for (const value of [inherited, hiddenType, hiddenTypeAndExtra, hiddenExtra, symbolKey, noPrototype, getter, new Reply(), ['text', 'hi'], new Map([['type', 'text']])]) {
+  // `split` where a key walk does not see it: zod reads it all the same.
+  const hiddenSplit = Object.defineProperty({ type: 'text', text: 'hi' }, 'split', { value: 'yes', enumerable: false })
+  const hiddenSplitTrue = Object.defineProperty({ type: 'text', text: 'hi' }, 'split', { value: true, enumerable: false })
+  const inheritedSplit = Object.assign(Object.create(Object.defineProperty({}, 'split', { value: undefined, enumerable: false })) as object, { type: 'text', text: 'hi' })
+  class WithSplitMethod { type = 'text'; text = 'hi'; split (): void {} }
+  class WithSplitGetter { type = 'text'; text = 'hi'; get split (): boolean { return true } }
+  const array = Object.assign([], { type: 'text', text: 'hi' })
+  const values = [inherited, hiddenType, hiddenTypeAndExtra, hiddenExtra, symbolKey, noPrototype, getter, new Reply(), ['text', 'hi'],
+    new Map([['type', 'text']]), hiddenSplit, hiddenSplitTrue, inheritedSplit, new WithSplitMethod(), new WithSplitGetter(), array, new Proxy(array, {})]
+  for (const value of values) {
     sameAsZod(value)
   }
 })
