@@ -89,13 +89,13 @@ export function renderRepeatSummary (runs: ScenarioReport[][]): string {
     }
   }
   const lines = [
-    `### Summary of ${runs.length} runs (a miss in bold)`,
+    `## Summary of ${runs.length} runs (a miss in bold)`,
     '',
     '| Scenario | Figure | Target | Held in | Values by run |',
     '|---|---|---|---|---|',
     ...[...byFigure.values()].map((entry) => {
       const held = entry.passes * 2 > entry.values.length ? 'most runs' : 'not most runs'
-      return `| ${entry.scenario.split('.')[0] ?? ''} | ${entry.figure} | ${entry.target} | ${entry.passes} of ${entry.values.length} (${held}) | ${entry.values.join(' / ')} |`
+      return `| ${entry.scenario} | ${entry.figure} | ${entry.target} | ${entry.passes} of ${entry.values.length} (${held}) | ${entry.values.join(' / ')} |`
     })
   ]
   return lines.join('\n')
