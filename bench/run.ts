@@ -72,8 +72,8 @@ const header = [
 ]
 console.error(header.join('\n'))
 
-let reports: ScenarioReport[] = []
-async function scenario (number: number, name: string, run: () => Promise<ScenarioReport>): Promise<void> {
+/** Runs one scenario when chosen, adds its report to `reports` and shows it as soon as it is done. */
+async function scenario (reports: ScenarioReport[], number: number, name: string, run: () => Promise<ScenarioReport>): Promise<void> {
   if (!only.has(number)) return
   console.error(`\n… scenario ${number}: ${name}`)
   const report = await run()
@@ -84,10 +84,12 @@ async function scenario (number: number, name: string, run: () => Promise<Scenar
 const node = values.node ?? process.execPath
 /** Where scenarios 1 and 2 run their servers (scenarios 5 and 6 take the same flags). */
 const placed = { ...settings, node, pin: values.pin, image: values.image }
-/** Every chosen scenario once, in order. */
-async function runAll (): Promise<void> {
+const memoryCount = values.count === undefined ? (quick ? 100_000 : 300_000) : Number(values.count)
+/** Every chosen scenario once, in order; their reports. */
+async function runAll (): Promise<ScenarioReport[]> {
+  const reports: ScenarioReport[] = []
   let inMemory: PassiveFigures | undefined
-  await scenario(1, 'passive path', async () => {
+  await scenario(reports, 1, 'passive path', async () => {
     const report = await passiveScenario(placed)
     inMemory = report.fanbot
     return report
@@ -96,31 +98,29 @@ async function runAll (): Promise<void> {
   // scenario 1 of this run.
   if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
     const url = process.env.REDIS_URL
-    await scenario(1, 'passive path with Redis', async () => await passiveScenario(placed, { url, ...(inMemory === undefined ? {} : { inMemory }) }))
+    await scenario(reports, 1, 'passive path with Redis', async () => await passiveScenario(placed, { url, ...(inMemory === undefined ? {} : { inMemory }) }))
   }
-  await scenario(2, 'retry storm', async () => await retryScenario(placed))
+  await scenario(reports, 2, 'retry storm', async () => await retryScenario(placed))
   if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
     const url = process.env.REDIS_URL
-    await scenario(2, 'retry storm with Redis', async () => await retryScenario(placed, url))
+    await scenario(reports, 2, 'retry storm with Redis', async () => await retryScenario(placed, url))
   }
   if (!quick) {
     // The issue's own numbers: a 4 s deadline (the default) and 6 s handlers; few slow samples per second.
-    await scenario(3, 'late path at full scale', async () => await latePathScenario(settings, { deadlineMs: 4000, slowMs: 6000, durationS: 2 * durationS }))
+    await scenario(reports, 3, 'late path at full scale', async () => await latePathScenario(settings, { deadlineMs: 4000, slowMs: 6000, durationS: 2 * durationS }))
   }
   // Scaled down ten times: the same deadline logic, ten times the slow samples in the same time.
-  await scenario(3, 'late path scaled down', async () => await latePathScenario(settings, { deadlineMs: 400, slowMs: 600, durationS }))
-  const memoryCount = values.count === undefined ? (quick ? 100_000 : 300_000) : Number(values.count)
-  await scenario(4, 'memory', async () => await memoryScenario(memoryCount))
-  await scenario(5, 'cold start', async () => await coldStartScenario(quick ? 2 : 5, node, values.image))
-  await scenario(6, 'the issue-13 workload', async () => await workloadScenario({ ...settings, rounds: quick ? 1 : 3, pin: values.pin, node, image: values.image }))
+  await scenario(reports, 3, 'late path scaled down', async () => await latePathScenario(settings, { deadlineMs: 400, slowMs: 600, durationS }))
+  await scenario(reports, 4, 'memory', async () => await memoryScenario(memoryCount))
+  await scenario(reports, 5, 'cold start', async () => await coldStartScenario(quick ? 2 : 5, node, values.image))
+  await scenario(reports, 6, 'the issue-13 workload', async () => await workloadScenario({ ...settings, rounds: quick ? 1 : 3, pin: values.pin, node, image: values.image }))
+  return reports
 }
 
 const runs: ScenarioReport[][] = []
 for (let run = 1; run <= repeat; run++) {
   if (repeat > 1) console.error(`\n… run ${run} of ${repeat} (${uptime()})`)
-  reports = []
-  await runAll()
-  runs.push(reports)
+  runs.push(await runAll())
 }
 
 const tables = runs.flatMap((runReports, index) => [
