@@ -59,7 +59,9 @@ for i = 0, #KEYS / ${keysPerItem} - 1 do
   replies[i + 1] = reply
 end
 return replies`
-  type Send = (numberOfKeys: number, ...keysAndArgs: Array<string | number>) => Promise<unknown[]>
+  // The keys and arguments as two arrays, not spread into the call: ioredis flattens a command's arguments one level
+  // deep itself (`Command`: `args.flat()`), and a spread of a few hundred values costs a copy per call.
+  type Send = (numberOfKeys: number, keys: string[], args: Array<string | number>) => Promise<unknown[]>
   const connection = defineScripts<Record<string, Send>>(redis, { [name]: { lua } })
   const turn = redisTurn(redis)
   let keys: string[] = []
@@ -76,7 +78,7 @@ return replies`
     waiting = []
     let command: Promise<unknown[]>
     try {
-      command = (connection[name] as Send)(sentKeys.length, ...sentKeys, ...sentArgs)
+      command = (connection[name] as Send)(sentKeys.length, sentKeys, sentArgs)
     } catch (error) {
       command = Promise.reject(error) // not seen from ioredis; if it threw, the items fail, and later ones still go
     }
@@ -97,8 +99,8 @@ return replies`
       // Not an async function: the item's own promise is the one returned, none wrapped around it (three per push).
       return new Promise((resolve, reject) => {
         if (waiting.length === 0) turn.atEnd(flush)
-        keys.push(...itemKeys)
-        args.push(...itemArgs)
+        for (const key of itemKeys) keys.push(key)
+        for (const arg of itemArgs) args.push(arg)
         waiting.push({ resolve, reject })
         if (waiting.length === MAX_ITEMS_PER_COMMAND) flush()
       })

@@ -15,9 +15,11 @@ import { redisTurn } from '../redis-turn.ts'
 const ANSWERED = 'A'
 
 /**
- * Claims the push, or joins it, in one round trip. Answers `{1}` to the owner; `{0}` to a retry while the first
- * copy runs, after marking the seen key `W` (someone waits: the owner's settle will announce the answer); `{2,
- * seen, body}` to a retry of a push answered already. A script, so nothing can expire or change between its steps.
+ * Claims the push, or joins it, in one round trip. Answers `1` to the owner (a bare integer: a table would cost
+ * Redis a Lua table and a nested reply, and the client an array to parse, on nearly every push), `{1, …}` to an owner
+ * whose replay write failed (below); `{0}` to a retry while the first copy runs, after marking the seen key `W`
+ * (someone waits: the owner's settle will announce the answer); `{2, seen, body}` to a retry of a push answered
+ * already. A script, so nothing can expire or change between its steps.
  * With a digest (not ''), the push's replay check first (the replay store's `SET NX GET` on the replay key,
  * replay/redis-replay-store.ts): `{3}`, and nothing claimed, when the signed query was seen with another body. If
  * Redis refuses the replay write (`SET` with NX and GET needs Redis 7.0), the claim is made all the same and the
@@ -35,31 +37,39 @@ if digest ~= '' then
   if type(before) == 'table' and before.err then replayError = before.err
   elseif before and before ~= digest then return {3} end
 end
-if redis.call('SET', seenKey, 'P', 'PX', ARGV[a + 1], 'NX') then return {1, false, false, replayError} end
+if redis.call('SET', seenKey, 'P', 'PX', ARGV[a + 1], 'NX') then
+  if replayError then return {1, false, false, replayError} end
+  return 1
+end
 local seen = redis.call('GET', seenKey)
 if seen == 'P' then redis.call('SET', seenKey, 'W', 'KEEPTTL') return {0, false, false, replayError} end
 if seen == 'W' then return {0, false, false, replayError} end
 return {2, seen, redis.call('GET', answerKey), replayError}`
 
 /**
- * Stores the answer and publishes it only when a retry waits (the seen key says `W`): with every replica hearing
- * every message, announcing each push would cost each replica a read per push for nothing. A joiner of an earlier
+ * Stores the answer and publishes it only when a retry waits (the seen key said `W`, read by the same `SET … GET`
+ * that marks the push answered: one call per push fewer than a GET first; a Redis older than 6.2 refuses the GET
+ * option without writing, and the item makes the two calls instead): with every replica hearing every message,
+ * announcing each push would cost each replica a read per push for nothing. A joiner of an earlier
  * version marks nothing and finds the answer by its poll, unless no body is kept (DEDUP_REPLAY_TTL_MS=0): then a
  * reply is always announced, as that version did, so such a joiner still gets it. One item of a batch. Keys: seen
  * key, answer key. Arguments: DEDUP_TTL_MS, the answer, its replay window in ms ('0': not kept), the channel, the
- * announcement's head (see `announcementHead`).
+ * announcement's head (see `announcementHead`). Exported for its test on an older Redis.
  */
-const SETTLE_ITEM = `
+export const SETTLE_ITEM = `
 local seenKey, answerKey = KEYS[k + 1], KEYS[k + 2]
 local answer, replayTtl = ARGV[a + 2], ARGV[a + 3]
-local before = redis.call('GET', seenKey)
-redis.call('SET', seenKey, 'A', 'PX', ARGV[a + 1])
+local before = redis.pcall('SET', seenKey, 'A', 'PX', ARGV[a + 1], 'GET')
+if type(before) == 'table' and before.err then
+  before = redis.call('GET', seenKey)
+  redis.call('SET', seenKey, 'A', 'PX', ARGV[a + 1])
+end
 if answer ~= '' and replayTtl ~= '0' then redis.call('SET', answerKey, answer, 'PX', replayTtl) end
 if before == 'W' or (replayTtl == '0' and answer ~= '') then redis.call('PUBLISH', ARGV[a + 4], ARGV[a + 5] .. answer) end
 return 1`
 
 /** The claim script's answer: its code, the seen key's value and the answer body (code 2), a replay write's error. */
-type ClaimReply = [code: 0 | 1 | 2 | 3, seen?: string | null, body?: string | null, replayError?: string | null]
+type ClaimReply = 1 | [code: 0 | 1 | 2 | 3, seen?: string | null, body?: string | null, replayError?: string | null]
 
 /** After a SUBSCRIBE that failed on a connection still up (unanswered in time), the next try. */
 const RESUBSCRIBE_MS = 1000
@@ -214,6 +224,7 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
         sighting?.failed(error)
         return { role: 'owner', settle: () => {} }
       }
+      if (claimed === 1) return owner(key) // the usual answer: claimed, the replay check (if any) passed
       const [code, seen, body, replayError] = claimed
       if (code === 3 && sighting !== undefined) sighting.refuse() // a replay: WEIBO_ERR_SIGNATURE_REPLAYED
       if (typeof replayError === 'string') sighting?.failed(new Error(replayError))
