@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { defineScripts } from './redis-scripts.ts'
+import { encodedScript, runEncodedScript } from './redis-encoded-script.ts'
 import { redisTurn } from './redis-turn.ts'
 
 /** A Lua script run for many items in one command: each item's reply, or its error, comes back on its own. */
@@ -9,7 +9,7 @@ export interface ScriptBatch {
 }
 
 export interface ScriptBatchDefinition {
-  /** The command's name on the connection (one name per script: stores sharing a connection define theirs once). */
+  /** The batch's name, in its errors. */
   name: string
   keysPerItem: number
   argsPerItem: number
@@ -59,10 +59,7 @@ for i = 0, #KEYS / ${keysPerItem} - 1 do
   replies[i + 1] = reply
 end
 return replies`
-  // The keys and arguments as two arrays, not spread into the call: ioredis flattens a command's arguments one level
-  // deep itself (`Command`: `args.flat()`), and a spread of a few hundred values costs a copy per call.
-  type Send = (numberOfKeys: number, keys: string[], args: Array<string | number>) => Promise<unknown[]>
-  const connection = defineScripts<Record<string, Send>>(redis, { [name]: { lua } })
+  const script = encodedScript(lua)
   const turn = redisTurn(redis)
   let keys: string[] = []
   let args: Array<string | number> = []
@@ -76,13 +73,14 @@ return replies`
     keys = []
     args = []
     waiting = []
-    let command: Promise<unknown[]>
+    let command: Promise<unknown>
     try {
-      command = (connection[name] as Send)(sentKeys.length, sentKeys, sentArgs)
+      command = runEncodedScript(redis, script, sentKeys, sentArgs)
     } catch (error) {
       command = Promise.reject(error) // not seen from ioredis; if it threw, the items fail, and later ones still go
     }
-    command.then((replies) => {
+    command.then((answer) => {
+      const replies = answer as unknown[]
       sent.forEach((item, index) => {
         const reply = replies[index]
         if (reply instanceof Error) item.reject(reply)
