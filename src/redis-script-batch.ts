@@ -6,6 +6,11 @@ import { redisTurn } from './redis-turn.ts'
 export interface ScriptBatch {
   /** Runs the script for one item in this turn's command. Resolves with the item's reply; rejects with its error. */
   run: (keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>
+  /**
+   * Runs the script for one item nobody waits for (the dedup settle): no promise is made for it; `onError` is told of
+   * its error, or of the command's.
+   */
+  send: (keys: readonly string[], args: ReadonlyArray<string | number>, onError: (error: unknown) => void) => void
 }
 
 export interface ScriptBatchDefinition {
@@ -89,19 +94,31 @@ return replies`
     }, (error: unknown) => { for (const item of sent) item.reject(error) })
   }
 
+  function add (itemKeys: readonly string[], itemArgs: ReadonlyArray<string | number>, item: Waiting): void {
+    if (waiting.length === 0) turn.atEnd(flush)
+    for (const key of itemKeys) keys.push(key)
+    for (const arg of itemArgs) args.push(arg)
+    waiting.push(item)
+    if (waiting.length === MAX_ITEMS_PER_COMMAND) flush()
+  }
+
+  const fits = (itemKeys: readonly string[], itemArgs: ReadonlyArray<string | number>): boolean =>
+    itemKeys.length === keysPerItem && itemArgs.length === argsPerItem
+  const misfit = (): Error => new Error(`${name}: an item takes ${keysPerItem} keys and ${argsPerItem} arguments`)
+  const ignore = (): void => {}
+
   return {
     run (itemKeys, itemArgs) {
-      if (itemKeys.length !== keysPerItem || itemArgs.length !== argsPerItem) {
-        return Promise.reject(new Error(`${name}: an item takes ${keysPerItem} keys and ${argsPerItem} arguments`))
-      }
+      if (!fits(itemKeys, itemArgs)) return Promise.reject(misfit())
       // Not an async function: the item's own promise is the one returned, none wrapped around it (three per push).
-      return new Promise((resolve, reject) => {
-        if (waiting.length === 0) turn.atEnd(flush)
-        for (const key of itemKeys) keys.push(key)
-        for (const arg of itemArgs) args.push(arg)
-        waiting.push({ resolve, reject })
-        if (waiting.length === MAX_ITEMS_PER_COMMAND) flush()
-      })
+      return new Promise((resolve, reject) => { add(itemKeys, itemArgs, { resolve, reject }) })
+    },
+    send (itemKeys, itemArgs, onError) {
+      if (!fits(itemKeys, itemArgs)) {
+        onError(misfit())
+        return
+      }
+      add(itemKeys, itemArgs, { resolve: ignore, reject: onError })
     }
   }
 }

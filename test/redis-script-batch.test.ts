@@ -85,6 +85,29 @@ test('a script run for many items in one command', { skip: skipWithoutRedis }, a
     assert.deepEqual(results.map((result) => result.status), ['rejected', 'rejected'])
   })
 
+  await t.test('an item sent without a promise runs in the same command; its error, or its command\'s, goes to its onError', async (t) => {
+    const { redis, prefix, sent } = await connection(t)
+    const batch = createScriptBatch(redis, { name: 'testBatchSetNxGet', keysPerItem: 1, argsPerItem: 1, item: SET_NX_GET })
+    await redis.hset(`${prefix}:hash`, 'field', 'value')
+    sent.length = 0
+    const errors: string[] = []
+    batch.send([`${prefix}:sent`], ['kept'], (error) => { errors.push(`sent: ${String(error)}`) })
+    batch.send([`${prefix}:hash`], ['x'], (error) => { errors.push(`hash: ${String(error)}`) })
+    batch.send(['a', 'b'], ['x'], (error) => { errors.push(`shape: ${String(error)}`) })
+    assert.equal(await batch.run([`${prefix}:sent`], ['second']), 'kept', 'the item sent first, in the same command, ran first')
+    assert.deepEqual(sent, ['evalsha'])
+    assert.equal(errors.length, 2)
+    assert.match(errors[0] ?? '', /^shape: .*an item takes 1 keys and 1 arguments/, 'an item of the wrong shape is refused at once')
+    assert.match(errors[1] ?? '', /^hash: .*WRONGTYPE/)
+    // The command itself fails (the connection closed before the turn ended): every item's onError is told.
+    batch.send([`${prefix}:x`], ['1'], (error) => { errors.push(`closed: ${String(error)}`) })
+    batch.send([`${prefix}:y`], ['2'], (error) => { errors.push(`closed: ${String(error)}`) })
+    redis.disconnect()
+    const closed = (): number => errors.filter((error) => error.startsWith('closed: ')).length
+    for (const deadline = Date.now() + 2000; closed() < 2 && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 5))
+    assert.equal(closed(), 2)
+  })
+
   await t.test('a command that throws as it is made fails its items, and the batch goes on with the next turn', async (t) => {
     const { redis, prefix } = await connection(t)
     const batch = createScriptBatch(redis, { name: 'testBatchThrowing', keysPerItem: 1, argsPerItem: 1, item: SET_NX_GET })

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { ownerClaim, type Answer, type Claim, type DedupStore } from './dedup-store.ts'
+import type { DeferredSighting } from './deferred-sighting.ts'
 import type { Logger } from '../logger.ts'
 import { createScriptBatch } from '../redis-script-batch.ts'
 import { redisTurn } from '../redis-turn.ts'
@@ -119,8 +120,10 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
   if (subscriber.options.autoResubscribe !== false) throw new Error('createRedisDedupStore: open the subscriber with SUBSCRIBER_OPTIONS (autoResubscribe: false)')
   const channel = `${options.prefix}:dedup-answers`
   const waiters = new Map<string, Set<(answer: Answer) => void>>()
-  const keyOf = (key: string): string => `${options.prefix}:dedup:${key}`
-  const answerKeyOf = (key: string): string => `${options.prefix}:dedup-answer:${key}`
+  const seenPrefix = `${options.prefix}:dedup:`
+  const answerPrefix = `${options.prefix}:dedup-answer:`
+  const keyOf = (key: string): string => seenPrefix + key
+  const answerKeyOf = (key: string): string => answerPrefix + key
   const replayTtlMs = Math.min(options.replayTtlMs ?? 60_000, options.ttlMs)
 
   function fail (operation: 'claim' | 'settle' | 'wait', error: unknown, key: string): void {
@@ -205,33 +208,33 @@ export function createRedisDedupStore (options: RedisDedupStoreOptions): RedisDe
   function owner (key: string): Claim {
     return ownerClaim((answer) => {
       wake(key, answer) // joiners in this process need no round trip
-      settles.run([keyOf(key), answerKeyOf(key)], [options.ttlMs, answer, replayTtlMs, channel, announcementHead(key)])
-        .catch((error: unknown) => { fail('settle', error, key) })
+      settles.send([keyOf(key), answerKeyOf(key)], [options.ttlMs, answer, replayTtlMs, channel, announcementHead(key)],
+        (error) => { fail('settle', error, key) })
     })
+  }
+
+  /** A claim's answer other than the usual `1`: a replay refused, a replay write failed, or a retry joining. */
+  function fromReply (key: string, [code, seen, body, replayError]: Exclude<ClaimReply, 1>, sighting: DeferredSighting | undefined): Claim {
+    if (code === 3 && sighting !== undefined) sighting.refuse() // a replay: WEIBO_ERR_SIGNATURE_REPLAYED
+    if (typeof replayError === 'string') sighting?.failed(new Error(replayError))
+    if (code === 1) return owner(key)
+    const answer = code === 2 && typeof seen === 'string' ? answerOf(seen, body ?? null) : undefined
+    if (answer !== undefined) return { role: 'joiner', settled: true, answer }
+    return { role: 'joiner', settled: false, answer: waitForAnswer(key) }
   }
 
   return {
     // Counted by Redis, not here: the in-process figure would be misleading across replicas.
     size: 0,
-    async claim (key, sighting) {
-      let claimed: ClaimReply
-      try {
-        const seenKey = keyOf(key)
-        claimed = await claims.run([seenKey, answerKeyOf(key), sighting?.key ?? seenKey],
-          [options.pendingTtlMs, sighting?.value ?? '', sighting?.ttlMs ?? 0]) as ClaimReply
-      } catch (error) {
-        fail('claim', error, key)
-        sighting?.failed(error)
-        return { role: 'owner', settle: () => {} }
-      }
-      if (claimed === 1) return owner(key) // the usual answer: claimed, the replay check (if any) passed
-      const [code, seen, body, replayError] = claimed
-      if (code === 3 && sighting !== undefined) sighting.refuse() // a replay: WEIBO_ERR_SIGNATURE_REPLAYED
-      if (typeof replayError === 'string') sighting?.failed(new Error(replayError))
-      if (code === 1) return owner(key)
-      const answer = code === 2 && typeof seen === 'string' ? answerOf(seen, body ?? null) : undefined
-      if (answer !== undefined) return { role: 'joiner', settled: true, answer }
-      return { role: 'joiner', settled: false, answer: waitForAnswer(key) }
+    // A promise chain, not an async function: it runs for every push, and the usual answer (`1`) needs nothing else.
+    claim (key, sighting) {
+      const seenKey = keyOf(key)
+      return claims.run([seenKey, answerKeyOf(key), sighting?.key ?? seenKey], [options.pendingTtlMs, sighting?.value ?? '', sighting?.ttlMs ?? 0])
+        .then((claimed) => claimed === 1 ? owner(key) : fromReply(key, claimed as Exclude<ClaimReply, 1>, sighting), (error: unknown): Claim => {
+          fail('claim', error, key)
+          sighting?.failed(error)
+          return { role: 'owner', settle: () => {} }
+        })
     },
     async ping () {
       await redis.ping()
