@@ -107,7 +107,7 @@ export function createRedisQuotaStore (options: RedisQuotaStoreOptions): QuotaSt
       try {
         const first = change(undefined)
         // Nothing to write: the answer must come from the real state.
-        if (first.state === undefined) return redis.get(key).then(async (held) => await updateFrom(key, fanId, change, held ?? ''))
+        if (first.state === undefined) return redis.get(key).then((held) => updateFrom(key, fanId, change, held ?? ''))
         return write(key, '', first.state).then((held) => held === undefined ? first.result : updateFrom(key, fanId, change, held))
       } catch (error) {
         return Promise.reject(error) // a promise either way, as from an async function
