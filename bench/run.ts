@@ -4,7 +4,7 @@ import { coldStartScenario } from './cold-start.ts'
 import { latePathScenario } from './late-path.ts'
 import { memoryScenario } from './memory-scenario.ts'
 import { machineInfo, renderRepeatSummary, renderScenario, uptime, type BenchSettings, type ScenarioReport } from './report.ts'
-import { passiveScenario, retryScenario, type PassiveFigures } from './throughput.ts'
+import { passiveScenario, retryScenario } from './throughput.ts'
 import { workloadScenario } from './workload.ts'
 
 const HELP = `npm run bench -- [options]
@@ -73,12 +73,13 @@ const header = [
 console.error(header.join('\n'))
 
 /** Runs one scenario when chosen, adds its report to `reports` and shows it as soon as it is done. */
-async function scenario (reports: ScenarioReport[], number: number, name: string, run: () => Promise<ScenarioReport>): Promise<void> {
+async function scenario (reports: ScenarioReport[], number: number, name: string, run: () => Promise<ScenarioReport | ScenarioReport[]>): Promise<void> {
   if (!only.has(number)) return
   console.error(`\n… scenario ${number}: ${name}`)
-  const report = await run()
-  reports.push(report)
-  console.error(renderScenario(report))
+  for (const report of [await run()].flat()) {
+    reports.push(report)
+    console.error(renderScenario(report))
+  }
 }
 
 const node = values.node ?? process.execPath
@@ -88,23 +89,12 @@ const memoryCount = values.count === undefined ? (quick ? 100_000 : 300_000) : N
 /** Every chosen scenario once, in order; their reports. */
 async function runAll (): Promise<ScenarioReport[]> {
   const reports: ScenarioReport[] = []
-  let inMemory: PassiveFigures | undefined
-  await scenario(reports, 1, 'passive path', async () => {
-    const report = await passiveScenario(placed)
-    inMemory = report.fanbot
-    return report
-  })
-  // Scale-out mode beside it: the same traffic with dedup shared on Redis (set REDIS_URL to run it), compared with
-  // scenario 1 of this run.
-  if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
-    const url = process.env.REDIS_URL
-    await scenario(reports, 1, 'passive path with Redis', async () => await passiveScenario(placed, { url, ...(inMemory === undefined ? {} : { inMemory }) }))
-  }
+  const redisUrl = process.env.REDIS_URL === undefined || process.env.REDIS_URL === '' ? undefined : process.env.REDIS_URL
+  // With REDIS_URL, scale-out mode beside it (1b): the same traffic with dedup shared on Redis, its runs taken in
+  // turn with scenario 1's and compared with them (goal 5).
+  await scenario(reports, 1, redisUrl === undefined ? 'passive path' : 'passive path, in memory and on Redis in turn', async () => await passiveScenario(placed, redisUrl))
   await scenario(reports, 2, 'retry storm', async () => await retryScenario(placed))
-  if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') {
-    const url = process.env.REDIS_URL
-    await scenario(reports, 2, 'retry storm with Redis', async () => await retryScenario(placed, url))
-  }
+  if (redisUrl !== undefined) await scenario(reports, 2, 'retry storm with Redis', async () => await retryScenario(placed, redisUrl))
   if (!quick) {
     // The issue's own numbers: a 4 s deadline (the default) and 6 s handlers; few slow samples per second.
     await scenario(reports, 3, 'late path at full scale', async () => await latePathScenario(settings, { deadlineMs: 4000, slowMs: 6000, durationS: 2 * durationS }))

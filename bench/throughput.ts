@@ -50,42 +50,65 @@ async function measure (side: Side, settings: BenchSettings): Promise<void> {
   side.runs.push(redisBefore === undefined || redisAfter === undefined ? run : { ...run, redisUsPerRequest: (redisAfter - redisBefore) * 1e6 / load.result['2xx'] })
 }
 
+/** `list[index]`, which the caller knows is there. */
+function at<T> (list: readonly T[], index: number): T {
+  const value = list[index]
+  if (value === undefined) throw new Error(`bench: no entry ${index} of ${list.length}`)
+  return value
+}
+
 const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0)
 const mean = (values: number[]): number => sum(values) / values.length
 
 /**
- * Runs the real and the bare server side by side: both started the same way, both warmed up, then `rounds`
- * alternating measured runs (bare, real, bare, real …) so a noisy moment hits both. Returns both sides.
+ * Runs bare Fastify and one real server per entry of `redisUrls` (undefined: in memory; a URL: scale-out mode on
+ * that Redis, under a key prefix of its own) side by side: all started the same way, all warmed up, then `rounds`
+ * of measured runs taken in turn (bare, real, real on Redis, bare, real …), so that a noisy minute falls on every
+ * side and a ratio between two sides compares runs seconds apart. Returns every side.
  */
-async function sideBySide (scenario: ScenarioName, settings: BenchSettings & ServerPlacement, retryShare: number, redisUrl?: string): Promise<{ real: Side, bare: Side, realStats: ServerStats }> {
+async function sideBySide (scenario: ScenarioName, settings: BenchSettings & ServerPlacement, retryShare: number, redisUrls: ReadonlyArray<string | undefined>): Promise<{ bare: Side, reals: Side[], realStats: ServerStats[] }> {
   const spec = { scenario, secret: BENCH_SECRET, path: CALLBACK_PATH }
   if (settings.image) buildImage()
   if (settings.pin) pin(process.pid, 1)
-  const bareServer = await startBenchServer({ ...spec, kind: 'bare' }, settings.profileDir, settings.node)
-  const redis = redisUrl === undefined ? {} : { redisUrl, redisKeyPrefix: `bench-${process.pid}-${Date.now()}` }
-  const realServer = await startBenchServer({ ...spec, kind: 'real', image: settings.image, ...redis }, settings.profileDir, settings.node)
-  const redisProbe = redisUrl === undefined ? undefined : new Redis(redisUrl)
-  if (settings.pin) for (const server of [bareServer, realServer]) pin(server.pid, 0)
+  const started: BenchServer[] = []
+  const redisPrefixes: Array<{ redisUrl: string, redisKeyPrefix: string }> = []
+  const probes: Redis[] = []
   try {
+    const bareServer = await startBenchServer({ ...spec, kind: 'bare' }, settings.profileDir, settings.node)
+    started.push(bareServer)
     const bare: Side = { server: bareServer, traffic: createTraffic({ url: bareServer.url, retryShare }), runs: [] }
-    const real: Side = { server: realServer, traffic: createTraffic({ url: realServer.url, retryShare, checkReplies: true }), runs: [] }
-    if (redisProbe !== undefined) real.redisCpuS = async () => redisCpuSeconds(await redisProbe.info('cpu'))
-    for (const side of [bare, real]) {
+    const reals: Side[] = []
+    for (const [index, redisUrl] of redisUrls.entries()) {
+      const redis = redisUrl === undefined ? {} : { redisUrl, redisKeyPrefix: `bench-${process.pid}-${Date.now()}-${index}` }
+      if (redis.redisUrl !== undefined) redisPrefixes.push(redis)
+      const server = await startBenchServer({ ...spec, kind: 'real', image: settings.image, ...redis }, settings.profileDir, settings.node)
+      started.push(server)
+      const real: Side = { server, traffic: createTraffic({ url: server.url, retryShare, checkReplies: true }), runs: [] }
+      if (redisUrl !== undefined) {
+        const probe = new Redis(redisUrl)
+        probes.push(probe)
+        real.redisCpuS = async () => redisCpuSeconds(await probe.info('cpu'))
+      }
+      reals.push(real)
+    }
+    if (settings.pin) for (const server of started) pin(server.pid, 0)
+    const sides = [bare, ...reals]
+    for (const side of sides) {
       await runLoad({ url: side.server.url, connections: settings.connections, durationS: settings.warmupS, traffic: side.traffic })
       side.traffic.reset()
       await side.server.reset()
     }
     for (let round = 0; round < settings.rounds; round++) {
-      await measure(bare, settings)
-      await measure(real, settings)
+      for (const side of sides) await measure(side, settings)
     }
-    return { real, bare, realStats: await realServer.drain() }
+    const realStats: ServerStats[] = []
+    for (const real of reals) realStats.push(await real.server.drain())
+    return { bare, reals, realStats }
   } finally {
-    await bareServer.close()
-    await realServer.close()
-    redisProbe?.disconnect()
-    // Its keys go with it: quota keys live 48 h, and every test's clean-up SCANs the whole shared Redis.
-    if (redis.redisUrl !== undefined) await deleteKeys(redis.redisUrl, redis.redisKeyPrefix)
+    for (const server of started) await server.close()
+    for (const probe of probes) probe.disconnect()
+    // Their keys go with them: quota keys live 48 h, and every test's clean-up SCANs the whole shared Redis.
+    for (const { redisUrl, redisKeyPrefix } of redisPrefixes) await deleteKeys(redisUrl, redisKeyPrefix)
   }
 }
 
@@ -140,45 +163,54 @@ const runNote = (settings: BenchSettings & ServerPlacement): string =>
   `Node ${settings.node === process.execPath ? process.version : settings.node}; fanbot ${settings.image ? 'compiled, as the image runs it' : 'from the sources'}; ` +
   `${settings.pin ? 'servers pinned to cpu0, load generator to cpu1 (taskset)' : 'not pinned (use --pin)'}.`
 
-/** Scenario 1's fanbot figures, for scenario 1b's comparison (issue 13, goal 5). */
-export interface PassiveFigures {
-  rps: number
-  usPerRequest: number
+/** A fanbot side's figures: req/s and server CPU µs per request, means of its runs. */
+function figuresOf (side: Side): { rps: number, usPerRequest: number } {
+  return { rps: mean(side.runs.map((run) => run.rps)), usPerRequest: mean(side.runs.map((run) => run.serverUsPerRequest)) }
 }
 
-/**
- * Scenario 1: unique signed text pushes, a handler that answers at once with a text reply. With `redis`, scenario
- * 1b: the same in scale-out mode, compared with scenario 1's figures of the same run when given (goal 5).
- */
-export async function passiveScenario (settings: BenchSettings & ServerPlacement, redis?: { url: string, inMemory?: PassiveFigures }): Promise<ScenarioReport & { fanbot: PassiveFigures }> {
-  const { real, bare } = await sideBySide('passive', settings, 0, redis?.url)
+/** One passive-path report: scenario 1 (in memory), or 1b (on Redis) compared with 1's runs taken beside it. */
+function passiveReport (real: Side, bare: Side, settings: BenchSettings & ServerPlacement, inMemory?: Side): ScenarioReport {
+  const onRedis = inMemory !== undefined
   const wrong = real.traffic.log.wrongAnswers
-  const fanbot = { rps: mean(real.runs.map((run) => run.rps)), usPerRequest: mean(real.runs.map((run) => run.serverUsPerRequest)) }
-  const inMemory = redis?.inMemory
-  const redisUs = real.runs.map((run) => run.redisUsPerRequest ?? Number.NaN)
   const rows: Row[] = [
-    ...throughputRows(real, bare, redis !== undefined),
+    ...throughputRows(real, bare, onRedis),
     { figure: 'fanbot answers that were not the message\'s own passive reply', value: int(wrong), target: '0', verdict: verdict(wrong === 0) }
   ]
-  if (redis !== undefined) {
-    rows.push({ figure: 'Redis\'s own CPU time per request, µs (its main thread, on the same two cores, not pinned)', value: `${fixed(mean(redisUs))} (${redisUs.map((us) => fixed(us)).join(', ')})`, target: '', verdict: '' })
-  }
-  if (inMemory !== undefined) {
-    const rpsRatio = fanbot.rps / inMemory.rps
-    const cpuRatio = inMemory.usPerRequest / fanbot.usPerRequest
+  if (onRedis) {
+    const redisUs = real.runs.map((run) => run.redisUsPerRequest ?? Number.NaN)
+    const fanbot = figuresOf(real)
+    const memory = figuresOf(inMemory)
+    const rpsRatio = fanbot.rps / memory.rps
+    const cpuRatio = memory.usPerRequest / fanbot.usPerRequest
     rows.push(
-      { figure: 'Redis mode / in memory (scenario 1, same run), req/s', value: fixed(rpsRatio, 2), target: `≥ ${MIN_REDIS_RATIO}`, verdict: verdict(rpsRatio >= MIN_REDIS_RATIO) },
+      { figure: 'Redis\'s own CPU time per request, µs (its main thread, on the same two cores, not pinned)', value: `${fixed(mean(redisUs))} (${redisUs.map((us) => fixed(us)).join(', ')})`, target: '', verdict: '' },
+      { figure: 'Redis mode / in memory (scenario 1, runs taken in turn with these), req/s', value: `${fixed(rpsRatio, 2)} (${real.runs.map((run, index) => fixed(run.rps / at(inMemory.runs, index).rps, 2)).join(', ')})`, target: `≥ ${MIN_REDIS_RATIO}`, verdict: verdict(rpsRatio >= MIN_REDIS_RATIO) },
       { figure: 'Redis mode / in memory, server CPU time per request (in-memory µs / Redis-mode µs)', value: fixed(cpuRatio, 2), target: `≥ ${MIN_REDIS_RATIO}`, verdict: verdict(cpuRatio >= MIN_REDIS_RATIO) }
     )
   }
   return {
-    title: redis === undefined
-      ? '1. Passive path: unique signed text pushes, instant handler'
-      : '1b. Passive path with Redis (REDIS_URL: shared dedup and outbox), same traffic',
+    title: onRedis
+      ? '1b. Passive path with Redis (REDIS_URL: shared dedup and outbox), same traffic'
+      : '1. Passive path: unique signed text pushes, instant handler',
     rows,
-    notes: [runNote(settings)],
-    fanbot
+    notes: [
+      runNote(settings),
+      ...(onRedis ? ['Its runs were taken in turn with scenario 1\'s (bare, in memory, on Redis, bare …), against the same bare Fastify.'] : [])
+    ]
   }
+}
+
+/**
+ * Scenario 1: unique signed text pushes, a handler that answers at once with a text reply. With `redisUrl`, also
+ * scenario 1b: the same in scale-out mode, its runs taken in turn with scenario 1's so that goal 5's ratio compares
+ * runs seconds apart, not minutes (the machine drifts by a fifth between minutes: bench/README.md).
+ */
+export async function passiveScenario (settings: BenchSettings & ServerPlacement, redisUrl?: string): Promise<ScenarioReport[]> {
+  const { bare, reals } = await sideBySide('passive', settings, 0, redisUrl === undefined ? [undefined] : [undefined, redisUrl])
+  const inMemory = at(reals, 0)
+  const reports = [passiveReport(inMemory, bare, settings)]
+  if (reals.length > 1) reports.push(passiveReport(at(reals, 1), bare, settings, inMemory))
+  return reports
 }
 
 /**
@@ -187,7 +219,9 @@ export async function passiveScenario (settings: BenchSettings & ServerPlacement
  * announcement or its poll).
  */
 export async function retryScenario (settings: BenchSettings & ServerPlacement, redisUrl?: string): Promise<ScenarioReport> {
-  const { real, bare, realStats } = await sideBySide('retry', settings, 0.3, redisUrl)
+  const { bare, reals, realStats: stats } = await sideBySide('retry', settings, 0.3, [redisUrl])
+  const real = at(reals, 0)
+  const realStats = at(stats, 0)
   const log = real.traffic.log
   const counts = realStats.counts
   const ran = new Set(counts?.ran ?? [])
