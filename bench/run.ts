@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { coldStartScenario } from './cold-start.ts'
 import { latePathScenario } from './late-path.ts'
 import { memoryScenario } from './memory-scenario.ts'
-import { machineInfo, renderRepeatSummary, renderScenario, uptime, type BenchSettings, type ScenarioReport } from './report.ts'
+import { machineInfo, renderRepeatSummary, renderScenario, stealMeter, uptime, type BenchSettings, type ScenarioReport } from './report.ts'
 import { passiveScenario, retryScenario } from './throughput.ts'
 import { workloadScenario } from './workload.ts'
 
@@ -108,17 +108,22 @@ async function runAll (): Promise<ScenarioReport[]> {
 }
 
 const runs: ScenarioReport[][] = []
+/** Each run's steal (the host's other guests), for its heading: the machine's state in that run. */
+const runSteal: string[] = []
+const wholeSteal = stealMeter()
 for (let run = 1; run <= repeat; run++) {
   if (repeat > 1) console.error(`\n… run ${run} of ${repeat} (${uptime()})`)
+  const steal = stealMeter()
   runs.push(await runAll())
+  runSteal.push(steal())
 }
 
 const tables = runs.flatMap((runReports, index) => [
-  ...(repeat > 1 ? [`## Run ${index + 1} of ${repeat}`, ''] : []),
+  ...(repeat > 1 ? [`## Run ${index + 1} of ${repeat} (${runSteal[index] ?? ''})`, ''] : []),
   ...runReports.map(renderScenario).flatMap((table) => [table, ''])
 ])
 if (repeat > 1) tables.push(renderRepeatSummary(runs), '')
-const markdown = [...header, `- load after the run: \`${uptime()}\``, '', ...tables].join('\n')
+const markdown = [...header, `- load after the run: \`${uptime()}\``, `- CPU ${wholeSteal()} over the whole run (the host's other guests)`, '', ...tables].join('\n')
 console.log(`\n${markdown}`)
 if (values.out !== undefined) writeFileSync(values.out, markdown)
 if (values.profile) console.error(`\nCPU profiles of the servers: ${PROFILE_DIR} (summarise with: npx tsx bench/cpu-profile-top.ts <file>)`)

@@ -114,11 +114,13 @@ async function sideBySide (scenario: ScenarioName, settings: BenchSettings & Ser
 
 /**
  * The rows both throughput scenarios share: req/s of each side, the ratio, p99, errors. On Redis (1b, 2b) the
- * ratios to bare Fastify are shown without goal 1's targets: issue 13 judges Redis mode against the in-memory figure
- * (goal 5, scenario 1b's own rows), not against bare Fastify.
+ * ratios to bare Fastify and the p99 are shown without goals 1 and 2's targets: issue 13 sets those on the in-memory
+ * path (its figures were measured without Redis) and judges Redis mode against the in-memory figure (goal 5,
+ * scenario 1b's own rows). On this bench Redis shares the two cores with the server and the load generator, which
+ * lengthens 1b's queue (bench/README.md); in production it runs elsewhere.
  */
 function throughputRows (real: Side, bare: Side, onRedis: boolean): Row[] {
-  const goalOne = (target: string, met: boolean): Pick<Row, 'target' | 'verdict'> =>
+  const inMemoryGoal = (target: string, met: boolean): Pick<Row, 'target' | 'verdict'> =>
     onRedis ? { target: '', verdict: '' } : { target, verdict: verdict(met) }
   const realRps = mean(real.runs.map((run) => run.rps))
   const bareRps = mean(bare.runs.map((run) => run.rps))
@@ -130,8 +132,8 @@ function throughputRows (real: Side, bare: Side, onRedis: boolean): Row[] {
   return [
     { figure: 'bare Fastify, req/s (mean of runs)', value: `${int(bareRps)} (${bare.runs.map((run) => int(run.rps)).join(', ')})`, target: '', verdict: '' },
     { figure: 'weibo-fanbot, req/s (mean of runs)', value: `${int(realRps)} (${real.runs.map((run) => int(run.rps)).join(', ')})`, target: '', verdict: '' },
-    { figure: 'throughput ratio fanbot / bare', value: fixed(ratio, 2), ...goalOne(`≥ ${MIN_RATIO}`, ratio >= MIN_RATIO) },
-    { figure: 'fanbot latency p99, worst run (ms)', value: fixed(realP99), target: `< ${MAX_P99_MS}`, verdict: verdict(realP99 < MAX_P99_MS) },
+    { figure: 'throughput ratio fanbot / bare', value: fixed(ratio, 2), ...inMemoryGoal(`≥ ${MIN_RATIO}`, ratio >= MIN_RATIO) },
+    { figure: 'fanbot latency p99, worst run (ms)', value: fixed(realP99), ...inMemoryGoal(`< ${MAX_P99_MS}`, realP99 < MAX_P99_MS) },
     { figure: 'fanbot latency p50 / p97.5 (ms)', value: real.runs.map((run) => `${run.result.latency.p50} / ${run.result.latency.p97_5}`).join('; '), target: '', verdict: '' },
     { figure: 'bare latency p50 / p99 (ms)', value: bare.runs.map((run) => `${run.result.latency.p50} / ${run.result.latency.p99}`).join('; '), target: '', verdict: '' },
     { figure: 'fanbot non-2xx + errors + timeouts', value: int(failures), target: '0', verdict: verdict(failures === 0) },
@@ -141,7 +143,7 @@ function throughputRows (real: Side, bare: Side, onRedis: boolean): Row[] {
       target: '',
       verdict: ''
     },
-    { figure: 'CPU-time ratio bare / fanbot (the req/s ratio a saturated core would give)', value: fixed(bareUs / realUs, 2), ...goalOne(`≥ ${MIN_CPU_RATIO}`, bareUs / realUs >= MIN_CPU_RATIO) },
+    { figure: 'CPU-time ratio bare / fanbot (the req/s ratio a saturated core would give)', value: fixed(bareUs / realUs, 2), ...inMemoryGoal(`≥ ${MIN_CPU_RATIO}`, bareUs / realUs >= MIN_CPU_RATIO) },
     {
       figure: 'server CPU, cores busy (bare; fanbot)',
       value: `${bare.runs.map((run) => fixed(run.serverCpu, 2)).join(', ')}; ${real.runs.map((run) => fixed(run.serverCpu, 2)).join(', ')}`,
