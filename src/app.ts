@@ -108,7 +108,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const store = storage.dedup
   storeRef.current = store
   const replayGuard = setUpReplayGuard({ config, storage, logger, metrics })
-  const quota = setUpReplyQuota({ config, storage, logger, metrics, ...(options.now === undefined ? {} : { now: options.now }) })
+  const quota = await setUpReplyQuota({ config, storage, logger, metrics, ...(options.now === undefined ? {} : { now: options.now }) })
   const countApiAttempt: NonNullable<WeiboHttpOptions['onAttempt']> = ({ request, outcome, errorCode }) => {
     metrics.apiCalls.inc({ endpoint: request, outcome, error_code: errorCode === undefined ? 'none' : String(errorCode) })
   }

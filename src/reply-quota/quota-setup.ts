@@ -3,7 +3,6 @@ import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { Storage } from '../storage/storage.ts'
 import { createMemoryQuotaStore } from './memory-quota-store.ts'
-import { createRedisQuotaStore } from './redis-quota-store.ts'
 import { createReplyQuota, type ReplyQuota } from './reply-quota.ts'
 
 export interface SetUpReplyQuotaOptions {
@@ -16,7 +15,7 @@ export interface SetUpReplyQuotaOptions {
 }
 
 /** The reply tracker the config asks for, or undefined with REPLY_QUOTA_ENFORCE=false (Weibo alone judges replies). */
-export function setUpReplyQuota (options: SetUpReplyQuotaOptions): ReplyQuota | undefined {
+export async function setUpReplyQuota (options: SetUpReplyQuotaOptions): Promise<ReplyQuota | undefined> {
   const { config, storage, metrics } = options
   if (!config.replyQuota.enforce) return undefined
   const now = options.now ?? Date.now
@@ -25,9 +24,14 @@ export function setUpReplyQuota (options: SetUpReplyQuotaOptions): ReplyQuota | 
     repliesPerWindow: config.replyQuota.repliesPerWindow,
     repliesPerMention: config.replyQuota.repliesPerMention
   }
-  const store = storage.choose({
-    memory: () => createMemoryQuotaStore({ limits, maxFans: config.replyQuota.maxFans, now }),
-    redis: (redis) => createRedisQuotaStore({ redis, prefix: config.redisKeyPrefix, limits, now })
+  const store = await storage.choose({
+    memory: async () => createMemoryQuotaStore({ limits, maxFans: config.replyQuota.maxFans, now }),
+    // Imported only on Redis: its script batch loads ioredis, which an in-memory server never needs (idle RSS and
+    // cold start, issue 13 goal 4; test/idle-modules.test.ts).
+    redis: async (redis) => {
+      const { createRedisQuotaStore } = await import('./redis-quota-store.ts')
+      return createRedisQuotaStore({ redis, prefix: config.redisKeyPrefix, limits, now })
+    }
   })
   return createReplyQuota({
     store,
