@@ -25,7 +25,8 @@ export interface BenchServer {
  * under `--cpu-prof` (the profile is written when the server is closed); on `node` (with tsx where it cannot strip types).
  */
 export async function startBenchServer (spec: ServerSpec, profileDir?: string, node = process.execPath): Promise<BenchServer> {
-  const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${profileDir}/${spec.kind}-${spec.scenario}`]
+  const where = `${spec.kind}${spec.redisUrl === undefined ? '' : '-redis'}-${spec.scenario}`
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${profileDir}/${where}`]
   const child = fork(`${BENCH_DIR}server.ts`, [JSON.stringify(spec)], {
     cwd: REPO_ROOT,
     execPath: node,
@@ -58,6 +59,7 @@ export async function startBenchServer (spec: ServerSpec, profileDir?: string, n
     reset: async () => { await ask('reset') },
     drain: async () => await ask('drain') as ServerStats,
     close: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return // gone already: nothing to ask
       const exited = new Promise((resolve) => child.once('exit', resolve))
       await ask('close')
       await exited

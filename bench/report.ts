@@ -62,8 +62,8 @@ function cpuTicks (): { steal: number, total: number } | undefined {
 
 /**
  * Starts a steal meter: the share of the machine's CPU time the hypervisor gave to other guests since then, as text.
- * On this shared machine a slow state shows as steal (seen: 11–22 % under load on a slow state, ~1 % idle), and the
- * record should say which state a run met.
+ * On this shared machine a slow state shows as steal (fifteenth session: 11–22 % under load, ~1 % idle; bench/README.md),
+ * and the record should say which state a run met.
  */
 export function stealMeter (): () => string {
   const start = cpuTicks()

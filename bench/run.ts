@@ -11,10 +11,11 @@ const HELP = `npm run bench -- [options]
 
   --quick            about 2 s per run, 100,000 pushes for memory (a smoke test, not for the results)
   --only=1,3         run only these scenarios (1 passive, 2 retry storm, 3 late path, 4 memory, 5 cold start,
-                     6 the issue-13 workload); with REDIS_URL set, 1 and 2 also run on Redis (1b, 2b; 1b is
-                     compared with 1 of the same run: issue 13, goal 5)
+                     6 the issue-13 workload); with REDIS_URL set, 1 and 2 also run on Redis (1b, 2b; 1b's runs
+                     are taken in turn with 1's and compared with them: issue 13, goal 5)
   --duration=SEC     seconds per measured run (default 10, quick 2)
-  --profile          run both servers under --cpu-prof; profiles go to /tmp/fanbot-bench-profiles/<server>-<scenario>/
+  --profile          run the servers under --cpu-prof; profiles go to /tmp/fanbot-bench-profiles/<server>-<scenario>/
+                     (<server>: bare, real, or real-redis for 1b and 2b)
   --out=FILE         also write the results as Markdown to FILE
   --pin              pin the servers to cpu0 and this process (the load generator) to cpu1 (taskset; scenarios 1, 2, 6)
   --node=PATH        the Node that runs the servers in scenarios 1, 2, 5 and 6 (default: this one; the sources run

@@ -61,7 +61,8 @@ const LONGEST_FIRST = [
   // Then the rest by their wall time in a full run (2026-12-02, 2-core machine, the suite's load), longest first:
   // each mostly waits on processes it started, so a long one started late is the run's tail, the machine idle
   // around it (shutdown-redis-down, started last, was the last ~10 s alone).
-  '(server starts)', // 35 s: CLI serve and dev, several accounts, a replica killed, the logger's process
+  '(server starts)', // 35 s: CLI serve and dev, several accounts, a replica killed, the logger's process (timed
+  // before idle-modules joined it: two server starts more, a few seconds)
   'test/main.test.ts', // 29 s: nine server starts, one after another (compiled where the handlers are JavaScript)
   'test/shutdown-signals.test.ts', // 27 s: npm start's process group, signalled
   'test/outbox/part-progress.test.ts', // 22 s

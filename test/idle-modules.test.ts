@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -12,13 +13,20 @@ import { compiled, startServerProcess } from './helpers/server-process.ts'
  * the CLI only when configured or used. A module-resolution hook, preloaded with `--import`, prints every module the
  * server resolves on its way up; the same hook in scale-out mode shows ioredis, so the check can see a load.
  */
-const HOOK = `import { register } from 'node:module'
-register('data:text/javascript,' + encodeURIComponent(\`
+const HOOK = `import module from 'node:module'
+const print = (url) => { process._rawDebug('fanbot-resolved ' + url) }
+if (typeof module.registerHooks === 'function') {
+  // Node 22.15+ and 24: in this thread, and it sees require() as well as import.
+  module.registerHooks({ resolve (specifier, context, next) { const result = next(specifier, context); print(result.url); return result } })
+} else {
+  // Node 20: import only (its CommonJS loader has no hook); ioredis and BullMQ are reached from our ES modules.
+  module.register('data:text/javascript,' + encodeURIComponent(\`
 export async function resolve (specifier, context, next) {
   const result = await next(specifier, context)
   process._rawDebug('fanbot-resolved ' + result.url)
   return result
 }\`))
+}
 `
 
 /** Loaded only when configured or used (a URL's path part, or a package). */
@@ -44,8 +52,10 @@ async function modulesResolvedOnStart (t: TestContext, env: Record<string, strin
   })
   t.after(() => { if (server.child.exitCode === null) server.child.kill('SIGKILL') })
   await server.ready
+  const closed = once(server.child, 'close') // stdout and stderr read to their end, not only the process gone
   server.child.kill('SIGTERM')
   assert.equal(await server.exited, 0, server.stderr())
+  await closed
   return [...server.stderr().matchAll(/^fanbot-resolved (\S+)$/gm)].map((match) => match[1] ?? '')
 }
 
