@@ -63,8 +63,8 @@ const mean = (values: number[]): number => sum(values) / values.length
 /**
  * Runs bare Fastify and one real server per entry of `redisUrls` (undefined: in memory; a URL: scale-out mode on
  * that Redis, under a key prefix of its own) side by side: all started the same way, all warmed up, then `rounds`
- * of measured runs taken in turn (bare, real, real on Redis, bare, real …), so that a noisy minute falls on every
- * side and a ratio between two sides compares runs seconds apart. Returns every side.
+ * of measured runs taken in turn (bare, then the real servers, their order swapped every other round), so that a
+ * noisy minute falls on every side and a ratio between two sides compares runs seconds apart. Returns every side.
  */
 async function sideBySide (scenario: ScenarioName, settings: BenchSettings & ServerPlacement, retryShare: number, redisUrls: ReadonlyArray<string | undefined>): Promise<{ bare: Side, reals: Side[], realStats: ServerStats[] }> {
   const spec = { scenario, secret: BENCH_SECRET, path: CALLBACK_PATH }
@@ -178,23 +178,27 @@ function figuresOf (side: Side): { rps: number, usPerRequest: number } {
   return { rps: mean(side.runs.map((run) => run.rps)), usPerRequest: mean(side.runs.map((run) => run.serverUsPerRequest)) }
 }
 
-/** One passive-path report: scenario 1 (in memory), or 1b (on Redis) compared with 1's runs taken beside it. */
-function passiveReport (real: Side, bare: Side, settings: BenchSettings & ServerPlacement, inMemory?: Side, interleaved = false): ScenarioReport {
-  const onRedis = inMemory !== undefined
+/**
+ * One passive-path report: scenario 1 (a server in memory), or 1b (one on Redis: its side reads Redis's CPU). With
+ * REDIS_URL set the two are measured in turn, and each report is given the other's side: 1b compares its runs with
+ * 1's, round by round (goal 5).
+ */
+function passiveReport (real: Side, bare: Side, settings: BenchSettings & ServerPlacement, other?: Side): ScenarioReport {
+  const onRedis = real.redisCpuS !== undefined
   const wrong = real.traffic.log.wrongAnswers
   const rows: Row[] = [
     ...throughputRows(real, bare, onRedis),
     { figure: 'fanbot answers that were not the message\'s own passive reply', value: int(wrong), target: '0', verdict: verdict(wrong === 0) }
   ]
-  if (onRedis) {
+  if (onRedis && other !== undefined) { // `other`: scenario 1's side, in memory
     const redisUs = real.runs.map((run) => run.redisUsPerRequest ?? Number.NaN)
     const fanbot = figuresOf(real)
-    const memory = figuresOf(inMemory)
+    const memory = figuresOf(other)
     const rpsRatio = fanbot.rps / memory.rps
     const cpuRatio = memory.usPerRequest / fanbot.usPerRequest
     rows.push(
       { figure: 'Redis\'s own CPU time per request, µs (its main thread, on the same two cores, not pinned)', value: `${fixed(mean(redisUs))} (${redisUs.map((us) => fixed(us)).join(', ')})`, target: '', verdict: '' },
-      { figure: 'Redis mode / in memory (scenario 1, runs taken in turn with these), req/s', value: `${fixed(rpsRatio, 2)} (${real.runs.map((run, index) => fixed(run.rps / at(inMemory.runs, index).rps, 2)).join(', ')})`, target: `≥ ${MIN_REDIS_RATIO}`, verdict: verdict(rpsRatio >= MIN_REDIS_RATIO) },
+      { figure: 'Redis mode / in memory (scenario 1, runs taken in turn with these), req/s', value: `${fixed(rpsRatio, 2)} (${real.runs.map((run, index) => fixed(run.rps / at(other.runs, index).rps, 2)).join(', ')})`, target: `≥ ${MIN_REDIS_RATIO}`, verdict: verdict(rpsRatio >= MIN_REDIS_RATIO) },
       { figure: 'Redis mode / in memory, server CPU time per request (in-memory µs / Redis-mode µs)', value: fixed(cpuRatio, 2), target: `≥ ${MIN_REDIS_RATIO}`, verdict: verdict(cpuRatio >= MIN_REDIS_RATIO) }
     )
   }
@@ -205,9 +209,11 @@ function passiveReport (real: Side, bare: Side, settings: BenchSettings & Server
     rows,
     notes: [
       runNote(settings),
-      ...(inMemory !== undefined
-        ? ['Its runs were taken in turn with scenario 1\'s (bare, in memory, on Redis; then bare, on Redis, in memory …), against the same bare Fastify.']
-        : interleaved ? ['Taken in turn with scenario 1b\'s runs on Redis (REDIS_URL set); the Redis-mode server stayed up, idle, beside it.'] : [])
+      ...(other === undefined
+        ? []
+        : onRedis
+          ? ['Its runs were taken in turn with scenario 1\'s (bare, in memory, on Redis; then bare, on Redis, in memory …), against the same bare Fastify.']
+          : ['Taken in turn with scenario 1b\'s runs on Redis (REDIS_URL set); the Redis-mode server stayed up, idle, beside it.'])
     ]
   }
 }
@@ -219,10 +225,10 @@ function passiveReport (real: Side, bare: Side, settings: BenchSettings & Server
  */
 export async function passiveScenario (settings: BenchSettings & ServerPlacement, redisUrl?: string): Promise<ScenarioReport[]> {
   const { bare, reals } = await sideBySide('passive', settings, 0, redisUrl === undefined ? [undefined] : [undefined, redisUrl])
-  const inMemory = at(reals, 0)
-  const reports = [passiveReport(inMemory, bare, settings, undefined, reals.length > 1)]
-  if (reals.length > 1) reports.push(passiveReport(at(reals, 1), bare, settings, inMemory))
-  return reports
+  const [inMemory, onRedis] = [at(reals, 0), reals[1]]
+  return onRedis === undefined
+    ? [passiveReport(inMemory, bare, settings)]
+    : [passiveReport(inMemory, bare, settings, onRedis), passiveReport(onRedis, bare, settings, inMemory)]
 }
 
 /**

@@ -30,7 +30,7 @@ export async function resolve (specifier, context, next) {
 `
 
 /** Loaded only when configured or used (a URL's path part, or a package). */
-const NOT_IDLE = [/\/node_modules\/ioredis\//, /\/node_modules\/bullmq\//, /\/src\/simulator\//, /\/src\/cli\//, /\/src\/push-stream\/push-stream-client\./, /\/src\/outbox\//]
+const NOT_IDLE = [/\/node_modules\/ioredis\//, /\/node_modules\/bullmq\//, /\/src\/simulator\//, /\/src\/cli\//, /\/src\/push-stream\/(push-stream-client|stream-setup)\./, /\/src\/outbox\//]
 
 async function folder (t: TestContext): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'fanbot-idle-modules-'))
