@@ -3,8 +3,8 @@ import { setImmediate, setTimeout as sleep } from 'node:timers/promises'
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { createLogger } from '../src/logger.ts'
-import { signUrl } from '../src/simulator/callback-client.ts'
 import { makePush, pushToJson } from '../src/simulator/push-factory.ts'
+import { createFreshUrls } from './fresh-url.ts'
 
 /**
  * CPU per push of the whole callback route in-process, through Fastify's `inject` (no sockets): hooks, signature
@@ -25,7 +25,7 @@ const app = await buildApp({
   handlers: [{ name: 'ok', on: '*', handle: (message) => ({ type: 'text', text: `ok ${message.type}` }) }]
 })
 let id = 0
-const signed = new Set<string>()
+const freshUrl = createFreshUrls('http://127.0.0.1', config.callbackPath, secret)
 const figures: number[] = []
 for (let round = 0; round < rounds; round++) {
   // Signed just before the round: each a fresh URL (timestamp and nonce), as Weibo sends them. Made in slices with
@@ -33,11 +33,7 @@ for (let round = 0; round < rounds; round++) {
   const requests: Array<{ url: string, payload: string }> = []
   while (requests.length < count) {
     for (let slice = 0; slice < 500 && requests.length < count; slice++) {
-      // Weibo's nonce has 8 digits: a few hundred URLs signed in the same millisecond share one now and then, and
-      // the replay guard rightly refuses the second with another body (401). Such a URL is signed again.
-      let url = signUrl({ url: `http://127.0.0.1${config.callbackPath}`, secret }).slice('http://127.0.0.1'.length)
-      while (signed.has(url)) url = signUrl({ url: `http://127.0.0.1${config.callbackPath}`, secret }).slice('http://127.0.0.1'.length)
-      signed.add(url)
+      const url = freshUrl()
       const n = id++
       requests.push({
         url,

@@ -1,6 +1,6 @@
 import type { Context, Request } from 'autocannon'
-import { signUrl } from '../src/simulator/callback-client.ts'
 import { makePush, pushToJson } from '../src/simulator/push-factory.ts'
+import { createFreshUrls } from './fresh-url.ts'
 
 export const BENCH_SECRET = 'bench-app-secret-5d1c'
 export const CALLBACK_PATH = '/weibo'
@@ -100,7 +100,7 @@ export function createTraffic (options: TrafficOptions): Traffic {
     return sent
   }
 
-  const origin = options.url
+  const freshUrl = createFreshUrls(options.url, CALLBACK_PATH, BENCH_SECRET)
   const request: Request = {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -108,8 +108,7 @@ export function createTraffic (options: TrafficOptions): Traffic {
       const sent = pick()
       context.sent = sent
       context.at = timing ? performance.now() : undefined
-      const signed = signUrl({ url: `${origin}${CALLBACK_PATH}`, secret: BENCH_SECRET })
-      return { ...base, path: signed.slice(origin.length), body: sent.body }
+      return { ...base, path: freshUrl(), body: sent.body }
     },
     onResponse (status: number, body: string, context: Context) {
       const sent = context.sent as Sent

@@ -1,6 +1,6 @@
 import type { Context, Request } from 'autocannon'
-import { signUrl } from '../src/simulator/callback-client.ts'
 import { makePush, pushToJson, type PushSpec } from '../src/simulator/push-factory.ts'
+import { createFreshUrls } from './fresh-url.ts'
 import { BENCH_SECRET, CALLBACK_PATH } from './traffic.ts'
 
 /**
@@ -59,15 +59,14 @@ export function createWorkloadTraffic (options: { url: string, retryShare?: numb
     return sent
   }
 
-  const origin = options.url
+  const freshUrl = createFreshUrls(options.url, CALLBACK_PATH, BENCH_SECRET)
   const request: Request = {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     setupRequest (base: Request, context: Context) {
       const sent = pick()
       context.type = sent.type
-      const signed = signUrl({ url: `${origin}${CALLBACK_PATH}`, secret: BENCH_SECRET })
-      return { ...base, path: signed.slice(origin.length), body: sent.body }
+      return { ...base, path: freshUrl(), body: sent.body }
     },
     onResponse (status: number, body: string, context: Context) {
       // `ok <type>` URL-encoded in the passive reply's data: `ok%20text%22`.
