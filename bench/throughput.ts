@@ -5,6 +5,8 @@ import type { ScenarioName } from './scenario-handlers.ts'
 import type { ServerStats } from './server.ts'
 import { BENCH_SECRET, CALLBACK_PATH, createTraffic, type Traffic } from './traffic.ts'
 import { pin } from './workload.ts'
+import { coreMeter, processorSampler } from './core-meter.ts'
+import { readFileSync } from 'node:fs'
 import { deleteKeys } from '../test/helpers/redis.ts'
 import { Redis } from 'ioredis'
 
@@ -26,9 +28,11 @@ interface Side {
   server: BenchServer
   traffic: Traffic
   /** `serverCpu`: cores the server kept busy; `serverUsPerRequest`: its CPU time per answered request. */
-  runs: Array<LoadResult & { serverCpu: number, serverUsPerRequest: number, redisUsPerRequest?: number }>
+  runs: Array<LoadResult & { serverCpu: number, serverUsPerRequest: number, coresBusy: number[], redisUsPerRequest?: number, redisSamplesByCpu?: number[] | undefined }>
   /** Scenario 1b: Redis's own CPU time (main thread, seconds), read from INFO around each run. */
   redisCpuS?: () => Promise<number>
+  /** Scenario 1b: Redis's process id when it runs on this machine (INFO's `process_id`), to see which core it ran on. */
+  redisPid?: number | undefined
 }
 
 /** Redis's main-thread CPU seconds (user + system) from its INFO cpu section. */
@@ -37,17 +41,31 @@ function redisCpuSeconds (info: string): number {
   return read('used_cpu_user_main_thread') + read('used_cpu_sys_main_thread')
 }
 
+/** Redis's process id, if that process is a redis-server on this machine (else undefined: nothing to sample). */
+async function localRedisPid (probe: Redis): Promise<number | undefined> {
+  const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))?.[1])
+  try {
+    return Number.isInteger(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('redis-server') ? pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** One measured run, with the server's CPU use over it (from its own process clock). */
 async function measure (side: Side, settings: BenchSettings): Promise<void> {
   const before = await side.server.stats()
   const redisBefore = await side.redisCpuS?.()
   const started = performance.now()
+  const cores = coreMeter()
+  const redisSamples = side.redisPid === undefined ? undefined : processorSampler(side.redisPid)
   const load = await runLoad({ url: side.server.url, connections: settings.connections, durationS: settings.durationS, traffic: side.traffic })
+  const coresBusy = cores()
+  const redisSamplesByCpu = redisSamples?.()
   const after = await side.server.stats()
   const redisAfter = await side.redisCpuS?.()
   const cpuMs = after.cpuMs - before.cpuMs
-  const run = { ...load, serverCpu: cpuMs / (performance.now() - started), serverUsPerRequest: cpuMs * 1000 / load.result['2xx'] }
-  side.runs.push(redisBefore === undefined || redisAfter === undefined ? run : { ...run, redisUsPerRequest: (redisAfter - redisBefore) * 1e6 / load.result['2xx'] })
+  const run = { ...load, serverCpu: cpuMs / (performance.now() - started), serverUsPerRequest: cpuMs * 1000 / load.result['2xx'], coresBusy }
+  side.runs.push(redisBefore === undefined || redisAfter === undefined ? run : { ...run, redisUsPerRequest: (redisAfter - redisBefore) * 1e6 / load.result['2xx'], redisSamplesByCpu })
 }
 
 /** `list[index]`, which the caller knows is there. */
@@ -88,6 +106,7 @@ async function sideBySide (scenario: ScenarioName, settings: BenchSettings & Ser
         const probe = new Redis(redisUrl)
         probes.push(probe)
         real.redisCpuS = async () => redisCpuSeconds(await probe.info('cpu'))
+        real.redisPid = await localRedisPid(probe)
       }
       reals.push(real)
     }
@@ -163,15 +182,29 @@ function throughputRows (real: Side, bare: Side, onRedis: boolean): Row[] {
       value: `${bare.runs.map((run) => fixed(run.clientCpu, 2)).join(', ')}; ${real.runs.map((run) => fixed(run.clientCpu, 2)).join(', ')}`,
       target: '',
       verdict: ''
+    },
+    {
+      figure: 'the machine\'s cores busy, by whatever ran there: cpu0 / cpu1 per run (bare; fanbot)',
+      value: `${bare.runs.map(coresText).join(', ')}; ${real.runs.map(coresText).join(', ')}`,
+      target: '',
+      verdict: ''
     }
   ]
 }
+
+const coresText = (run: { coresBusy: number[] }): string => run.coresBusy.map((share) => fixed(share, 2)).join(' / ')
 
 const runNote = (settings: BenchSettings & ServerPlacement): string =>
   `${settings.connections} connections, ${settings.rounds} alternating runs of ${settings.durationS} s per server after a ${settings.warmupS} s warm-up; ` +
   'every request a freshly signed URL (new timestamp and nonce); servers in their own processes, LOG_LEVEL silent; ' +
   `Node ${settings.node === process.execPath ? process.version : settings.node}; fanbot ${settings.image ? 'compiled, as the image runs it' : 'from the sources'}; ` +
   `${settings.pin ? 'servers pinned to cpu0, load generator to cpu1 (taskset)' : 'not pinned (use --pin)'}.`
+
+/** The share of a sampler's counts on cpu0, as text ('n/a' without samples: Redis on another machine). */
+function shareOnCpu0 (counts: number[] | undefined): string {
+  const all = sum(counts ?? [])
+  return all === 0 ? 'n/a' : fixed((counts?.[0] ?? 0) / all, 2)
+}
 
 /** A fanbot side's figures: req/s and server CPU µs per request, means of its runs. */
 function figuresOf (side: Side): { rps: number, usPerRequest: number } {
@@ -198,6 +231,7 @@ function passiveReport (real: Side, bare: Side, settings: BenchSettings & Server
     const cpuRatio = memory.usPerRequest / fanbot.usPerRequest
     rows.push(
       { figure: 'Redis\'s own CPU time per request, µs (its main thread, on the same two cores, not pinned)', value: `${fixed(mean(redisUs))} (${redisUs.map((us) => fixed(us)).join(', ')})`, target: '', verdict: '' },
+      { figure: 'where Redis ran: share of samples (20 a second) on cpu0, the server\'s core, per run', value: real.runs.map((run) => shareOnCpu0(run.redisSamplesByCpu)).join(', '), target: '', verdict: '' },
       { figure: 'Redis mode / in memory (scenario 1, runs taken in turn with these), req/s', value: `${fixed(rpsRatio, 2)} (${real.runs.map((run, index) => fixed(run.rps / at(other.runs, index).rps, 2)).join(', ')})`, target: `≥ ${MIN_REDIS_RATIO}`, verdict: verdict(rpsRatio >= MIN_REDIS_RATIO) },
       { figure: 'Redis mode / in memory, server CPU time per request (in-memory µs / Redis-mode µs)', value: fixed(cpuRatio, 2), target: `≥ ${MIN_REDIS_RATIO}`, verdict: verdict(cpuRatio >= MIN_REDIS_RATIO) }
     )

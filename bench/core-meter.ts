@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs'
+
+/** Each CPU's ticks from /proc/stat's `cpuN` lines: busy (all but idle and iowait) and total. */
+function perCpuTicks (): Array<{ busy: number, total: number }> | undefined {
+  try {
+    const cpus: Array<{ busy: number, total: number }> = []
+    for (const match of readFileSync('/proc/stat', 'utf8').matchAll(/^cpu(\d+)\s+(.+)$/gm)) {
+      // user nice system idle iowait irq softirq steal (guest time is counted in user already)
+      const fields = (match[2] ?? '').split(/\s+/).slice(0, 8).map(Number)
+      const total = fields.reduce((sum, ticks) => sum + ticks, 0)
+      cpus[Number(match[1])] = { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total }
+    }
+    return cpus
+  } catch {
+    return undefined // not Linux
+  }
+}
+
+/**
+ * Starts a meter of each CPU's busy share (0–1) since then, by whatever ran there. With the servers pinned to cpu0
+ * and the load generator to cpu1, it shows which core bounds a run, and where an unpinned Redis took its time
+ * (sixteenth session: on the server's core).
+ */
+export function coreMeter (): () => number[] {
+  const start = perCpuTicks()
+  return () => {
+    const now = perCpuTicks()
+    if (start === undefined || now === undefined) return []
+    return now.map((cpu, index) => {
+      const before = start[index]
+      return before === undefined || cpu.total === before.total ? Number.NaN : (cpu.busy - before.busy) / (cpu.total - before.total)
+    })
+  }
+}
+
+/**
+ * Samples, every `everyMs`, the CPU a process last ran on (/proc/<pid>/stat, field 39): the kernel places an unpinned
+ * process, and on two cores it matters which. Returns a stop function giving the count of samples per CPU.
+ */
+export function processorSampler (pid: number, everyMs = 50): () => number[] {
+  const counts: number[] = []
+  const sample = (): void => {
+    try {
+      // The command name (field 2) is in parentheses and may hold spaces: count from the closing one.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+      const cpu = Number(fields[36]) // field 39 of the whole line
+      if (Number.isInteger(cpu)) counts[cpu] = (counts[cpu] ?? 0) + 1
+    } catch {} // gone, or not Linux: no sample
+  }
+  const timer = setInterval(sample, everyMs)
+  return () => {
+    clearInterval(timer)
+    return Array.from(counts, (count) => count ?? 0)
+  }
+}
