@@ -43,7 +43,8 @@ const GROUPS_HERE = '(the groups)'
 const TOGETHER = {
   // They start the server or the CLI as processes and wait on them (5-15 s each, ~1-2 s of CPU); they listen on nothing
   // of the process, so the files before them in this process cannot disturb them.
-  '(server starts)': ['test/cli/serve.test.ts', 'test/main-accounts.test.ts', 'test/outbox/replica-killed.test.ts', 'test/logger.test.ts', 'test/cli/dev.test.ts', 'test/idle-modules.test.ts'],
+  '(server starts)': ['test/cli/serve.test.ts', 'test/main-accounts.test.ts', 'test/outbox/replica-killed.test.ts', 'test/logger.test.ts', 'test/cli/dev.test.ts', 'test/idle-modules.test.ts',
+    'test/dedup/deadline-from-arrival.test.ts'],
   // They count the process's unhandled rejections (a crash in production), so they share no process with files that
   // do not: each closes every connection it opened and waits out its own timers, so what one of them counts is its
   // own. Redis, BullMQ and ioredis are loaded once for the four.

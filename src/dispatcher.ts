@@ -153,9 +153,18 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     return result(answer.outcome, answer.body, key, first.handler)
   }
 
+  /**
+   * What is left of the reply deadline, which counts from the push's arrival: Weibo's 5 s do. The claim before it
+   * takes a Redis round trip, and up to the command timeout (500 ms) when Redis stalls; a deadline started after the
+   * claim answered that much later, past Weibo's window at REPLY_DEADLINE_MS=4900.
+   */
+  function timeLeft (receivedAt: number): number {
+    return Math.max(0, options.replyDeadlineMs - (Date.now() - receivedAt))
+  }
+
   /** A turn that returned a promise: raced against the reply deadline, and handed to the late path when it misses it. */
   async function answeredInTime (message: Message, key: string, claim: OwnerClaim, turn: Promise<TurnResult>, receivedAt: number): Promise<DispatchResult> {
-    const first = await raceDeadline(turn, options.replyDeadlineMs)
+    const first = await raceDeadline(turn, timeLeft(receivedAt))
     if (first !== DEADLINE) return answered(message, key, claim, first, receivedAt)
     claim.settle('')
     options.metrics?.deadlineHandoffs.inc()
@@ -170,20 +179,20 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     return result('active', '', key)
   }
 
-  function joined (claim: JoinerClaim, key: string): DispatchResult | Promise<DispatchResult> {
+  function joined (claim: JoinerClaim, key: string, receivedAt: number): DispatchResult | Promise<DispatchResult> {
     options.metrics?.duplicates.inc({ kind: claim.settled ? 'replayed' : 'joined' })
     // Answered already: replayed at once, without a deadline race (a timer and two promises per retry).
-    return claim.settled ? result('duplicate', claim.answer, key) : joinedInTime(claim, key)
+    return claim.settled ? result('duplicate', claim.answer, key) : joinedInTime(claim, key, receivedAt)
   }
 
-  async function joinedInTime (claim: Extract<JoinerClaim, { settled: false }>, key: string): Promise<DispatchResult> {
+  async function joinedInTime (claim: Extract<JoinerClaim, { settled: false }>, key: string, receivedAt: number): Promise<DispatchResult> {
     // The owner decides within its own deadline; ours is only a guard against an owner that never settles.
-    const answer = await raceDeadline(claim.answer, options.replyDeadlineMs)
+    const answer = await raceDeadline(claim.answer, timeLeft(receivedAt))
     return result('duplicate', answer === DEADLINE ? '' : answer, key)
   }
 
   function afterClaim (message: Message, key: string, claim: Claim, receivedAt: number): DispatchResult | Promise<DispatchResult> {
-    if (claim.role === 'joiner') return joined(claim, key)
+    if (claim.role === 'joiner') return joined(claim, key, receivedAt)
     // Not awaited: a reply to this fan waits for it inside the quota, so the push's own latency does not.
     options.quota?.record(message) // never rejects; in memory it is done before it returns
     // Nothing could take it (no middleware, no handler naming its type): no turn, no session, blank at once.

@@ -115,3 +115,12 @@ export async function replicaWorld (t: TestContext, options: { replicas: number,
     }
   }
 }
+
+/** The `durationMs` of each push a replica logged (`push active`, `push passive`…), by fan: the replica's own clock. */
+export function loggedDurations (world: ReplicaWorld): Array<{ fan: string, durationMs: number, replica: number }> {
+  return world.replicas.flatMap((replica, index) => replica.stdout().split('\n').flatMap((line) => {
+    if (!line.includes('"msg":"push ') || !line.endsWith('}')) return [] // a line still being written ends later
+    const { push } = JSON.parse(line) as { push?: { sender?: string, durationMs?: number } }
+    return push?.sender === undefined || push.durationMs === undefined ? [] : [{ fan: push.sender, durationMs: push.durationMs, replica: index }]
+  }))
+}

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { describe, test, type TestContext } from 'node:test'
-import { replicaWorld, type DeliveryFigures, type ReplicaWorld } from '../helpers/stall.ts'
+import { loggedDurations, replicaWorld, type DeliveryFigures, type ReplicaWorld } from '../helpers/stall.ts'
 
 const skip = spawnSync('redis-server', ['--version']).status === 0 ? false : 'redis-server is not on PATH'
 const PUSHES_PER_REPLICA = 30
@@ -31,15 +31,6 @@ const WEIBO_WINDOW_MS = 5000
 /** The replica's log lines that mention `fan`: the first thing to read when a fan's push or reply went wrong. */
 function linesAbout (world: ReplicaWorld, replica: number, fan: string): string[] {
   return (world.replicas[replica]?.stdout() ?? '').split('\n').filter((line) => line.includes(fan))
-}
-
-/** The `durationMs` of each push a replica logged (`push active`, `push passive`…), by fan: the replica's own clock. */
-function loggedDurations (world: ReplicaWorld): Array<{ fan: string, durationMs: number, replica: number }> {
-  return world.replicas.flatMap((replica, index) => replica.stdout().split('\n').flatMap((line) => {
-    if (!line.includes('"msg":"push ') || !line.endsWith('}')) return [] // a line still being written ends later
-    const { push } = JSON.parse(line) as { push?: { sender?: string, durationMs?: number } }
-    return push?.sender === undefined || push.durationMs === undefined ? [] : [{ fan: push.sender, durationMs: push.durationMs, replica: index }]
-  }))
 }
 
 async function stallScenario (t: TestContext, stallMs: number): Promise<DeliveryFigures> {
