@@ -41,13 +41,15 @@ export function processorSampler (pid: number, everyMs = 50): () => number[] {
   const counts: number[] = []
   const sample = (): void => {
     try {
-      // The command name (field 2) is in parentheses and may hold spaces: count from the closing one.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-      const cpu = Number(fields[36]) // field 39 of the whole line
+      // The command name (field 2) is in parentheses and may hold spaces and parentheses: count from the last ')'.
+      const line = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = line.slice(line.lastIndexOf(')') + 2).split(' ')
+      const cpu = Number(fields[36]) // field 39 of the whole line (fields[0] is field 3, the state)
       if (Number.isInteger(cpu)) counts[cpu] = (counts[cpu] ?? 0) + 1
     } catch {} // gone, or not Linux: no sample
   }
-  const timer = setInterval(sample, everyMs)
+  // Unref'd: a run that throws before stopping it must not keep the bench's process alive.
+  const timer = setInterval(sample, everyMs).unref()
   return () => {
     clearInterval(timer)
     return Array.from(counts, (count) => count ?? 0)

@@ -58,9 +58,10 @@ async function measure (side: Side, settings: BenchSettings): Promise<void> {
   const started = performance.now()
   const cores = coreMeter()
   const redisSamples = side.redisPid === undefined ? undefined : processorSampler(side.redisPid)
+  let redisSamplesByCpu: number[] | undefined
   const load = await runLoad({ url: side.server.url, connections: settings.connections, durationS: settings.durationS, traffic: side.traffic })
+    .finally(() => { redisSamplesByCpu = redisSamples?.() })
   const coresBusy = cores()
-  const redisSamplesByCpu = redisSamples?.()
   const after = await side.server.stats()
   const redisAfter = await side.redisCpuS?.()
   const cpuMs = after.cpuMs - before.cpuMs

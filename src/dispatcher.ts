@@ -62,6 +62,11 @@ export interface DispatcherOptions {
 export interface DispatchOptions {
   /** Epoch ms when the push arrived (the request's start); defaults to now. The late reply's time-to-fan counts from it. */
   receivedAt?: number
+  /**
+   * The same moment on the steady clock (`performance.now()`); defaults to now. The reply deadline counts from it:
+   * a wall clock set back or forward meanwhile must not stretch or cut the answer's time.
+   */
+  arrivedAt?: number
   /** The push's replay check, made by the dedup claim in the same step (see `DedupStore.claim`). */
   sighting?: DeferredSighting | undefined
 }
@@ -158,13 +163,13 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
    * takes a Redis round trip, and up to the command timeout (500 ms) when Redis stalls; a deadline started after the
    * claim answered that much later, past Weibo's window at REPLY_DEADLINE_MS=4900.
    */
-  function timeLeft (receivedAt: number): number {
-    return Math.max(0, options.replyDeadlineMs - (Date.now() - receivedAt))
+  function timeLeft (arrivedAt: number): number {
+    return Math.min(options.replyDeadlineMs, Math.max(0, options.replyDeadlineMs - (performance.now() - arrivedAt)))
   }
 
   /** A turn that returned a promise: raced against the reply deadline, and handed to the late path when it misses it. */
-  async function answeredInTime (message: Message, key: string, claim: OwnerClaim, turn: Promise<TurnResult>, receivedAt: number): Promise<DispatchResult> {
-    const first = await raceDeadline(turn, timeLeft(receivedAt))
+  async function answeredInTime (message: Message, key: string, claim: OwnerClaim, turn: Promise<TurnResult>, receivedAt: number, arrivedAt: number): Promise<DispatchResult> {
+    const first = await raceDeadline(turn, timeLeft(arrivedAt))
     if (first !== DEADLINE) return answered(message, key, claim, first, receivedAt)
     claim.settle('')
     options.metrics?.deadlineHandoffs.inc()
@@ -179,20 +184,20 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     return result('active', '', key)
   }
 
-  function joined (claim: JoinerClaim, key: string, receivedAt: number): DispatchResult | Promise<DispatchResult> {
+  function joined (claim: JoinerClaim, key: string, arrivedAt: number): DispatchResult | Promise<DispatchResult> {
     options.metrics?.duplicates.inc({ kind: claim.settled ? 'replayed' : 'joined' })
     // Answered already: replayed at once, without a deadline race (a timer and two promises per retry).
-    return claim.settled ? result('duplicate', claim.answer, key) : joinedInTime(claim, key, receivedAt)
+    return claim.settled ? result('duplicate', claim.answer, key) : joinedInTime(claim, key, arrivedAt)
   }
 
-  async function joinedInTime (claim: Extract<JoinerClaim, { settled: false }>, key: string, receivedAt: number): Promise<DispatchResult> {
+  async function joinedInTime (claim: Extract<JoinerClaim, { settled: false }>, key: string, arrivedAt: number): Promise<DispatchResult> {
     // The owner decides within its own deadline; ours is only a guard against an owner that never settles.
-    const answer = await raceDeadline(claim.answer, timeLeft(receivedAt))
+    const answer = await raceDeadline(claim.answer, timeLeft(arrivedAt))
     return result('duplicate', answer === DEADLINE ? '' : answer, key)
   }
 
-  function afterClaim (message: Message, key: string, claim: Claim, receivedAt: number): DispatchResult | Promise<DispatchResult> {
-    if (claim.role === 'joiner') return joined(claim, key, receivedAt)
+  function afterClaim (message: Message, key: string, claim: Claim, receivedAt: number, arrivedAt: number): DispatchResult | Promise<DispatchResult> {
+    if (claim.role === 'joiner') return joined(claim, key, arrivedAt)
     // Not awaited: a reply to this fan waits for it inside the quota, so the push's own latency does not.
     options.quota?.record(message) // never rejects; in memory it is done before it returns
     // Nothing could take it (no middleware, no handler naming its type): no turn, no session, blank at once.
@@ -205,7 +210,7 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
     // A run that answered synchronously (no session, no middleware, a synchronous handler) is done: nothing to
     // track, no deadline to race (a timer per push). Only a run that returned a promise can miss the deadline.
     return outcome instanceof Promise
-      ? answeredInTime(message, key, claim, work.track(outcome), receivedAt)
+      ? answeredInTime(message, key, claim, work.track(outcome), receivedAt, arrivedAt)
       : answered(message, key, claim, outcome, receivedAt)
   }
 
@@ -215,19 +220,20 @@ export function createDispatcher (options: DispatcherOptions): Dispatcher {
    */
   function dispatch (message: Message, dispatchOptions?: DispatchOptions): DispatchResult | Promise<DispatchResult> {
     const receivedAt = dispatchOptions?.receivedAt ?? Date.now()
+    const arrivedAt = dispatchOptions?.arrivedAt ?? performance.now()
     const key = dedupKey(message)
     const claimed = store.claim(key, dispatchOptions?.sighting)
     return claimed instanceof Promise
-      ? claimed.then((claim) => heldAfterClaim(message, key, claim, receivedAt))
-      : heldAfterClaim(message, key, claimed, receivedAt)
+      ? claimed.then((claim) => heldAfterClaim(message, key, claim, receivedAt, arrivedAt))
+      : heldAfterClaim(message, key, claimed, receivedAt, arrivedAt)
   }
 
   /**
    * An owner whose answer is still to come when this returns (a promise) is in flight from now on: retries arriving
    * meanwhile must join it. Told before anything else can run, so none slips through; settled ones need nothing.
    */
-  function heldAfterClaim (message: Message, key: string, claim: Claim, receivedAt: number): DispatchResult | Promise<DispatchResult> {
-    const answer = afterClaim(message, key, claim, receivedAt)
+  function heldAfterClaim (message: Message, key: string, claim: Claim, receivedAt: number, arrivedAt: number): DispatchResult | Promise<DispatchResult> {
+    const answer = afterClaim(message, key, claim, receivedAt, arrivedAt)
     if (answer instanceof Promise && claim.role === 'owner') claim.hold?.()
     return answer
   }

@@ -115,7 +115,9 @@ export function createPushProcessor (options: PushProcessorOptions): PushProcess
         `push for account ${message.receiver_id}, not an account of this callback path: answered blank, not handled (WEIBO_ACCOUNTS_FILE)`)
       return { body: '' }
     }
-    const result = dispatcher.dispatch(message, { receivedAt: Date.now() - elapsedMs(), sighting })
+    // The request's start on both clocks: epoch for the late reply's time-to-fan, steady for the reply deadline.
+    const elapsed = elapsedMs()
+    const result = dispatcher.dispatch(message, { receivedAt: Date.now() - elapsed, arrivedAt: performance.now() - elapsed, sighting })
     return result instanceof Promise ? result.then((settled) => answered(message, settled, elapsedMs)) : answered(message, result, elapsedMs)
   }
 

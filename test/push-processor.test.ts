@@ -31,3 +31,15 @@ test('the per-push line skips redaction; the processor\'s logger itself still re
   logs.logger.info({ push: { signature: 'secret-signature' } }, 'other line')
   assert.doesNotMatch(logs.text(), /secret-signature/)
 })
+
+test('the dispatcher is told when the push arrived, on the wall clock and the steady one: the request\'s start', async () => {
+  const told: Array<Parameters<Dispatcher['dispatch']>[1]> = []
+  const recording: Dispatcher = { ...dispatcher, dispatch: async (message, options) => { told.push(options); return await dispatcher.dispatch(message, options) } }
+  const processor = createPushProcessor({ dispatcher: recording, logger: captureLogs('info').logger })
+  const [wall, steady] = [Date.now(), performance.now()]
+  await processor.process(fixture('text'), () => 300)
+  const [wallAfter, steadyAfter] = [Date.now(), performance.now()]
+  const { receivedAt = Number.NaN, arrivedAt = Number.NaN } = told[0] ?? {}
+  assert.ok(receivedAt >= wall - 300 && receivedAt <= wallAfter - 300, `receivedAt ${receivedAt}: 300 ms before ${wall}–${wallAfter}`)
+  assert.ok(arrivedAt >= steady - 300 && arrivedAt <= steadyAfter - 300, `arrivedAt ${arrivedAt}: 300 ms before ${steady}–${steadyAfter}`)
+})

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { describe, test, type TestContext } from 'node:test'
+import { waitFor } from '../helpers/deferred.ts'
 import { loggedDurations, replicaWorld, type DeliveryFigures, type ReplicaWorld } from '../helpers/stall.ts'
 
 const skip = spawnSync('redis-server', ['--version']).status === 0 ? false : 'redis-server is not on PATH'
@@ -68,7 +69,10 @@ async function stallScenario (t: TestContext, stallMs: number): Promise<Delivery
   }
   assert.deepEqual(unanswered.map(({ fan, replica, status, error, ms }) => `fan ${fan}, replica ${replica}: ${error ?? `HTTP ${status}`} after ${ms} ms`), [],
     'every push answered 200 (the replicas\' lines about each fan that was not are above)')
-  // By the replicas' own clocks (the client's includes this busy process's scheduling): within Weibo's window.
+  // By the replicas' own clocks (the client's includes this busy process's scheduling): within Weibo's window. A
+  // line may come after its answer (the logger writes asynchronously): waited for a little, then judged below.
+  const allLogged = (): boolean => fans.every((fan) => loggedDurations(world).some((push) => push.fan === fan))
+  await waitFor(allLogged, 10_000, 50).catch(() => {})
   const logged = loggedDurations(world)
   assert.deepEqual(fans.filter((fan) => !logged.some((push) => push.fan === fan)), [], 'every push logged as answered by its replica')
   const slow = logged.filter((push) => push.durationMs >= WEIBO_WINDOW_MS)
