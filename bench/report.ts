@@ -48,32 +48,6 @@ export function machineInfo (): string[] {
   ]
 }
 
-/** The machine's CPU time so far, in clock ticks, from /proc/stat's first line: the part stolen, and the whole. */
-function cpuTicks (): { steal: number, total: number } | undefined {
-  try {
-    const fields = /^cpu\s+(.+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]?.split(/\s+/).map(Number)
-    // user nice system idle iowait irq softirq steal (guest time is counted in user already)
-    if (fields === undefined || fields.length < 8) return undefined
-    return { steal: fields[7] ?? 0, total: fields.slice(0, 8).reduce((sum, ticks) => sum + ticks, 0) }
-  } catch {
-    return undefined // not Linux
-  }
-}
-
-/**
- * Starts a steal meter: the share of the machine's CPU time the hypervisor gave to other guests since then, as text.
- * On this shared machine a slow state shows as steal (fifteenth session: 11–22 % under load, ~1 % idle; bench/README.md),
- * and the record should say which state a run met.
- */
-export function stealMeter (): () => string {
-  const start = cpuTicks()
-  return () => {
-    const now = cpuTicks()
-    if (start === undefined || now === undefined || now.total === start.total) return 'steal n/a'
-    return `steal ${((now.steal - start.steal) * 100 / (now.total - start.total)).toFixed(1)} % of CPU time`
-  }
-}
-
 /** `uptime`'s line: other work on a 2-core machine shows in the load average and skews a run. */
 export function uptime (): string {
   try {

@@ -1,18 +1,41 @@
 import { readFileSync } from 'node:fs'
 
-/** Each CPU's ticks from /proc/stat's `cpuN` lines: busy (all but idle and iowait) and total. */
-function perCpuTicks (): Array<{ busy: number, total: number }> | undefined {
+/** One `cpu` line of /proc/stat: busy (all but idle and iowait), stolen by the host's other guests, and the whole. */
+interface Ticks { busy: number, steal: number, total: number }
+
+/**
+ * /proc/stat's `cpu` lines in clock ticks: `all` (the first line, the whole machine) and `cpus` (`cpuN`, by N);
+ * undefined where there is no /proc (not Linux).
+ */
+function cpuTicks (): { all: Ticks, cpus: Ticks[] } | undefined {
   try {
-    const cpus: Array<{ busy: number, total: number }> = []
-    for (const match of readFileSync('/proc/stat', 'utf8').matchAll(/^cpu(\d+)\s+(.+)$/gm)) {
+    let all: Ticks | undefined
+    const cpus: Ticks[] = []
+    for (const match of readFileSync('/proc/stat', 'utf8').matchAll(/^cpu(\d*)\s+(.+)$/gm)) {
       // user nice system idle iowait irq softirq steal (guest time is counted in user already)
       const fields = (match[2] ?? '').split(/\s+/).slice(0, 8).map(Number)
       const total = fields.reduce((sum, ticks) => sum + ticks, 0)
-      cpus[Number(match[1])] = { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total }
+      const ticks = { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), steal: fields[7] ?? 0, total }
+      if (match[1] === '') all = ticks
+      else cpus[Number(match[1])] = ticks
     }
-    return cpus
+    return all === undefined ? undefined : { all, cpus }
   } catch {
-    return undefined // not Linux
+    return undefined
+  }
+}
+
+/**
+ * Starts a steal meter: the share of the machine's CPU time the hypervisor gave to other guests since then, as text.
+ * On this shared machine a slow state shows as steal (fifteenth session: 11–22 % under load, ~1 % idle; bench/README.md),
+ * and the record should say which state a run met.
+ */
+export function stealMeter (): () => string {
+  const start = cpuTicks()?.all
+  return () => {
+    const now = cpuTicks()?.all
+    if (start === undefined || now === undefined || now.total === start.total) return 'steal n/a'
+    return `steal ${((now.steal - start.steal) * 100 / (now.total - start.total)).toFixed(1)} % of CPU time`
   }
 }
 
@@ -22,9 +45,9 @@ function perCpuTicks (): Array<{ busy: number, total: number }> | undefined {
  * (sixteenth session: on the server's core).
  */
 export function coreMeter (): () => number[] {
-  const start = perCpuTicks()
+  const start = cpuTicks()?.cpus
   return () => {
-    const now = perCpuTicks()
+    const now = cpuTicks()?.cpus
     if (start === undefined || now === undefined) return []
     return now.map((cpu, index) => {
       const before = start[index]
